@@ -1,0 +1,9 @@
+// Package keystore holds gatehouse's durable and shared state: the storage
+// contracts that the verifier (reads) and the portal (writes) depend on,
+// their bbolt (keystore/bolt) and Redis back-ends, the bounded in-process
+// store for ephemeral state (keystore/memory) and one contract suite
+// (keystore/storetest) that every back-end must pass.
+//
+// It never logs secrets or raw tokens: only digests and envelopes are
+// stored, and errors name keys, never stored values.
+package keystore
