@@ -34,4 +34,4 @@ func (Secret) String() string               { return redacted }
 func (Secret) GoString() string             { return redacted }
 func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-func (Secret) Format(f fmtState, verb rune) { f.Write([]byte(redacted)) }
+func (Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
