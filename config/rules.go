@@ -1,0 +1,33 @@
+package config
+
+import "time"
+
+// Rule is one access rule as written in YAML (SPEC §3.3). The verifier
+// compiles the list once at load; this type is plain data.
+type Rule struct {
+	Name          string        `yaml:"name"`
+	Hosts         []string      `yaml:"hosts"`    // exact or "*.example.com"; case-insensitive
+	Paths         []string      `yaml:"paths"`    // prefix "/api/", exact "=/health", regex "~^/x"
+	Methods       []string      `yaml:"methods"`  // upper-case HTTP methods
+	Networks      []string      `yaml:"networks"` // client CIDRs
+	Policy        string        `yaml:"policy"`   // bypass | authenticated | deny
+	RolesAny      []string      `yaml:"roles_any"`
+	RolesAll      []string      `yaml:"roles_all"`
+	Superuser     bool          `yaml:"superuser"`
+	Scopes        []string      `yaml:"scopes"`      // API keys and signed requests only
+	Credentials   []string      `yaml:"credentials"` // cookie | jwt | api_key | signed | external_jwt
+	StepUp        time.Duration `yaml:"step_up"`     // 0: none
+	RequireTOTP   bool          `yaml:"require_totp"`
+	VerifiedEmail bool          `yaml:"verified_email"`
+}
+
+// Policies and credential kinds accepted in rules.
+const (
+	PolicyBypass        = "bypass"
+	PolicyAuthenticated = "authenticated"
+	PolicyDeny          = "deny"
+)
+
+// CredentialKinds lists the names accepted in Rule.Credentials; they are
+// also the values of the Remote-Auth-Method header.
+var CredentialKinds = []string{"cookie", "jwt", "api_key", "signed", "external_jwt"}
