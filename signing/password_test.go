@@ -1,0 +1,377 @@
+package signing
+
+// Internal package so FuzzParsePHC can drive the parser directly: fuzzing
+// through Verify would run argon2 with whatever memory the fuzzer asks for.
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Small parameters keep the tests fast; TestHasherDefaultParams covers the
+// real ones.
+var pwTestParams = PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func pwNewHasher(t testing.TB, p PasswordParams) *Hasher {
+	t.Helper()
+	h, err := NewHasher(p)
+	if err != nil {
+		t.Fatalf("NewHasher(%+v): %v", p, err)
+	}
+	return h
+}
+
+func TestHasherRoundTrip(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	for _, pw := range []string{"correct horse battery staple", "ünïcödé pässwörd ✓", strings.Repeat("x", 128), ""} {
+		enc, err := h.Hash(pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(enc, "$argon2id$v=19$m=1024,t=1,p=1$") {
+			t.Fatalf("unexpected encoding prefix: %s", enc)
+		}
+		if strings.Contains(enc, pw) && pw != "" {
+			t.Fatal("hash contains the password")
+		}
+		ok, rehash, err := h.Verify(enc, pw)
+		if err != nil || !ok || rehash {
+			t.Fatalf("Verify(own hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+		}
+	}
+}
+
+func TestHasherHashesAreSalted(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	a, _ := h.Hash("same password here")
+	b, _ := h.Hash("same password here")
+	if a == b {
+		t.Fatal("two hashes of one password are identical")
+	}
+}
+
+func TestHasherWrongPassword(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	enc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"correct horse battery stapl", "Correct horse battery staple", "", "correct horse battery staple "} {
+		ok, rehash, err := h.Verify(enc, pw)
+		if err != nil || ok || rehash {
+			t.Fatalf("Verify(wrong %q) = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
+	}
+}
+
+func TestHasherOldParamsNeedRehash(t *testing.T) {
+	old := pwNewHasher(t, pwTestParams)
+	enc, err := old.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]PasswordParams{
+		"memory":  {Memory: 2048, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		"time":    {Memory: 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32},
+		"threads": {Memory: 1024, Time: 1, Threads: 2, SaltLen: 16, KeyLen: 32},
+		"salt":    {Memory: 1024, Time: 1, Threads: 1, SaltLen: 32, KeyLen: 32},
+		"keylen":  {Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 64},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cur := pwNewHasher(t, p)
+			ok, rehash, err := cur.Verify(enc, "correct horse battery staple")
+			if err != nil || !ok || !rehash {
+				t.Fatalf("Verify(old hash, right pw) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+			}
+			// A failed login never asks for a rewrite.
+			ok, rehash, err = cur.Verify(enc, "wrong password entirely")
+			if err != nil || ok || rehash {
+				t.Fatalf("Verify(old hash, wrong pw) = %v, %v, %v; want false, false, nil", ok, rehash, err)
+			}
+		})
+	}
+}
+
+// Hashes made by other implementations (argon2-cffi 21.1 and pyca/bcrypt
+// 3.2), so stored data from elsewhere verifies.
+func TestHasherVerifiesForeignHashes(t *testing.T) {
+	const pw = "correct horse battery staple"
+	h := pwNewHasher(t, pwTestParams)
+	cases := []struct {
+		name, enc  string
+		wantRehash bool
+	}{
+		{"argon2-cffi", "$argon2id$v=19$m=1024,t=1,p=2$CCDbMCOqP53+4T6HtE1Z6A$vWlB3bDPRqKYn8/u+zDlc52FKR1if+0H2kLaV5HXeS0", true},
+		{"bcrypt 2b", "$2b$04$Td7P9iyReN9DrXGziTu.4.2/RA4F1Dm.PWhX5zDGc99Bm6xxzA70O", true},
+		{"bcrypt 2y", "$2y$04$Td7P9iyReN9DrXGziTu.4.2/RA4F1Dm.PWhX5zDGc99Bm6xxzA70O", true},
+		{"bcrypt 2a", "$2a$05$nXq.RPA/Vl5zQZGdjjimz.XVhCCYgwcDUGfhEaGCe4q4Ln9GSZhay", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ok, rehash, err := h.Verify(c.enc, pw)
+			if err != nil || !ok || rehash != c.wantRehash {
+				t.Fatalf("Verify = %v, %v, %v; want true, %v, nil", ok, rehash, err, c.wantRehash)
+			}
+			ok, rehash, err = h.Verify(c.enc, pw+"!")
+			if err != nil || ok || rehash {
+				t.Fatalf("Verify(wrong) = %v, %v, %v; want false, false, nil", ok, rehash, err)
+			}
+		})
+	}
+}
+
+func TestHasherBcryptImportUpgrades(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	const pw = "imported password 123"
+	raw, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$"} {
+		enc := prefix + string(raw[4:])
+		ok, rehash, err := h.Verify(enc, pw)
+		if err != nil || !ok || !rehash {
+			t.Fatalf("%s: Verify = %v, %v, %v; want true, true, nil", prefix, ok, rehash, err)
+		}
+		ok, rehash, err = h.Verify(enc, "imported password 124")
+		if err != nil || ok || rehash {
+			t.Fatalf("%s: Verify(wrong) = %v, %v, %v; want false, false, nil", prefix, ok, rehash, err)
+		}
+	}
+}
+
+// bcrypt reads only 72 bytes; a longer password must not match on its
+// prefix.
+func TestHasherBcryptRefusesTruncatedMatch(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	prefix := strings.Repeat("a", 72)
+	raw, err := bcrypt.GenerateFromPassword([]byte(prefix), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, rehash, err := h.Verify(string(raw), prefix+"anything")
+	if err != nil || ok || rehash {
+		t.Fatalf("Verify(72-byte prefix match) = %v, %v, %v; want false, false, nil", ok, rehash, err)
+	}
+}
+
+func TestHasherRejectsMalformedHashesWithoutEcho(t *testing.T) {
+	h := pwNewHasher(t, pwTestParams)
+	good, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, "$") // "", "argon2id", "v=19", "m=..", salt, key
+	salt, key := parts[4], parts[5]
+	argon := func(mid string) string { return "$argon2id$v=19$" + mid + "$" + salt + "$" + key }
+	bc := "$2b$04$Td7P9iyReN9DrXGziTu.4.2/RA4F1Dm.PWhX5zDGc99Bm6xxzA70O"
+	cases := map[string]string{
+		"empty":                "",
+		"plain text":           "hunter2-SECRET-MARKER",
+		"argon2i":              strings.Replace(good, "$argon2id$", "$argon2i$", 1),
+		"argon2d":              strings.Replace(good, "$argon2id$", "$argon2d$", 1),
+		"version 16":           strings.Replace(good, "v=19", "v=16", 1),
+		"no version":           "$argon2id$m=1024,t=1,p=1$" + salt + "$" + key,
+		"memory zero":          argon("m=0,t=1,p=1"),
+		"memory below lanes":   argon("m=15,t=1,p=2"),
+		"memory absurd":        argon("m=4194305,t=1,p=1"),
+		"memory overflow":      argon("m=99999999999999999999,t=1,p=1"),
+		"time zero":            argon("m=1024,t=0,p=1"),
+		"time absurd":          argon("m=1024,t=65,p=1"),
+		"threads zero":         argon("m=1024,t=1,p=0"),
+		"threads 256":          argon("m=4096,t=1,p=256"),
+		"leading zero":         argon("m=01024,t=1,p=1"),
+		"plus sign":            argon("m=+1024,t=1,p=1"),
+		"negative":             argon("m=-1024,t=1,p=1"),
+		"params reordered":     argon("t=1,m=1024,p=1"),
+		"extra param":          argon("m=1024,t=1,p=1,data=abc"),
+		"space in params":      argon("m=1024, t=1,p=1"),
+		"missing key":          "$argon2id$v=19$m=1024,t=1,p=1$" + salt,
+		"empty key":            "$argon2id$v=19$m=1024,t=1,p=1$" + salt + "$",
+		"extra field":          good + "$AAAA",
+		"padded salt":          "$argon2id$v=19$m=1024,t=1,p=1$" + salt + "==$" + key,
+		"newline in key":       "$argon2id$v=19$m=1024,t=1,p=1$" + salt + "$" + key[:10] + "\n" + key[10:],
+		"url alphabet":         "$argon2id$v=19$m=1024,t=1,p=1$" + salt + "$" + strings.NewReplacer("+", "-", "/", "_").Replace(key) + "-_",
+		"short salt":           "$argon2id$v=19$m=1024,t=1,p=1$AAAAAA$" + key,
+		"short key":            "$argon2id$v=19$m=1024,t=1,p=1$" + salt + "$AAAAAAAAAA",
+		"huge":                 good + strings.Repeat("A", 600),
+		"bcrypt cost 31":       "$2b$31$" + bc[7:],
+		"bcrypt cost 17":       "$2b$17$" + bc[7:],
+		"bcrypt cost 03":       "$2b$03$" + bc[7:],
+		"bcrypt short":         bc[:59],
+		"bcrypt long":          bc + "A",
+		"bcrypt bad alphabet":  bc[:58] + "+A",
+		"bcrypt 2x":            "$2x$" + bc[4:],
+		"bcrypt 2":             "$2$04$" + bc[7:],
+		"bcrypt no cost delim": "$2b$04" + bc[7:] + "A",
+		"scrypt":               "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+		"pbkdf2":               "pbkdf2_sha256$260000$salt$hash",
+		"nul":                  "\x00$argon2id$",
+	}
+	for name, enc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ok, rehash, err := h.Verify(enc, "correct horse battery staple")
+			if err == nil || ok || rehash {
+				t.Fatalf("Verify = %v, %v, %v; want false, false, error", ok, rehash, err)
+			}
+			if !errors.Is(err, ErrPasswordHash) {
+				t.Fatalf("error %v does not wrap ErrPasswordHash", err)
+			}
+			if enc != "" && strings.Contains(err.Error(), enc) {
+				t.Fatal("error echoes the stored hash")
+			}
+			if strings.Contains(err.Error(), "SECRET-MARKER") || strings.Contains(err.Error(), "correct horse") {
+				t.Fatal("error echoes input")
+			}
+		})
+	}
+}
+
+func TestNewHasherRejectsBadParams(t *testing.T) {
+	base := pwTestParams
+	mod := func(f func(p *PasswordParams)) PasswordParams { p := base; f(&p); return p }
+	cases := map[string]PasswordParams{
+		"zero":          {},
+		"memory low":    mod(func(p *PasswordParams) { p.Memory = 512 }),
+		"memory huge":   mod(func(p *PasswordParams) { p.Memory = PasswordMaxMemoryKiB + 1 }),
+		"time zero":     mod(func(p *PasswordParams) { p.Time = 0 }),
+		"time huge":     mod(func(p *PasswordParams) { p.Time = PasswordMaxTime + 1 }),
+		"threads zero":  mod(func(p *PasswordParams) { p.Threads = 0 }),
+		"salt short":    mod(func(p *PasswordParams) { p.SaltLen = 4 }),
+		"salt long":     mod(func(p *PasswordParams) { p.SaltLen = 65 }),
+		"key short":     mod(func(p *PasswordParams) { p.KeyLen = 8 }),
+		"key long":      mod(func(p *PasswordParams) { p.KeyLen = 65 }),
+		"memory<8*lane": mod(func(p *PasswordParams) { p.Memory = 1024; p.Threads = 255 }),
+	}
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := NewHasher(p); !errors.Is(err, ErrPasswordParams) {
+				t.Fatalf("NewHasher(%+v) err = %v; want ErrPasswordParams", p, err)
+			}
+		})
+	}
+	if _, err := NewHasher(mod(func(p *PasswordParams) { p.Memory = 2048; p.Threads = 255 })); err != nil {
+		t.Fatalf("NewHasher(m=2048,p=255): %v", err)
+	}
+}
+
+func TestHasherDefaultParams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("default parameters use 64 MiB per hash")
+	}
+	h := pwNewHasher(t, DefaultPasswordParams)
+	enc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(enc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != "v=19" || parts[3] != "m=65536,t=3,p=4" ||
+		len(parts[4]) != 22 || len(parts[5]) != 43 {
+		t.Fatalf("unexpected default encoding shape: %q", enc)
+	}
+	ok, rehash, err := h.Verify(enc, "correct horse battery staple")
+	if err != nil || !ok || rehash {
+		t.Fatalf("Verify = %v, %v, %v", ok, rehash, err)
+	}
+	h.VerifyDummy("someone else")
+}
+
+// TestVerifyDummyTakesComparableTime guards the unknown-user timing
+// equalisation: the dummy must cost about as much as a real verify.
+func TestVerifyDummyTakesComparableTime(t *testing.T) {
+	p := PasswordParams{Memory: 16 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	h := pwNewHasher(t, p)
+	enc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	minOf := func(f func()) time.Duration {
+		best := time.Duration(1<<63 - 1)
+		for i := 0; i < 5; i++ {
+			start := time.Now()
+			f()
+			if d := time.Since(start); d < best {
+				best = d
+			}
+		}
+		return best
+	}
+	real := minOf(func() { _, _, _ = h.Verify(enc, "wrong password guess") })
+	dummy := minOf(func() { h.VerifyDummy("wrong password guess") })
+	ratio := float64(dummy) / float64(real)
+	if ratio < 0.33 || ratio > 3 {
+		t.Fatalf("VerifyDummy took %v, real verify %v (ratio %.2f); want comparable", dummy, real, ratio)
+	}
+	// And it really spends argon2 work, not a no-op.
+	floor := minOf(func() { _, _, _ = h.Verify("$unknown$", "x") })
+	if dummy < 10*floor {
+		t.Fatalf("VerifyDummy took %v, barely more than a format rejection (%v)", dummy, floor)
+	}
+}
+
+func TestCheckPasswordLength(t *testing.T) {
+	cases := []struct {
+		name     string
+		pw       string
+		min, max int
+		want     error
+	}{
+		{"ok ascii", "abcdefghijkl", 12, 128, nil},
+		{"short ascii", "abcdefghijk", 12, 128, ErrPasswordTooShort},
+		{"empty", "", 12, 128, ErrPasswordTooShort},
+		{"runes not bytes", strings.Repeat("é", 12), 12, 128, nil},
+		{"emoji short", strings.Repeat("🔑", 11), 12, 128, ErrPasswordTooShort},
+		{"emoji max", strings.Repeat("🔑", 128), 12, 128, nil},
+		{"max exactly", strings.Repeat("a", 128), 12, 128, nil},
+		{"max plus one", strings.Repeat("a", 129), 12, 128, ErrPasswordTooLong},
+		{"multibyte over max", strings.Repeat("é", 129), 12, 128, ErrPasswordTooLong},
+		{"huge", strings.Repeat("a", 1<<20), 12, 128, ErrPasswordTooLong},
+		{"invalid utf8", "abcdefghijkl\xff", 12, 128, ErrPasswordEncoding},
+		{"bad min", "abcdefghijkl", 0, 128, ErrPasswordPolicyArg},
+		{"max below min", "abcdefghijkl", 12, 11, ErrPasswordPolicyArg},
+		{"defaults", strings.Repeat("p", DefaultPasswordMinLen), DefaultPasswordMinLen, DefaultPasswordMaxLen, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckPasswordLength(c.pw, c.min, c.max)
+			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+				t.Fatalf("CheckPasswordLength = %v; want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func FuzzParsePHC(f *testing.F) {
+	f.Add("$argon2id$v=19$m=1024,t=1,p=2$CCDbMCOqP53+4T6HtE1Z6A$vWlB3bDPRqKYn8/u+zDlc52FKR1if+0H2kLaV5HXeS0")
+	f.Add("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$m=4194304,t=64,p=255$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=01,t=1,p=1$$")
+	f.Add("$argon2id$v=19$m=1024,t=1,p=1$AAAA\nAAAA$AAAA")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		ph, err := pwParsePHC(s)
+		if err != nil {
+			if !errors.Is(err, ErrPasswordHash) {
+				t.Fatalf("unexpected error type %v", err)
+			}
+			if s != "" && strings.Contains(err.Error(), s) {
+				t.Fatal("error echoes input")
+			}
+			return
+		}
+		if pwCheckParams(ph.params, false) != nil {
+			t.Fatalf("accepted out-of-bounds params %+v", ph.params)
+		}
+		if uint32(len(ph.salt)) != ph.params.SaltLen || uint32(len(ph.key)) != ph.params.KeyLen {
+			t.Fatal("lengths disagree with params")
+		}
+		// The parser accepts only the canonical form it writes.
+		if got := pwFormatPHC(ph.params, ph.salt, ph.key); got != s {
+			t.Fatalf("non-canonical input accepted:\n in  %q\n out %q", s, got)
+		}
+	})
+}
