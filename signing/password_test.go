@@ -358,7 +358,8 @@ func FuzzParsePHC(f *testing.F) {
 			if !errors.Is(err, ErrPasswordHash) {
 				t.Fatalf("unexpected error type %v", err)
 			}
-			if s != "" && strings.Contains(err.Error(), s) {
+			// Short inputs may occur in the fixed message by chance.
+			if len(s) >= 8 && strings.Contains(err.Error(), s) {
 				t.Fatal("error echoes input")
 			}
 			return
