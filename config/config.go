@@ -1,0 +1,337 @@
+package config
+
+import (
+	"time"
+)
+
+// Modes.
+const (
+	ModeDevelopment = "development"
+	ModeProduction  = "production"
+)
+
+// Config is gatehouse's whole configuration (SPEC §9). The yaml tags are
+// the keys of the file; config/reference.md documents every key and its
+// default. A Config comes from Default, FromDefaults, Load or LoadBytes;
+// Validate reports what is wrong with it.
+//
+// Secret material sits only in signing.Secret fields and in types whose
+// formatting is redacted (Keyring, Redis, OAuthProvider), so printing a
+// Config never shows a secret.
+type Config struct {
+	Mode           string     `yaml:"mode"`
+	DataDir        string     `yaml:"data_dir"`
+	Listen         Listen     `yaml:"listen"`
+	PublicURL      string     `yaml:"public_url"`
+	Cookie         Cookie     `yaml:"cookie"`
+	TrustedProxies []string   `yaml:"trusted_proxies"`
+	TrustedHops    int        `yaml:"trusted_hops"`
+	State          State      `yaml:"state"`
+	Shared         Shared     `yaml:"shared"`
+	Tokens         Tokens     `yaml:"tokens"`
+	Secrets        Secrets    `yaml:"secrets"`
+	Keyrings       Keyrings   `yaml:"keyrings"`
+	DefaultPolicy  string     `yaml:"default_policy"`
+	Rules          []Rule     `yaml:"rules"`
+	APIKeys        APIKeys    `yaml:"api_keys"`
+	RateLimits     RateLimits `yaml:"rate_limits"`
+	Verifier       Verifier   `yaml:"verifier"`
+	Passwords      Passwords  `yaml:"passwords"`
+	TOTP           TOTP       `yaml:"totp"`
+	OAuth          OAuth      `yaml:"oauth"`
+	Log            Log        `yaml:"log"`
+
+	// loadProblems are problems found while resolving secret sources in
+	// Load (unreadable files, a secret given both inline and as _file).
+	// Validate reports them with everything else.
+	loadProblems []Problem
+	// origins names where each resolved secret came from ("env NAME",
+	// "file PATH"), keyed by YAML path, so messages can point at it.
+	origins map[string]string
+}
+
+// Listen holds the three listener addresses (host:port).
+type Listen struct {
+	Verifier string `yaml:"verifier"`
+	Portal   string `yaml:"portal"`
+	Admin    string `yaml:"admin"`
+}
+
+// Cookie configures the session cookie.
+type Cookie struct {
+	Name   string `yaml:"name"`
+	Domain string `yaml:"domain"` // empty: host-only cookie on the portal host
+	// Secure sets the Secure attribute. nil means automatic: on, except in
+	// development mode when public_url is http on a loopback host.
+	Secure *bool `yaml:"secure"`
+}
+
+// State selects the durable store.
+type State struct {
+	Backend string `yaml:"backend"` // bbolt | redis
+	Redis   Redis  `yaml:"redis"`
+}
+
+// Shared selects the store for ephemeral shared state (revocation cache,
+// nonces, rate limits, TOTP replay markers).
+type Shared struct {
+	Backend       string `yaml:"backend"` // memory | redis
+	AllowInMemory bool   `yaml:"allow_in_memory"`
+	Redis         Redis  `yaml:"redis"`
+}
+
+// Redis is a connection URL (redis://, rediss:// or unix://). The URL may
+// carry a password, so it may also be given as url_file or by env, and it
+// prints with the password redacted.
+type Redis struct {
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"url_file"`
+}
+
+// Tokens configures the lifetimes and signing of issued tokens.
+type Tokens struct {
+	Access  AccessTokens `yaml:"access"`
+	Session Lifetime     `yaml:"session"`
+	Refresh Lifetime     `yaml:"refresh"`
+}
+
+// AccessTokens configures access JWTs.
+type AccessTokens struct {
+	Algorithm string        `yaml:"algorithm"` // HS256 | EdDSA | ES256
+	Lifetime  time.Duration `yaml:"lifetime"`
+	// Keys maps a kid to a PEM file holding the private key (EdDSA, ES256).
+	// Relative paths are resolved against the config file's directory.
+	Keys      map[string]string `yaml:"keys"`
+	ActiveKID string            `yaml:"active_kid"`
+}
+
+// Lifetime is a section with only a lifetime.
+type Lifetime struct {
+	Lifetime time.Duration `yaml:"lifetime"`
+}
+
+// APIKeys configures API keys (SPEC §5.4) and signed requests (§5.5).
+type APIKeys struct {
+	Enabled          bool          `yaml:"enabled"`
+	Prefix           string        `yaml:"prefix"`
+	Env              string        `yaml:"env"`
+	AllowedScopes    []string      `yaml:"allowed_scopes"`
+	MaxPerUser       int           `yaml:"max_per_user"`
+	DefaultLifetime  time.Duration `yaml:"default_lifetime"`
+	ScopeSubsetCheck bool          `yaml:"scope_subset_check"`
+	Signing          Signing       `yaml:"signing"`
+}
+
+// Signing configures LSA1-HMAC-SHA256 signed requests.
+type Signing struct {
+	Enabled      bool          `yaml:"enabled"`
+	MaxSkew      time.Duration `yaml:"max_skew"`
+	BodyMaxBytes int64         `yaml:"signed_body_max_bytes"`
+}
+
+// RateLimit is one slot: at most Max events per Window.
+type RateLimit struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
+}
+
+// RateLimits maps a slot name (RateLimitSlots) to its limit. A slot given
+// in YAML replaces that slot's default entirely.
+type RateLimits map[string]RateLimit
+
+// RateLimitSlots are the slot names accepted in rate_limits.
+var RateLimitSlots = []string{
+	"login", "register", "forgot_password", "reset_password", "change_password",
+	"verify_token", "totp_verify", "totp_enable", "api_key_create", "api_key_use",
+	"refresh",
+}
+
+// Verifier configures the hot path.
+type Verifier struct {
+	// ForwardsBody names the dialects whose proxy forwards the request body
+	// (envoy, traefik, haproxy).
+	ForwardsBody []string      `yaml:"forwards_body"`
+	StoreTimeout time.Duration `yaml:"store_timeout"`
+	Assertion    Assertion     `yaml:"assertion"`
+	Headers      Headers       `yaml:"headers"`
+}
+
+// Assertion configures the optional Gatehouse-Assertion JWT.
+type Assertion struct {
+	Enabled  bool          `yaml:"enabled"`
+	Audience string        `yaml:"audience"`
+	Lifetime time.Duration `yaml:"lifetime"`
+}
+
+// Headers are the names of the identity headers sent on allow.
+type Headers struct {
+	User          string `yaml:"user"`
+	UserID        string `yaml:"user_id"`
+	Email         string `yaml:"email"`
+	Name          string `yaml:"name"`
+	Groups        string `yaml:"groups"`
+	AuthMethod    string `yaml:"auth_method"`
+	APIKeyID      string `yaml:"api_key_id"`
+	Scopes        string `yaml:"scopes"`
+	ContentSHA256 string `yaml:"content_sha256"`
+	Assertion     string `yaml:"assertion"`
+}
+
+// Passwords configures argon2id and the length policy.
+type Passwords struct {
+	Memory    uint32 `yaml:"memory"` // KiB
+	Time      uint32 `yaml:"time"`
+	Threads   uint8  `yaml:"threads"`
+	MinLength int    `yaml:"min_length"`
+	MaxLength int    `yaml:"max_length"`
+}
+
+// TOTP configures second factors (SPEC §5.6).
+type TOTP struct {
+	Enabled   bool          `yaml:"enabled"`
+	Algorithm string        `yaml:"algorithm"` // SHA1 | SHA256 | SHA512
+	Issuer    string        `yaml:"issuer"`
+	StepUpTTL time.Duration `yaml:"step_up_ttl"`
+}
+
+// OAuth configures upstream login providers (SPEC §5.7).
+type OAuth struct {
+	Enabled bool `yaml:"enabled"`
+	// RedirectBase is the public base URL of the callback routes; empty
+	// means public_url.
+	RedirectBase string          `yaml:"redirect_base"`
+	Providers    []OAuthProvider `yaml:"providers"`
+}
+
+// OAuth provider kinds.
+const (
+	ProviderOIDC   = "oidc"
+	ProviderGitHub = "github"
+	ProviderGoogle = "google"
+)
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // trace | debug | info | warn | error
+	Format string `yaml:"format"` // json | console; empty: console in development, json in production
+}
+
+// Default returns the zero-config configuration (SPEC §2): development
+// mode, loopback listeners, bbolt in ./gatehouse-data, in-memory shared
+// state. Secrets are empty; EnsureDataDir fills them in development.
+func Default() *Config {
+	return &Config{
+		Mode:    ModeDevelopment,
+		DataDir: "./gatehouse-data",
+		Listen: Listen{
+			Verifier: "127.0.0.1:9091",
+			Portal:   "127.0.0.1:9092",
+			Admin:    "127.0.0.1:9093",
+		},
+		PublicURL:      "http://127.0.0.1:9092",
+		Cookie:         Cookie{Name: "gatehouse_session"},
+		TrustedProxies: []string{"127.0.0.0/8", "::1/128"},
+		TrustedHops:    1,
+		State:          State{Backend: "bbolt"},
+		Shared:         Shared{Backend: "memory", AllowInMemory: true},
+		Tokens: Tokens{
+			Access:  AccessTokens{Algorithm: "HS256", Lifetime: 15 * time.Minute},
+			Session: Lifetime{Lifetime: 12 * time.Hour},
+			Refresh: Lifetime{Lifetime: 720 * time.Hour},
+		},
+		DefaultPolicy: PolicyDeny,
+		APIKeys: APIKeys{
+			Enabled:          true,
+			Prefix:           "ak",
+			Env:              "prod",
+			MaxPerUser:       20,
+			DefaultLifetime:  8760 * time.Hour,
+			ScopeSubsetCheck: true,
+			Signing: Signing{
+				Enabled:      false,
+				MaxSkew:      300 * time.Second,
+				BodyMaxBytes: 1 << 20,
+			},
+		},
+		RateLimits: DefaultRateLimits(),
+		Verifier: Verifier{
+			StoreTimeout: 250 * time.Millisecond,
+			Assertion: Assertion{
+				Audience: "gatehouse:assertion",
+				Lifetime: 60 * time.Second,
+			},
+			Headers: Headers{
+				User:          "Remote-User",
+				UserID:        "Remote-User-Id",
+				Email:         "Remote-Email",
+				Name:          "Remote-Name",
+				Groups:        "Remote-Groups",
+				AuthMethod:    "Remote-Auth-Method",
+				APIKeyID:      "Remote-Api-Key-Id",
+				Scopes:        "Remote-Scopes",
+				ContentSHA256: "Remote-Content-SHA256",
+				Assertion:     "Gatehouse-Assertion",
+			},
+		},
+		Passwords: Passwords{Memory: 64 * 1024, Time: 3, Threads: 4, MinLength: 12, MaxLength: 128},
+		TOTP:      TOTP{Enabled: true, Algorithm: "SHA256", Issuer: "gatehouse", StepUpTTL: 5 * time.Minute},
+		Log:       Log{Level: "info"},
+	}
+}
+
+// DefaultRateLimits returns the default limit of every slot.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		"login":           {Max: 5, Window: time.Minute},
+		"register":        {Max: 5, Window: time.Hour},
+		"forgot_password": {Max: 5, Window: time.Hour},
+		"reset_password":  {Max: 10, Window: 15 * time.Minute},
+		"change_password": {Max: 5, Window: 15 * time.Minute},
+		"verify_token":    {Max: 10, Window: 15 * time.Minute},
+		"totp_verify":     {Max: 5, Window: time.Minute},
+		"totp_enable":     {Max: 5, Window: 15 * time.Minute},
+		"api_key_create":  {Max: 10, Window: time.Hour},
+		"api_key_use":     {Max: 600, Window: time.Minute},
+		"refresh":         {Max: 60, Window: time.Minute},
+	}
+}
+
+// IsProduction reports whether mode is production.
+func (c *Config) IsProduction() bool { return c.Mode == ModeProduction }
+
+// LogFormat is the effective log format: log.format, or console in
+// development and json otherwise when it is empty.
+func (c *Config) LogFormat() string {
+	if c.Log.Format != "" {
+		return c.Log.Format
+	}
+	if c.Mode == ModeDevelopment {
+		return "console"
+	}
+	return "json"
+}
+
+// OAuthRedirectBase is oauth.redirect_base, or public_url when it is empty,
+// without a trailing slash.
+func (c *Config) OAuthRedirectBase() string {
+	b := c.OAuth.RedirectBase
+	if b == "" {
+		b = c.PublicURL
+	}
+	for len(b) > 0 && b[len(b)-1] == '/' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// CookieSecure is the effective Secure attribute of the session cookie
+// (see Cookie.Secure).
+func (c *Config) CookieSecure() bool {
+	if c.Cookie.Secure != nil {
+		return *c.Cookie.Secure
+	}
+	if c.Mode == ModeDevelopment && isLoopbackHTTP(c.PublicURL) {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,277 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// maxRulePattern bounds one path or host pattern.
+const maxRulePattern = 1024
+
+var httpMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true,
+	"DELETE": true, "OPTIONS": true, "CONNECT": true, "TRACE": true,
+}
+
+func validPolicy(p string) bool {
+	return p == PolicyBypass || p == PolicyAuthenticated || p == PolicyDeny
+}
+
+func (v *validator) rules() {
+	c := v.c
+	if !validPolicy(c.DefaultPolicy) {
+		v.errf("default_policy", "must be bypass, authenticated or deny, not %q", c.DefaultPolicy)
+	} else if c.DefaultPolicy == PolicyBypass {
+		v.warnf("default_policy", "bypass lets every request no rule matches through without a credential")
+	}
+	allowed := map[string]bool{}
+	for _, s := range c.APIKeys.AllowedScopes {
+		allowed[s] = true
+	}
+	names := map[string]int{}
+	catchAll := -1
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		path := fmt.Sprintf("rules[%d]", i)
+		if r.Name != "" {
+			if j, dup := names[r.Name]; dup {
+				v.warnf(path+".name", "%q is also the name of rules[%d]", r.Name, j)
+			} else {
+				names[r.Name] = i
+			}
+		}
+		if catchAll >= 0 {
+			v.warnf(path, "never reached: rules[%d] before it matches every request", catchAll)
+		}
+		v.rule(path, r, allowed)
+		if len(r.Hosts) == 0 && len(r.Paths) == 0 && len(r.Methods) == 0 && len(r.Networks) == 0 && catchAll < 0 {
+			catchAll = i
+		}
+	}
+}
+
+func (v *validator) rule(path string, r *Rule, allowedScopes map[string]bool) {
+	if r.Policy == "" {
+		v.errf(path+".policy", "is required: bypass, authenticated or deny")
+	} else if !validPolicy(r.Policy) {
+		v.errf(path+".policy", "must be bypass, authenticated or deny, not %q", r.Policy)
+	}
+	for i, h := range r.Hosts {
+		if msg := hostPatternProblem(h); msg != "" {
+			v.errf(fmt.Sprintf("%s.hosts[%d]", path, i), "%s", msg)
+		}
+	}
+	for i, p := range r.Paths {
+		pp := fmt.Sprintf("%s.paths[%d]", path, i)
+		msg, warn := pathPatternProblem(p)
+		switch {
+		case msg == "":
+		case warn:
+			v.warnf(pp, "%s", msg)
+		default:
+			v.errf(pp, "%s", msg)
+		}
+	}
+	for i, m := range r.Methods {
+		mp := fmt.Sprintf("%s.methods[%d]", path, i)
+		switch {
+		case httpMethods[m]:
+		case httpMethods[strings.ToUpper(m)]:
+			v.errf(mp, "write HTTP methods in upper case (%s)", strings.ToUpper(m))
+		default:
+			v.errf(mp, "%q is not an HTTP method", m)
+		}
+	}
+	for i, n := range r.Networks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			v.errf(fmt.Sprintf("%s.networks[%d]", path, i), "%q is not a CIDR (write a single address as 10.0.0.1/32)", n)
+		}
+	}
+	seen := map[string]bool{}
+	for i, k := range r.Credentials {
+		cp := fmt.Sprintf("%s.credentials[%d]", path, i)
+		switch {
+		case !contains(CredentialKinds, k):
+			v.errf(cp, "%q is not one of %s", k, strings.Join(CredentialKinds, ", "))
+		case seen[k]:
+			v.errf(cp, "%q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	for _, list := range []struct {
+		key   string
+		roles []string
+	}{{"roles_any", r.RolesAny}, {"roles_all", r.RolesAll}} {
+		for i, role := range list.roles {
+			if strings.TrimSpace(role) == "" || strings.ContainsAny(role, ", \t\r\n") {
+				v.errf(fmt.Sprintf("%s.%s[%d]", path, list.key, i), "a role must be non-empty without commas or white space")
+			}
+		}
+	}
+	for i, s := range r.Scopes {
+		sp := fmt.Sprintf("%s.scopes[%d]", path, i)
+		if !validScope(s) {
+			v.errf(sp, "%q is not a valid scope", s)
+		} else if v.c.APIKeys.Enabled && !allowedScopes[s] {
+			v.warnf(sp, "%q is not in api_keys.allowed_scopes, so no API key can carry it", s)
+		}
+	}
+	if len(r.Scopes) > 0 && len(r.Credentials) > 0 && !seen["api_key"] && !seen["signed"] {
+		v.warnf(path+".scopes", "scopes restrict only api_key and signed credentials, which this rule does not accept")
+	}
+	if r.StepUp < 0 {
+		v.errf(path+".step_up", "must not be negative")
+	}
+	if (r.StepUp > 0 || r.RequireTOTP) && !v.c.TOTP.Enabled {
+		v.warnf(path, "step_up and require_totp need totp.enabled")
+	}
+	if r.Policy != "" && r.Policy != PolicyAuthenticated {
+		for _, req := range []struct {
+			key string
+			set bool
+		}{
+			{"roles_any", len(r.RolesAny) > 0}, {"roles_all", len(r.RolesAll) > 0},
+			{"superuser", r.Superuser}, {"scopes", len(r.Scopes) > 0},
+			{"credentials", len(r.Credentials) > 0}, {"step_up", r.StepUp != 0},
+			{"require_totp", r.RequireTOTP}, {"verified_email", r.VerifiedEmail},
+		} {
+			if req.set {
+				v.errf(path+"."+req.key, "only applies with policy authenticated, not %s", r.Policy)
+			}
+		}
+	}
+}
+
+// hostPatternProblem checks "host", "host:port" or "*.domain".
+func hostPatternProblem(h string) string {
+	if h == "" {
+		return "must not be empty"
+	}
+	if len(h) > maxRulePattern {
+		return "too long"
+	}
+	if h == "*" {
+		return `"*" matches every host; omit hosts instead`
+	}
+	name := h
+	if strings.HasPrefix(name, "[") {
+		end := strings.IndexByte(name, ']')
+		if end < 0 {
+			return fmt.Sprintf("%q is not a host name", h)
+		}
+		if _, err := netip.ParseAddr(name[1:end]); err != nil {
+			return fmt.Sprintf("%q is not a host name", h)
+		}
+		return portProblem(h, name[end+1:])
+	}
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		if msg := portProblem(h, name[i:]); msg != "" {
+			return msg
+		}
+		name = name[:i]
+	}
+	name = strings.TrimPrefix(name, "*.")
+	if strings.Contains(name, "*") {
+		return fmt.Sprintf("%q: a wildcard is only allowed as the first label (*.example.com)", h)
+	}
+	if validHostname(name) {
+		return ""
+	}
+	if a, err := netip.ParseAddr(name); err == nil && a.Is4() && !strings.HasPrefix(h, "*.") {
+		return ""
+	}
+	return fmt.Sprintf("%q is not a host name", h)
+}
+
+func portProblem(h, rest string) string {
+	if rest == "" {
+		return ""
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(rest, ":"))
+	if !strings.HasPrefix(rest, ":") || err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q has an invalid port", h)
+	}
+	return ""
+}
+
+// pathPatternProblem checks a rule path: prefix "/x", exact "=/x" or
+// regex "~re". warn marks a pattern that is valid but can never match a
+// normalised request path.
+func pathPatternProblem(p string) (msg string, warn bool) {
+	if len(p) > maxRulePattern {
+		return "too long", false
+	}
+	switch {
+	case strings.HasPrefix(p, "~"):
+		re := p[1:]
+		if re == "" {
+			return "an empty regular expression matches every path; omit paths instead", false
+		}
+		if _, err := regexp.Compile(re); err != nil {
+			return "regular expression does not compile: " + strings.TrimPrefix(err.Error(), "error parsing regexp: "), false
+		}
+		return "", false
+	case strings.HasPrefix(p, "="):
+		p = p[1:]
+		if !strings.HasPrefix(p, "/") {
+			return `an exact path must start with "/" ("=/health")`, false
+		}
+	case !strings.HasPrefix(p, "/"):
+		return `a path must start with "/" (prefix), "=" (exact) or "~" (regular expression)`, false
+	}
+	if m := unmatchablePath(p); m != "" {
+		return m, true
+	}
+	return "", false
+}
+
+// unmatchablePath explains why a literal path can never equal a
+// normalised request path (SPEC §3.3), or returns "".
+func unmatchablePath(p string) string {
+	switch {
+	case strings.ContainsAny(p, "?#"):
+		return "request paths are matched without query or fragment, so this never matches"
+	case strings.ContainsAny(p, "\\\x00"):
+		return "requests with a backslash or NUL in the path are denied, so this never matches"
+	case strings.Contains(p, "//"):
+		return "request paths are matched with // collapsed, so this never matches"
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return "request paths are matched with . and .. resolved, so this never matches"
+		}
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return "a bad percent escape is denied in requests, so this never matches"
+		}
+		b := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if b == '/' || b == '\\' || b == 0 {
+			return "requests with an encoded /, \\ or NUL are denied, so this never matches"
+		}
+		if b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("-._~", b) >= 0 {
+			return "unreserved characters are percent-decoded before matching; write them plainly"
+		}
+	}
+	return ""
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
