@@ -1,0 +1,356 @@
+package verifier
+
+import (
+	"bytes"
+	"net/netip"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Dialect names the reverse proxy an endpoint speaks to (SPEC §3.1).
+type Dialect uint8
+
+// Dialects.
+const (
+	DialectNone Dialect = iota
+	DialectNginx
+	DialectTraefik
+	DialectCaddy
+	DialectEnvoy
+	DialectHAProxy
+)
+
+var dialectNames = [...]string{"", "nginx", "traefik", "caddy", "envoy", "haproxy"}
+
+// String is the dialect's config name (as in verifier.forwards_body).
+func (d Dialect) String() string {
+	if int(d) < len(dialectNames) {
+		return dialectNames[d]
+	}
+	return ""
+}
+
+// ParseDialect maps a config name to a Dialect.
+func ParseDialect(s string) (Dialect, bool) {
+	for i, n := range dialectNames {
+		if i > 0 && n == s {
+			return Dialect(i), true
+		}
+	}
+	return DialectNone, false
+}
+
+// redirects reports whether the proxy passes the auth answer to the client,
+// so a browser gets 302/303 instead of 401 (nginx maps 401 itself).
+func (d Dialect) redirects() bool { return d != DialectNginx }
+
+// Limits on forwarded request parts.
+const (
+	maxMethodLen = 16
+	maxHostLen   = 255
+	maxURILen    = 16 << 10
+	envoyPrefix  = "/auth/envoy"
+)
+
+// original is the proxied request as the dialect reports it. Every slice
+// points into per-request scratch space.
+type original struct {
+	method  []byte // upper-case
+	scheme  []byte // "http", "https", or empty when the proxy did not say
+	hostRaw []byte // as reported (signed-request host line)
+	host    []byte // lower-case, without port (rule matching)
+	path    []byte // raw path as sent
+	query   []byte // raw query without '?', fragment dropped
+	norm    []byte // normalised path
+	normTmp []byte
+}
+
+// oneHeader returns the value of a header that must appear exactly once and
+// be non-empty.
+func oneHeader(h *fasthttp.RequestHeader, name string) ([]byte, bool) {
+	all := h.PeekAll(name)
+	if len(all) != 1 || len(all[0]) == 0 {
+		return nil, false
+	}
+	return all[0], true
+}
+
+// optHeader returns a header that may be absent but not repeated.
+func optHeader(h *fasthttp.RequestHeader, name string) (v []byte, present, ok bool) {
+	all := h.PeekAll(name)
+	switch len(all) {
+	case 0:
+		return nil, false, true
+	case 1:
+		if len(all[0]) == 0 {
+			return nil, true, false
+		}
+		return all[0], true, true
+	}
+	return nil, true, false
+}
+
+// parseOriginal fills o from the request according to dialect d. uri is
+// the auth request's own raw request URI (used by Envoy). It returns
+// ReasonRequestInvalid for any missing, repeated or malformed part.
+func parseOriginal(d Dialect, h *fasthttp.RequestHeader, o *original) Reason {
+	var method, scheme, host, uri []byte
+	var ok bool
+	switch d {
+	case DialectNginx:
+		if method, ok = oneHeader(h, "X-Original-Method"); !ok {
+			return ReasonRequestInvalid
+		}
+		u, ok := oneHeader(h, "X-Original-Url")
+		if !ok {
+			return ReasonRequestInvalid
+		}
+		if scheme, host, uri, ok = splitAbsoluteURL(u); !ok {
+			return ReasonRequestInvalid
+		}
+	case DialectTraefik, DialectHAProxy:
+		if method, ok = oneHeader(h, "X-Forwarded-Method"); !ok {
+			return ReasonRequestInvalid
+		}
+		if scheme, ok = oneHeader(h, "X-Forwarded-Proto"); !ok {
+			return ReasonRequestInvalid
+		}
+		if host, ok = oneHeader(h, "X-Forwarded-Host"); !ok {
+			return ReasonRequestInvalid
+		}
+		if uri, ok = oneHeader(h, "X-Forwarded-Uri"); !ok {
+			return ReasonRequestInvalid
+		}
+	case DialectCaddy:
+		if method, ok = oneHeader(h, "X-Forwarded-Method"); !ok {
+			return ReasonRequestInvalid
+		}
+		if uri, ok = oneHeader(h, "X-Forwarded-Uri"); !ok {
+			return ReasonRequestInvalid
+		}
+		var present bool
+		if host, present, ok = optHeader(h, "X-Forwarded-Host"); !ok {
+			return ReasonRequestInvalid
+		}
+		if !present {
+			host = h.Host()
+		}
+		if scheme, _, ok = optHeader(h, "X-Forwarded-Proto"); !ok {
+			return ReasonRequestInvalid
+		}
+	case DialectEnvoy:
+		method = h.Method()
+		host = h.Host()
+		ru := h.RequestURI()
+		if len(ru) <= len(envoyPrefix) || !bytes.HasPrefix(ru, []byte(envoyPrefix)) || ru[len(envoyPrefix)] != '/' {
+			return ReasonRequestInvalid
+		}
+		uri = ru[len(envoyPrefix):]
+		if scheme, _, ok = optHeader(h, "X-Forwarded-Proto"); !ok {
+			return ReasonRequestInvalid
+		}
+	default:
+		return ReasonNotFound
+	}
+	return o.set(method, scheme, host, uri)
+}
+
+// set validates and copies the parts into o's scratch space.
+func (o *original) set(method, scheme, host, uri []byte) Reason {
+	if len(method) == 0 || len(method) > maxMethodLen {
+		return ReasonRequestInvalid
+	}
+	o.method = o.method[:0]
+	for _, c := range method {
+		switch {
+		case 'A' <= c && c <= 'Z':
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		default:
+			return ReasonRequestInvalid
+		}
+		o.method = append(o.method, c)
+	}
+	o.scheme = o.scheme[:0]
+	if len(scheme) > 0 {
+		switch {
+		case asciiEqualFold(scheme, "https"):
+			o.scheme = append(o.scheme, "https"...)
+		case asciiEqualFold(scheme, "http"):
+			o.scheme = append(o.scheme, "http"...)
+		default:
+			return ReasonRequestInvalid
+		}
+	}
+	if !validHost(host) {
+		return ReasonRequestInvalid
+	}
+	o.hostRaw = append(o.hostRaw[:0], host...)
+	o.host = appendHostForMatch(o.host[:0], host)
+	if !validURI(uri) {
+		return ReasonRequestInvalid
+	}
+	p := uri
+	q := []byte(nil)
+	if i := bytes.IndexByte(p, '#'); i >= 0 {
+		p = p[:i]
+	}
+	if i := bytes.IndexByte(p, '?'); i >= 0 {
+		p, q = p[:i], p[i+1:]
+	}
+	o.path = append(o.path[:0], p...)
+	o.query = append(o.query[:0], q...)
+	var ok bool
+	o.norm, o.normTmp, ok = normalizePath(o.norm, o.normTmp, o.path)
+	if !ok {
+		return ReasonRequestInvalid
+	}
+	return ReasonNone
+}
+
+// splitAbsoluteURL splits "scheme://authority/path?query" (nginx's
+// X-Original-URL). Userinfo is refused by validHost ('@').
+func splitAbsoluteURL(u []byte) (scheme, host, uri []byte, ok bool) {
+	i := bytes.Index(u, []byte("://"))
+	if i <= 0 {
+		return nil, nil, nil, false
+	}
+	scheme = u[:i]
+	rest := u[i+3:]
+	j := 0
+	for j < len(rest) && rest[j] != '/' && rest[j] != '?' && rest[j] != '#' {
+		j++
+	}
+	host = rest[:j]
+	uri = rest[j:]
+	switch {
+	case len(uri) == 0:
+		uri = []byte("/")
+	case uri[0] != '/':
+		// "https://h?x" has an empty path; refuse rather than guess.
+		return nil, nil, nil, false
+	}
+	return scheme, host, uri, true
+}
+
+// validHost accepts a DNS name, IPv4 address or bracketed IPv6 address with
+// an optional port. Everything else (userinfo, '/', white space, control or
+// non-ASCII bytes, backslashes) is refused.
+func validHost(h []byte) bool {
+	if len(h) == 0 || len(h) > maxHostLen {
+		return false
+	}
+	name := h
+	port := []byte(nil)
+	if h[0] == '[' {
+		end := bytes.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		if _, err := netip.ParseAddr(string(h[1:end])); err != nil {
+			return false
+		}
+		name = nil
+		rest := h[end+1:]
+		if len(rest) > 0 {
+			if rest[0] != ':' {
+				return false
+			}
+			port = rest[1:]
+			if len(port) == 0 {
+				return false
+			}
+		}
+	} else if i := bytes.IndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i+1:]
+		if len(port) == 0 {
+			return false
+		}
+	}
+	if len(port) > 5 {
+		return false
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if name != nil && len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendHostForMatch appends h lower-cased and without its port.
+func appendHostForMatch(dst, h []byte) []byte {
+	if len(h) > 0 && h[0] == '[' {
+		if end := bytes.IndexByte(h, ']'); end >= 0 {
+			h = h[:end+1]
+		}
+	} else if i := bytes.IndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	for _, c := range h {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// validURI checks an origin-form request target: starts with '/', no
+// control bytes, spaces or backslashes, valid UTF-8, well-formed escapes.
+func validURI(u []byte) bool {
+	if len(u) == 0 || len(u) > maxURILen || u[0] != '/' {
+		return false
+	}
+	return validURIBytes(u)
+}
+
+func validURIBytes(u []byte) bool {
+	ascii := true
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c <= 0x20 || c == 0x7f || c == '\\':
+			return false
+		case c >= 0x80:
+			ascii = false
+		case c == '%':
+			if i+2 >= len(u) {
+				return false
+			}
+			if _, ok := unhex(u[i+1]); !ok {
+				return false
+			}
+			if _, ok := unhex(u[i+2]); !ok {
+				return false
+			}
+			i += 2
+		}
+	}
+	return ascii || utf8.Valid(u)
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,37 @@
+// Package verifier is gatehouse's forward-auth hot path: a fasthttp handler
+// that reverse proxies (nginx auth_request, Traefik ForwardAuth, Caddy
+// forward_auth, Envoy ext_authz HTTP, HAProxy) ask, for every request,
+// "may this pass, and as whom?" (SPEC §3).
+//
+// For each decision it reads the original request as the proxy dialect
+// reports it, normalises the path, picks the first matching access rule,
+// checks the first credential present (signed request, API key, JWT,
+// session cookie) against the stores through short-lived caches, applies
+// the rule's requirements, and answers 200 with identity headers or a
+// fixed deny (401/403/400/503) with a {"code","detail"} body.
+//
+// Caching: user, API-key, session and denylist answers are immutable
+// snapshots kept for Options.CacheTTL (1 s): a change made elsewhere is
+// seen within that time, or at once through the Invalidate* hooks.
+// Decrypted signing secrets are kept for 30 s and re-opened when the
+// stored envelope changes.
+//
+// What it must never do:
+//   - allow on a parse error, a store error or timeout (503), a missing or
+//     duplicated forwarded header (400), or a connection from outside the
+//     trusted proxies (403);
+//   - let a present but invalid credential fall through to the next kind
+//     (except under a bypass rule, which always answers 200 and then sends
+//     empty identity headers);
+//   - echo request data in a response, other than a validated and escaped
+//     rd value in Location;
+//   - log a token, secret, password, email or key id;
+//   - keep a *fasthttp.RequestCtx or a header slice beyond the handler;
+//   - allocate on an allowed HS256-JWT or API-key decision with a warm
+//     cache, or hold a lock across a store call.
+//
+// Step-up: only a browser session carries a step-up marker, so a rule
+// with step_up refuses JWT, API-key and signed requests of users who have
+// TOTP enabled. With ScopeSubsetCheck, an API key's effective scopes are
+// those of its scopes that name a role its owner currently holds.
+package verifier

@@ -1,0 +1,37 @@
+package verifier
+
+import (
+	"crypto/subtle"
+	"time"
+)
+
+// checkJWT verifies a gatehouse access token: signature, typ, alg, claims
+// (signing.JWTVerifier), then the jti denylist, an active user and the
+// session fingerprint of the user's current email and password hash.
+func (v *Verifier) checkJWT(s *scratch, token []byte, now int64) Reason {
+	if v.jwt == nil {
+		return ReasonAuthenticationFailed
+	}
+	if err := v.jwt.Verify(token, time.Unix(0, now), &s.jwtScratch, &s.claims); err != nil {
+		return ReasonAuthenticationFailed
+	}
+	c := &s.claims
+	denied, r := v.isDenied(c.JTI, now)
+	if r != ReasonNone {
+		return r
+	}
+	if denied {
+		return ReasonAuthenticationFailed
+	}
+	u, r := v.lookupUser(c.Sub, now)
+	if r != ReasonNone {
+		return r
+	}
+	if !u.found || !u.active || len(u.fingerprint) == 0 || len(c.SFP) != len(u.fingerprint) ||
+		subtle.ConstantTimeCompare(c.SFP, u.fingerprint) != 1 {
+		return ReasonAuthenticationFailed
+	}
+	s.id.kind = KindJWT
+	s.id.user = u
+	return ReasonNone
+}

@@ -1,0 +1,546 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// Defaults.
+const (
+	DefaultCookieName    = "gatehouse_session"
+	DefaultAPIKeyPrefix  = "ak"
+	DefaultStoreTimeout  = 2 * time.Second
+	DefaultMaxSkew       = 300 * time.Second
+	DefaultSignedBodyMax = 1 << 20
+	DefaultCacheTTL      = time.Second
+	DefaultCacheEntries  = 65536
+	DefaultStepUpTTL     = 5 * time.Minute
+	touchQueueLen        = 1024
+)
+
+// Options configure a Verifier. Stores that are nil turn the matching
+// credential kind off (it then always fails).
+type Options struct {
+	Development    bool
+	PublicURL      string // portal base URL; login redirects go to PublicURL+"/login"
+	CookieName     string // default "gatehouse_session"
+	CookieDomain   string // rd targets must be on it or a sub-domain
+	TrustedProxies []netip.Prefix
+	TrustedHops    int
+	DefaultPolicy  string // bypass | authenticated | deny (default)
+	Rules          []config.Rule
+
+	Users    keystore.Users
+	Sessions keystore.Sessions
+	APIKeys  keystore.APIKeys
+	Denylist keystore.Denylist
+	Nonces   keystore.Markers
+
+	TokenHashKey   signing.Secret // session cookie digests
+	APIKeyHashKey  signing.Secret // API key secret digests
+	FingerprintKey signing.Secret // JWT "sfp"
+	JWT            *signing.JWTVerifier
+	APIKeyPrefix   string // default "ak"
+	// ScopeSubsetCheck narrows an API key's scopes to the names of roles its
+	// owner currently holds (superusers keep all).
+	ScopeSubsetCheck bool
+	SigningKeyring   *signing.Keyring // opens APIKey.SigningSecret
+	ForwardsBody     []string         // dialect names whose proxy forwards the body
+	SignedBodyMax    int              // default 1 MiB
+	MaxSkew          time.Duration    // default 300 s
+	StoreTimeout     time.Duration    // default 2 s
+	CacheTTL         time.Duration    // default 1 s
+	CacheEntries     int              // per cache; default 65536
+	StepUpTTL        time.Duration    // portal's step_up_ttl; default 5 min
+	Headers          HeaderNames
+	Assertion        *AssertionOptions // nil: no Gatehouse-Assertion
+	JWKS             []byte            // served at /.well-known/jwks.json; nil: 404
+
+	Logger  zerolog.Logger
+	Now     func() time.Time
+	Metrics Observer
+}
+
+// Observer receives decisions and store failures (e.g. for Prometheus).
+// Its methods run on the hot path and must not block.
+type Observer interface {
+	ObserveDecision(Decision)
+	StoreError(what string)
+}
+
+// Decision describes one answer of a dialect endpoint.
+type Decision struct {
+	Dialect  Dialect
+	Kind     CredentialKind // KindNone when no credential was presented
+	Reason   Reason         // ReasonNone: allowed
+	Duration time.Duration
+}
+
+// Verifier is the forward-auth handler. It is safe for concurrent use.
+type Verifier struct {
+	log     zerolog.Logger
+	now     func() time.Time
+	metrics Observer
+
+	rules atomic.Pointer[ruleSet]
+
+	trusted     []netip.Prefix
+	trustedHops int
+	cookieName  string
+	loginURL    []byte
+	redirect    redirectPolicy
+	hdr         HeaderNames
+	jwks        []byte
+
+	usersStore    keystore.Users
+	sessionsStore keystore.Sessions
+	keysStore     keystore.APIKeys
+	denylist      keystore.Denylist
+	nonces        keystore.Markers
+
+	tokenMAC      *macPool
+	keyHasher     *signing.APIKeyHasher
+	fingerprinter *signing.SessionFingerprinter
+	jwt           *signing.JWTVerifier
+	apiKeyPrefix  string
+	apiKeyPrefixU []byte // prefix + "_"
+	scopeSubset   bool
+	keyring       *signing.Keyring
+	forwardsBody  [len(dialectNames)]bool
+	signedBodyMax int
+	maxSkew       int64
+	stepUpTTL     int64
+	assert        *assertioner
+
+	users    *ttlCache[*userSnap]
+	keys     *ttlCache[*keySnap]
+	sessions *ttlCache[*sessionSnap]
+	denied   *ttlCache[bool]
+	secrets  *ttlCache[*secretSnap]
+
+	storeTimeout time.Duration
+	baseCtx      context.Context
+	cancel       context.CancelFunc
+	touchCh      chan string
+	done         chan struct{}
+	closeOnce    sync.Once
+	wg           sync.WaitGroup
+
+	pool sync.Pool
+}
+
+// scratch is the per-request working memory, pooled.
+type scratch struct {
+	orig       original
+	id         identity
+	ip         lazyClientIP
+	digest     [32]byte
+	jwtScratch signing.JWTScratch
+	claims     signing.AccessClaims
+	url        []byte
+	loc        []byte
+	scopes     []byte
+	assertion  []byte
+	claimsJSON []byte
+	sig        signedScratch
+}
+
+// New builds a Verifier. It validates the options and compiles the rules;
+// every problem is reported at once.
+func New(opts Options) (*Verifier, error) {
+	var problems []string
+	v := &Verifier{
+		log:           opts.Logger,
+		now:           opts.Now,
+		metrics:       opts.Metrics,
+		trustedHops:   opts.TrustedHops,
+		cookieName:    opts.CookieName,
+		hdr:           opts.Headers.withDefaults(),
+		jwks:          opts.JWKS,
+		usersStore:    opts.Users,
+		sessionsStore: opts.Sessions,
+		keysStore:     opts.APIKeys,
+		denylist:      opts.Denylist,
+		nonces:        opts.Nonces,
+		jwt:           opts.JWT,
+		apiKeyPrefix:  opts.APIKeyPrefix,
+		scopeSubset:   opts.ScopeSubsetCheck,
+		keyring:       opts.SigningKeyring,
+		signedBodyMax: opts.SignedBodyMax,
+		maxSkew:       int64(opts.MaxSkew),
+		stepUpTTL:     int64(opts.StepUpTTL),
+		storeTimeout:  opts.StoreTimeout,
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.cookieName == "" {
+		v.cookieName = DefaultCookieName
+	}
+	if v.apiKeyPrefix == "" {
+		v.apiKeyPrefix = DefaultAPIKeyPrefix
+	}
+	v.apiKeyPrefixU = []byte(v.apiKeyPrefix + "_")
+	if v.signedBodyMax <= 0 {
+		v.signedBodyMax = DefaultSignedBodyMax
+	}
+	if v.maxSkew <= 0 {
+		v.maxSkew = int64(DefaultMaxSkew)
+	}
+	if v.stepUpTTL <= 0 {
+		v.stepUpTTL = int64(DefaultStepUpTTL)
+	}
+	if v.storeTimeout <= 0 {
+		v.storeTimeout = DefaultStoreTimeout
+	}
+	if v.trustedHops < 0 {
+		problems = append(problems, "trusted_hops must not be negative")
+	}
+	v.trusted = opts.TrustedProxies
+	if v.trusted == nil {
+		v.trusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	for i, p := range v.trusted {
+		v.trusted[i] = p.Masked()
+	}
+
+	pub, err := url.Parse(opts.PublicURL)
+	if opts.PublicURL == "" || err != nil || (pub.Scheme != "http" && pub.Scheme != "https") || pub.Host == "" || pub.User != nil {
+		problems = append(problems, "public_url must be an absolute http(s) URL")
+	} else {
+		v.loginURL = []byte(strings.TrimRight(opts.PublicURL, "/") + "/login")
+		v.redirect.publicHost = strings.ToLower(pub.Hostname())
+		if strings.Contains(v.redirect.publicHost, ":") {
+			v.redirect.publicHost = "[" + v.redirect.publicHost + "]"
+		}
+	}
+	v.redirect.dev = opts.Development
+	v.redirect.cookieDomain = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(opts.CookieDomain), "."))
+
+	for _, n := range opts.ForwardsBody {
+		d, ok := ParseDialect(n)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("forwards_body: unknown dialect %q", n))
+			continue
+		}
+		v.forwardsBody[d] = true
+	}
+	if opts.Sessions != nil {
+		if opts.TokenHashKey.Len() < 32 {
+			problems = append(problems, "token_hash secret must be at least 32 bytes")
+		} else {
+			v.tokenMAC = newMACPool(opts.TokenHashKey.Bytes())
+		}
+	}
+	if opts.APIKeys != nil {
+		h, err := signing.NewAPIKeyHasher(opts.APIKeyHashKey)
+		if err != nil {
+			problems = append(problems, "api_key_hash secret must be at least 32 bytes")
+		} else {
+			v.keyHasher = h
+		}
+	}
+	if opts.JWT != nil {
+		if opts.FingerprintKey.Len() < 32 {
+			problems = append(problems, "fingerprint key must be at least 32 bytes when JWTs are accepted")
+		}
+		if opts.Denylist == nil {
+			problems = append(problems, "a denylist is required when JWTs are accepted")
+		}
+	}
+	if opts.SigningKeyring != nil && opts.Nonces == nil {
+		problems = append(problems, "a nonce store is required for signed requests")
+	}
+	if opts.FingerprintKey.Len() >= 32 {
+		v.fingerprinter = signing.NewSessionFingerprinter(opts.FingerprintKey)
+	}
+	if (opts.JWT != nil || opts.Sessions != nil || opts.APIKeys != nil) && opts.Users == nil {
+		problems = append(problems, "a user store is required")
+	}
+	if opts.Assertion != nil {
+		a, err := newAssertioner(opts.Assertion, opts.PublicURL)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		v.assert = a
+	}
+	rs, err := compileRules(opts.Rules, opts.DefaultPolicy)
+	if err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		v.rules.Store(rs)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrOptions, strings.Join(problems, "; "))
+	}
+
+	ttl := opts.CacheTTL
+	if ttl <= 0 {
+		ttl = DefaultCacheTTL
+	}
+	n := opts.CacheEntries
+	if n <= 0 {
+		n = DefaultCacheEntries
+	}
+	v.users = newTTLCache[*userSnap](int64(ttl), n)
+	v.keys = newTTLCache[*keySnap](int64(ttl), n)
+	v.sessions = newTTLCache[*sessionSnap](int64(ttl), n)
+	v.denied = newTTLCache[bool](int64(ttl), n)
+	v.secrets = newTTLCache[*secretSnap](int64(secretTTL), n/16)
+	v.pool.New = func() any { return new(scratch) }
+	v.baseCtx, v.cancel = context.WithCancel(context.Background())
+	v.done = make(chan struct{})
+	if v.keysStore != nil {
+		v.touchCh = make(chan string, touchQueueLen)
+		v.wg.Add(1)
+		go v.touchLoop()
+	}
+	return v, nil
+}
+
+// ErrOptions reports invalid Options.
+var ErrOptions = errors.New("verifier: invalid options")
+
+// Reload compiles a new rule list and swaps it in atomically; on error the
+// old rules stay in force. In-flight requests finish with the rules they
+// started with.
+func (v *Verifier) Reload(rules []config.Rule, defaultPolicy string) error {
+	rs, err := compileRules(rules, defaultPolicy)
+	if err != nil {
+		return err
+	}
+	v.rules.Store(rs)
+	return nil
+}
+
+// Close stops the background writer and cancels in-flight store calls.
+// The handler must no longer be served afterwards.
+func (v *Verifier) Close() {
+	v.closeOnce.Do(func() {
+		close(v.done)
+		v.cancel()
+		v.wg.Wait()
+	})
+}
+
+// InvalidateUser drops a cached user record (after an update, role change,
+// disable or delete).
+func (v *Verifier) InvalidateUser(userID string) { v.users.invalidate(userID) }
+
+// InvalidateAPIKey drops a cached API key and its signing secret.
+func (v *Verifier) InvalidateAPIKey(keyID string) {
+	v.keys.invalidate(keyID)
+	v.secrets.invalidate(keyID)
+}
+
+// InvalidateSession drops a cached session by its token digest.
+func (v *Verifier) InvalidateSession(digest []byte) { v.sessions.invalidate(string(digest)) }
+
+// InvalidateTokenID drops a cached denylist answer for a JWT id.
+func (v *Verifier) InvalidateTokenID(jti string) { v.denied.invalidate(jti) }
+
+// InvalidateAll empties every cache.
+func (v *Verifier) InvalidateAll() {
+	v.users.clear()
+	v.keys.clear()
+	v.sessions.clear()
+	v.denied.clear()
+	v.secrets.clear()
+}
+
+var (
+	healthBody = []byte(`{"status":"ok"}`)
+	jwksCache  = []byte("public, max-age=300")
+)
+
+// Handler serves the dialect endpoints, /healthz and
+// /.well-known/jwks.json. Connections from outside TrustedProxies get 403
+// UNTRUSTED_PROXY on every endpoint.
+func (v *Verifier) Handler(ctx *fasthttp.RequestCtx) {
+	peer, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	peer = peer.Unmap()
+	if !v.isTrusted(peer) {
+		v.writeDeny(ctx, nil, DialectNone, nil, ReasonUntrustedProxy, KindNone)
+		return
+	}
+	uri := ctx.Request.Header.RequestURI()
+	path := uri
+	for i, c := range uri {
+		if c == '?' {
+			path = uri[:i]
+			break
+		}
+	}
+	var d Dialect
+	switch string(path) {
+	case "/auth/nginx":
+		d = DialectNginx
+	case "/auth/traefik":
+		d = DialectTraefik
+	case "/auth/caddy":
+		d = DialectCaddy
+	case "/auth/haproxy":
+		d = DialectHAProxy
+	case "/healthz":
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.SetContentTypeBytes(contentTypeJSON)
+		ctx.Response.SetBodyRaw(healthBody)
+		return
+	case "/.well-known/jwks.json":
+		if v.jwks == nil || !ctx.IsGet() && !ctx.IsHead() {
+			v.writeDeny(ctx, nil, DialectNone, nil, ReasonNotFound, KindNone)
+			return
+		}
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.SetContentTypeBytes(contentTypeJSON)
+		ctx.Response.Header.SetCanonical([]byte(fasthttp.HeaderCacheControl), jwksCache)
+		ctx.Response.SetBodyRaw(v.jwks)
+		return
+	default:
+		if len(path) > len(envoyPrefix) && string(path[:len(envoyPrefix)+1]) == envoyPrefix+"/" {
+			d = DialectEnvoy
+		} else {
+			v.writeDeny(ctx, nil, DialectNone, nil, ReasonNotFound, KindNone)
+			return
+		}
+	}
+	v.decide(ctx, d, peer)
+}
+
+func (v *Verifier) isTrusted(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range v.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// decide runs one forward-auth decision.
+func (v *Verifier) decide(ctx *fasthttp.RequestCtx, d Dialect, peer netip.Addr) {
+	start := v.now()
+	now := start.UnixNano()
+	s := v.pool.Get().(*scratch)
+	s.id.reset()
+	kind, r := v.decideInto(ctx, s, d, peer, now)
+	if v.metrics != nil {
+		v.metrics.ObserveDecision(Decision{Dialect: d, Kind: kind, Reason: r, Duration: v.now().Sub(start)})
+	}
+	if r != ReasonNone && v.log.GetLevel() <= zerolog.DebugLevel {
+		v.log.Debug().Str("dialect", d.String()).Str("credential", kind.String()).Str("reason", r.String()).Msg("verifier: deny")
+	}
+	s.id.reset()
+	s.ip = lazyClientIP{}
+	v.pool.Put(s)
+}
+
+func (v *Verifier) decideInto(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, peer netip.Addr, now int64) (CredentialKind, Reason) {
+	if r := parseOriginal(d, &ctx.Request.Header, &s.orig); r != ReasonNone {
+		v.writeDeny(ctx, s, d, nil, r, KindNone)
+		return KindNone, r
+	}
+	s.ip = lazyClientIP{v: v, ctx: ctx, peer: peer}
+	rl := v.rules.Load().match(&s.orig, &s.ip)
+	if rl.policy == policyDeny {
+		v.writeDeny(ctx, s, d, &s.orig, ReasonAuthorizationDenied, KindNone)
+		return KindNone, ReasonAuthorizationDenied
+	}
+	kind, r := v.authenticate(ctx, s, d, now)
+	if rl.policy == policyBypass {
+		if r != ReasonNone {
+			s.id.reset()
+		}
+		v.writeAllow(ctx, s, now)
+		return kind, ReasonNone
+	}
+	if r == ReasonNone && s.id.kind == KindNone {
+		r = ReasonAuthenticationFailed
+	}
+	if r == ReasonNone {
+		r = v.authorize(rl, s, now)
+	}
+	if r != ReasonNone {
+		v.writeDeny(ctx, s, d, &s.orig, r, kind)
+		return kind, r
+	}
+	v.writeAllow(ctx, s, now)
+	return kind, ReasonNone
+}
+
+// authorize applies a rule's requirements to an authenticated identity.
+func (v *Verifier) authorize(rl *rule, s *scratch, now int64) Reason {
+	id := &s.id
+	u := id.user
+	if !rl.allowsKind(id.kind) {
+		return ReasonAuthorizationDenied
+	}
+	if rl.superuser && !u.superuser {
+		return ReasonInsufficientRoles
+	}
+	if len(rl.rolesAny) > 0 {
+		ok := false
+		for _, r := range rl.rolesAny {
+			if u.hasRole(r) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return ReasonInsufficientRoles
+		}
+	}
+	for _, r := range rl.rolesAll {
+		if !u.hasRole(r) {
+			return ReasonInsufficientRoles
+		}
+	}
+	if len(rl.scopes) > 0 && (id.kind == KindAPIKey || id.kind == KindSigned) {
+		for _, sc := range rl.scopes {
+			if !v.effectiveScopeOK(id.key, u, sc) {
+				return ReasonInsufficientScopes
+			}
+		}
+	}
+	if rl.verifiedEmail && !u.verified {
+		return ReasonAuthorizationDenied
+	}
+	if rl.requireTOTP && !u.totpEnabled {
+		return ReasonTOTPStepUpRequired
+	}
+	if rl.stepUp > 0 && u.totpEnabled {
+		// Only a browser session carries a step-up marker. The proof was
+		// made at stepUpUntil-stepUpTTL and must be within the rule's
+		// window as well as unexpired.
+		if id.kind != KindCookie || id.stepUpUntil == 0 || now > id.stepUpUntil ||
+			now > id.stepUpUntil-v.stepUpTTL+int64(rl.stepUp) {
+			return ReasonTOTPStepUpRequired
+		}
+	}
+	return ReasonNone
+}
+
+// fingerprint computes the session fingerprint of a user record, or nil
+// when fingerprints are not configured.
+func (v *Verifier) fingerprint(u *keystore.User) []byte {
+	if v.fingerprinter == nil {
+		return nil
+	}
+	return v.fingerprinter.Append(nil, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
+}
