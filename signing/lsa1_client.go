@@ -14,8 +14,8 @@ import (
 var lsaDefaultSigned = []string{"host", "x-auth-date", "x-auth-nonce"}
 
 // SignRequest signs r for LSA1-HMAC-SHA256 as key keyID with secret (the
-// text after the "." of the raw API key): it sets X-Auth-Date (now in UTC,
-// RFC 3339), X-Auth-Nonce, X-Auth-Content-SHA256 when body is not empty,
+// text after the "." of the raw API key): it sets X-Auth-Date (now, RFC 3339
+// in now's zone: pass a UTC time to get "Z"), X-Auth-Nonce, X-Auth-Content-SHA256 when body is not empty,
 // and Authorization, signing host, x-auth-date, x-auth-nonce and, with a
 // body, x-auth-content-sha256. body must be the bytes r will send; r.Body is
 // not read or changed. nonce should be unique per request (e.g. NewJTI).
@@ -59,7 +59,7 @@ func SignRequestHeaders(r *http.Request, keyID, secret string, now time.Time, no
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	r.Header.Set("X-Auth-Date", now.UTC().Format(time.RFC3339))
+	r.Header.Set("X-Auth-Date", now.Format(time.RFC3339))
 	r.Header.Set("X-Auth-Nonce", nonce)
 	var bodyHex []byte
 	if len(body) > 0 {
