@@ -241,20 +241,21 @@ func TestFernetRejectsMalformedTokens(t *testing.T) {
 	v81 := bytes.Clone(raw)
 	v81[0] = 0x81
 	cases := map[string]string{
-		"empty":            "",
-		"unpadded":         strings.TrimRight(tok, "="),
-		"std alphabet":     base64.StdEncoding.EncodeToString(raw),
-		"newline inside":   tok[:20] + "\n" + tok[20:],
-		"crlf inside":      tok[:20] + "\r\n" + tok[20:],
-		"space":            " " + tok,
-		"trailing garbage": tok + "AAAA",
-		"double padding":   tok + "====",
-		"version 0x81":     base64.URLEncoding.EncodeToString(v81),
-		"header only":      base64.URLEncoding.EncodeToString(raw[:25]),
-		"no ciphertext":    base64.URLEncoding.EncodeToString(append(bytes.Clone(raw[:25]), raw[len(raw)-32:]...)),
-		"huge":             strings.Repeat("A", signing.FernetMaxTokenLen+4),
-		"non-ascii":        tok[:10] + "é" + tok[12:],
-		"nul":              tok[:10] + "\x00" + tok[11:],
+		"empty":              "",
+		"unpadded":           strings.TrimRight(tok, "="),
+		"std alphabet plus":  tok[:10] + "+" + tok[11:],
+		"std alphabet slash": tok[:10] + "/" + tok[11:],
+		"newline inside":     tok[:20] + "\n" + tok[20:],
+		"crlf inside":        tok[:20] + "\r\n" + tok[20:],
+		"space":              " " + tok,
+		"trailing garbage":   tok + "AAAA",
+		"double padding":     tok + "====",
+		"version 0x81":       base64.URLEncoding.EncodeToString(v81),
+		"header only":        base64.URLEncoding.EncodeToString(raw[:25]),
+		"no ciphertext":      base64.URLEncoding.EncodeToString(append(bytes.Clone(raw[:25]), raw[len(raw)-32:]...)),
+		"huge":               strings.Repeat("A", signing.FernetMaxTokenLen+4),
+		"non-ascii":          tok[:10] + "é" + tok[12:],
+		"nul":                tok[:10] + "\x00" + tok[11:],
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
