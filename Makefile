@@ -1,0 +1,41 @@
+# gatehouse — common tasks. `make test` is the full suite CI runs.
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 60s
+BIN      ?= bin/gatehouse
+
+.PHONY: build test test-short lint bench bench-go bench-proxy fuzz deps
+
+build:
+	$(GO) build -trimpath -o $(BIN) .
+
+# The whole suite, integration tests included (they skip locally when a
+# proxy binary is missing, unless GATEHOUSE_REQUIRE_INTEGRATION=1).
+test:
+	$(GO) test -race -count=1 -timeout 40m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Micro-benchmarks of every hot-path piece.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./signing ./verifier ./keystore/...
+
+# Load benchmark: gatehouse vs a no-op fasthttp server under the same load.
+bench: build
+	$(GO) run ./cmd/loadbench --gatehouse $(BIN)
+
+# nginx with and without auth_request in front of the same upstream.
+bench-proxy: build
+	bash integration/bench-proxy.sh $(BIN)
+
+# Run every fuzz target for FUZZTIME each (not part of `make test`).
+fuzz:
+	bash scripts/fuzz-all.sh $(FUZZTIME)
+
+deps:
+	$(GO) mod download

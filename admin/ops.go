@@ -1,0 +1,286 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// Ops runs administrative commands against a store. The same Ops serves
+// the CLI when it opens the store file itself and the admin listener of a
+// running server.
+type Ops struct {
+	Store          keystore.Store
+	Hasher         *signing.Hasher
+	MinPassword    int
+	MaxPassword    int
+	APIKeyHasher   *signing.APIKeyHasher
+	APIKeyPrefix   string
+	APIKeyEnv      string
+	APIKeyMax      int           // per user; 0: unlimited
+	APIKeyLifetime time.Duration // default expiry; 0: never
+	AllowedScopes  []string
+	Keyrings       map[string]*signing.Keyring // by keystore.Ring* name
+	Issuer         *signing.JWTIssuer
+	AccessLifetime time.Duration
+	FingerprintKey signing.Secret
+	Backup         func(path string) error
+	Now            func() time.Time
+	// Changed is called after a write that a verifier cache must see
+	// (user or API key changed); may be nil.
+	Changed func(userID, keyID string)
+}
+
+// Error is an operation failure with a stable code the CLI prints.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func opErr(code, format string, args ...any) error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (o *Ops) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (o *Ops) changed(userID, keyID string) {
+	if o.Changed != nil {
+		o.Changed(userID, keyID)
+	}
+}
+
+// UserView is what listings show: never a hash or a secret.
+type UserView struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Roles       []string  `json:"roles"`
+	Superuser   bool      `json:"superuser"`
+	Active      bool      `json:"active"`
+	Verified    bool      `json:"verified"`
+	TOTP        bool      `json:"totp"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func viewUser(u *keystore.User) UserView {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return UserView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: roles,
+		Superuser: u.Superuser, Active: u.Active, Verified: u.Verified, TOTP: u.TOTPEnabled, CreatedAt: u.CreatedAt}
+}
+
+// UserAddRequest is `gatehouse user add`.
+type UserAddRequest struct {
+	Email       string   `json:"email"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Password    string   `json:"password"`
+	Roles       []string `json:"roles"`
+	Superuser   bool     `json:"superuser"`
+	Verified    bool     `json:"verified"`
+}
+
+// ValidEmail is a deliberately small check: one @, non-empty parts, no
+// white space or control characters, at most 254 bytes.
+func ValidEmail(e string) bool {
+	if len(e) < 3 || len(e) > 254 {
+		return false
+	}
+	at := strings.IndexByte(e, '@')
+	if at <= 0 || at != strings.LastIndexByte(e, '@') || at == len(e)-1 {
+		return false
+	}
+	for _, r := range e {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRoles splits "a,b" into a sorted, de-duplicated list and checks
+// each name.
+func ParseRoles(s string) ([]string, error) {
+	out := []string{}
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		if !validName(r) {
+			return nil, opErr("INVALID_ROLE", "role %q: use letters, digits, '-', '_', '.' or ':' (at most 64)", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *Ops) checkPassword(pw string) error {
+	if err := signing.CheckPasswordLength(pw, o.MinPassword, o.MaxPassword); err != nil {
+		return opErr("INVALID_PASSWORD", "password: %v", err)
+	}
+	return nil
+}
+
+// UserAdd creates an account.
+func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
+	if !ValidEmail(r.Email) {
+		return UserView{}, opErr("INVALID_EMAIL", "--email is not a valid address")
+	}
+	if err := o.checkPassword(r.Password); err != nil {
+		return UserView{}, err
+	}
+	roles, err := ParseRoles(strings.Join(r.Roles, ","))
+	if err != nil {
+		return UserView{}, err
+	}
+	hash, err := o.Hasher.Hash(r.Password)
+	if err != nil {
+		return UserView{}, fmt.Errorf("hash password: %w", err)
+	}
+	id, err := signing.RandomHex(16)
+	if err != nil {
+		return UserView{}, err
+	}
+	now := o.now()
+	u := &keystore.User{ID: id, Email: strings.TrimSpace(r.Email), DisplayName: r.DisplayName, PasswordHash: hash,
+		Roles: roles, Superuser: r.Superuser, Active: true, Verified: r.Verified, CreatedAt: now, UpdatedAt: now}
+	if err := o.Store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, keystore.ErrDuplicate) {
+			return UserView{}, opErr("USER_EXISTS", "a user with that email already exists")
+		}
+		return UserView{}, err
+	}
+	return viewUser(u), nil
+}
+
+// UserList lists every account.
+func (o *Ops) UserList(ctx context.Context) ([]UserView, error) {
+	us, err := o.Store.ListUsers(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserView, 0, len(us))
+	for _, u := range us {
+		out = append(out, viewUser(u))
+	}
+	return out, nil
+}
+
+func (o *Ops) userByEmail(ctx context.Context, email string) (*keystore.User, error) {
+	u, err := o.Store.GetUserByEmail(ctx, email)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, opErr("USER_NOT_FOUND", "no user with that email")
+	}
+	return u, err
+}
+
+// UserUpdateRequest names a user by email and carries the change.
+type UserUpdateRequest struct {
+	Email    string   `json:"email"`
+	Password string   `json:"password,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	Active   *bool    `json:"active,omitempty"`
+}
+
+func (o *Ops) updateUser(ctx context.Context, email string, mutate func(u *keystore.User) error) (UserView, error) {
+	u, err := o.userByEmail(ctx, email)
+	if err != nil {
+		return UserView{}, err
+	}
+	if err := mutate(u); err != nil {
+		return UserView{}, err
+	}
+	u.UpdatedAt = o.now()
+	if err := o.Store.UpdateUser(ctx, u); err != nil {
+		return UserView{}, err
+	}
+	o.changed(u.ID, "")
+	return viewUser(u), nil
+}
+
+// UserSetPassword replaces a password; every session of the user is
+// revoked and earlier access tokens die through the fingerprint.
+func (o *Ops) UserSetPassword(ctx context.Context, r UserUpdateRequest) (UserView, error) {
+	if err := o.checkPassword(r.Password); err != nil {
+		return UserView{}, err
+	}
+	hash, err := o.Hasher.Hash(r.Password)
+	if err != nil {
+		return UserView{}, fmt.Errorf("hash password: %w", err)
+	}
+	v, err := o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.PasswordHash = hash; return nil })
+	if err != nil {
+		return v, err
+	}
+	if _, err := o.Store.DeleteUserSessions(ctx, v.ID, nil); err != nil {
+		return v, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return v, nil
+}
+
+// UserSetRoles replaces a user's roles.
+func (o *Ops) UserSetRoles(ctx context.Context, r UserUpdateRequest) (UserView, error) {
+	roles, err := ParseRoles(strings.Join(r.Roles, ","))
+	if err != nil {
+		return UserView{}, err
+	}
+	return o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.Roles = roles; return nil })
+}
+
+// UserSetActive disables (or re-enables) an account; disabling revokes
+// its sessions.
+func (o *Ops) UserSetActive(ctx context.Context, r UserUpdateRequest) (UserView, error) {
+	active := r.Active != nil && *r.Active
+	v, err := o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.Active = active; return nil })
+	if err != nil || active {
+		return v, err
+	}
+	if _, err := o.Store.DeleteUserSessions(ctx, v.ID, nil); err != nil {
+		return v, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return v, nil
+}
+
+// UserDelete removes an account with its sessions, keys and links.
+func (o *Ops) UserDelete(ctx context.Context, r UserUpdateRequest) (UserView, error) {
+	u, err := o.userByEmail(ctx, r.Email)
+	if err != nil {
+		return UserView{}, err
+	}
+	if err := o.Store.DeleteUser(ctx, u.ID); err != nil {
+		return UserView{}, err
+	}
+	o.changed(u.ID, "")
+	return viewUser(u), nil
+}

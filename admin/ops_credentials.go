@@ -1,0 +1,210 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// APIKeyCreateRequest is `gatehouse apikey create`.
+type APIKeyCreateRequest struct {
+	Email           string        `json:"email"`
+	Name            string        `json:"name"`
+	Scopes          []string      `json:"scopes"`
+	Expires         time.Duration `json:"expires"` // 0: the configured default
+	SigningRequired bool          `json:"signing_required"`
+}
+
+// APIKeyView describes a key without its secret.
+type APIKeyView struct {
+	KeyID           string    `json:"key_id"`
+	UserID          string    `json:"user_id"`
+	Name            string    `json:"name"`
+	Scopes          []string  `json:"scopes"`
+	SigningRequired bool      `json:"signing_required"`
+	CreatedAt       time.Time `json:"created_at"`
+	ExpiresAt       time.Time `json:"expires_at,omitzero"`
+	RevokedAt       time.Time `json:"revoked_at,omitzero"`
+	LastUsedAt      time.Time `json:"last_used_at,omitzero"`
+}
+
+// APIKeyCreated carries the raw key, shown once.
+type APIKeyCreated struct {
+	Key APIKeyView `json:"key"`
+	Raw string     `json:"raw"`
+}
+
+func viewKey(k *keystore.APIKey) APIKeyView {
+	sc := k.Scopes
+	if sc == nil {
+		sc = []string{}
+	}
+	return APIKeyView{KeyID: k.KeyID, UserID: k.UserID, Name: k.Name, Scopes: sc, SigningRequired: k.SigningRequired,
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt}
+}
+
+// APIKeyCreate makes a key for a user and returns the raw key once.
+func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCreated, error) {
+	name := strings.TrimSpace(r.Name)
+	if name == "" || len(name) > 100 {
+		return APIKeyCreated{}, opErr("INVALID_NAME", "--name is required (at most 100 characters)")
+	}
+	scopes, err := ParseRoles(strings.Join(r.Scopes, ","))
+	if err != nil {
+		return APIKeyCreated{}, opErr("API_KEY_SCOPE_DENIED", "invalid scope name")
+	}
+	for _, s := range scopes {
+		if !slices.Contains(o.AllowedScopes, s) {
+			return APIKeyCreated{}, opErr("API_KEY_SCOPE_DENIED", "scope %q is not in api_keys.allowed_scopes", s)
+		}
+	}
+	if r.Expires < 0 {
+		return APIKeyCreated{}, opErr("INVALID_EXPIRY", "--expires must be positive")
+	}
+	u, err := o.userByEmail(ctx, r.Email)
+	if err != nil {
+		return APIKeyCreated{}, err
+	}
+	if o.APIKeyMax > 0 {
+		ks, err := o.Store.ListUserAPIKeys(ctx, u.ID)
+		if err != nil {
+			return APIKeyCreated{}, err
+		}
+		live := 0
+		for _, k := range ks {
+			if k.RevokedAt.IsZero() {
+				live++
+			}
+		}
+		if live >= o.APIKeyMax {
+			return APIKeyCreated{}, opErr("API_KEY_LIMIT_REACHED", "the user already has %d active keys", live)
+		}
+	}
+	raw, keyID, secret, err := signing.GenerateAPIKey(o.APIKeyPrefix, o.APIKeyEnv)
+	if err != nil {
+		return APIKeyCreated{}, err
+	}
+	now := o.now()
+	digest := o.APIKeyHasher.Digest([]byte(secret))
+	k := &keystore.APIKey{KeyID: keyID, UserID: u.ID, Name: name, Env: o.APIKeyEnv, Digest: digest[:],
+		Scopes: scopes, SigningRequired: r.SigningRequired, CreatedAt: now}
+	life := r.Expires
+	if life == 0 {
+		life = o.APIKeyLifetime
+	}
+	if life > 0 {
+		k.ExpiresAt = now.Add(life)
+	}
+	if r.SigningRequired {
+		ring := o.Keyrings[keystore.RingAPIKeySigning]
+		if ring == nil {
+			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signing-required keys need the api_key_signing keyring")
+		}
+		env, err := ring.Seal([]byte(secret))
+		if err != nil {
+			return APIKeyCreated{}, err
+		}
+		k.SigningSecret = env
+	}
+	if err := o.Store.CreateAPIKey(ctx, k); err != nil {
+		return APIKeyCreated{}, err
+	}
+	return APIKeyCreated{Key: viewKey(k), Raw: raw}, nil
+}
+
+// APIKeyListRequest is `gatehouse apikey list`.
+type APIKeyListRequest struct {
+	Email string `json:"email"`
+}
+
+// APIKeyList lists a user's keys.
+func (o *Ops) APIKeyList(ctx context.Context, r APIKeyListRequest) ([]APIKeyView, error) {
+	u, err := o.userByEmail(ctx, r.Email)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := o.Store.ListUserAPIKeys(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKeyView, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, viewKey(k))
+	}
+	return out, nil
+}
+
+// APIKeyRevokeRequest is `gatehouse apikey revoke`.
+type APIKeyRevokeRequest struct {
+	KeyID string `json:"key_id"`
+}
+
+// APIKeyRevoke soft-revokes a key.
+func (o *Ops) APIKeyRevoke(ctx context.Context, r APIKeyRevokeRequest) (APIKeyView, error) {
+	k, err := o.Store.GetAPIKey(ctx, r.KeyID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return APIKeyView{}, opErr("API_KEY_INVALID", "no API key with that id")
+	}
+	if err != nil {
+		return APIKeyView{}, err
+	}
+	if k.RevokedAt.IsZero() {
+		k.RevokedAt = o.now()
+		if err := o.Store.RevokeAPIKey(ctx, k.KeyID, k.RevokedAt); err != nil {
+			return APIKeyView{}, err
+		}
+	}
+	o.changed("", k.KeyID)
+	return viewKey(k), nil
+}
+
+// TokenIssueRequest is `gatehouse token issue`.
+type TokenIssueRequest struct {
+	Email    string        `json:"email"`
+	Lifetime time.Duration `json:"lifetime"`
+}
+
+// TokenIssued is an access JWT.
+type TokenIssued struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// TokenIssue signs an access JWT for a user, bound to the user's current
+// fingerprint.
+func (o *Ops) TokenIssue(ctx context.Context, r TokenIssueRequest) (TokenIssued, error) {
+	if o.Issuer == nil {
+		return TokenIssued{}, opErr("CONFIGURATION_INVALID", "no access-token key is configured")
+	}
+	life := r.Lifetime
+	if life == 0 {
+		life = o.AccessLifetime
+	}
+	if life <= 0 || life > 30*24*time.Hour {
+		return TokenIssued{}, opErr("INVALID_LIFETIME", "--lifetime must be between 1s and 720h")
+	}
+	u, err := o.userByEmail(ctx, r.Email)
+	if err != nil {
+		return TokenIssued{}, err
+	}
+	if !u.Active {
+		return TokenIssued{}, opErr("LOGIN_ACCOUNT_UNAVAILABLE", "the user is disabled")
+	}
+	jti, err := signing.NewJTI()
+	if err != nil {
+		return TokenIssued{}, err
+	}
+	now := o.now()
+	sfp := signing.SessionFingerprint(o.FingerprintKey, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
+	tok, err := o.Issuer.Issue(signing.IssueClaims{Subject: u.ID, JTI: jti, SFP: sfp, Lifetime: life}, now)
+	if err != nil {
+		return TokenIssued{}, fmt.Errorf("issue token: %w", err)
+	}
+	return TokenIssued{Token: tok, ExpiresAt: now.Add(life)}, nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/proxyconf"
+)
+
+func cmdProxyconf(env *cmdEnv, args []string) error {
+	names := append(proxyconf.Names(), proxyconf.Variants()...)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usagef("proxyconf: name a proxy: %s", strings.Join(names, ", "))
+	}
+	proxy, args := args[0], args[1:]
+	if !slices.Contains(names, proxy) {
+		return usagef("proxyconf: unknown proxy %q (one of %s)", proxy, strings.Join(names, ", "))
+	}
+	fs := newFlags("proxyconf " + proxy)
+	cfgPath := fs.String("config", "", "gatehouse config file (default: zero-config defaults)")
+	appHost := fs.String("app-host", "", "host name of the protected application (default "+proxyconf.DefaultAppHost+")")
+	upstream := fs.String("upstream", "", "URL of the application (default "+proxyconf.DefaultUpstream+")")
+	portal := fs.String("portal-host", "", "public URL or host of the portal (default: public_url)")
+	listen := fs.String("listen", "", "address the proxy listens on (default "+proxyconf.DefaultListen+")")
+	verifierAddr := fs.String("verifier", "", "host:port the proxy reaches the verifier at (default: listen.verifier)")
+	luaPath := fs.String("lua-path", "", "haproxy: where haproxy.cfg loads gatehouse.lua from")
+	namespace := fs.String("namespace", "", "traefik-k8s: Kubernetes namespace")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	var cfg *config.Config
+	if *cfgPath != "" {
+		c, err := config.Load(*cfgPath, env.getenv)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	} else {
+		cfg = config.FromDefaults(env.getenv)
+	}
+	p := proxyconf.Params{
+		VerifierAddr: cfg.Listen.Verifier, PortalURL: cfg.PublicURL, AppHost: *appHost, Upstream: *upstream,
+		Listen: *listen, IdentityHeaders: identityHeaderList(cfg.Verifier.Headers),
+		ForwardBody:  slices.Contains(cfg.Verifier.ForwardsBody, proxyBase(proxy)),
+		MaxBodyBytes: cfg.APIKeys.Signing.BodyMaxBytes, CookieName: cfg.Cookie.Name,
+		LuaPath: *luaPath, Namespace: *namespace,
+	}
+	if *verifierAddr != "" {
+		p.VerifierAddr = *verifierAddr
+	}
+	if *portal != "" {
+		if strings.Contains(*portal, "://") {
+			p.PortalURL = *portal
+		} else {
+			p.PortalURL = "https://" + *portal
+		}
+	}
+	out, err := proxyconf.Render(proxy, p)
+	if err != nil {
+		return fmt.Errorf("proxyconf %s: %w", proxy, err)
+	}
+	_, err = env.stdout.Write(out)
+	return err
+}
+
+// proxyBase maps a variant (traefik-k8s, haproxy-lua) to its proxy.
+func proxyBase(name string) string {
+	if i := strings.IndexByte(name, '-'); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// identityHeaderList lists the configured identity header names in the
+// order proxyconf expects.
+func identityHeaderList(h config.Headers) []string {
+	return []string{h.User, h.UserID, h.Email, h.Name, h.Groups, h.AuthMethod, h.APIKeyID, h.Scopes, h.ContentSHA256, h.Assertion}
+}
