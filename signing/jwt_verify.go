@@ -209,6 +209,12 @@ func (v *JWTVerifier) verify(token []byte, now time.Time, s *JWTScratch, out *Ac
 	if len(sig) != jwtSigLen(key.alg) {
 		return ErrJWTSignature
 	}
+	// The payload is decoded (strictly) before the signature check but only
+	// parsed after it.
+	payload, ok := jwtB64Decode(s.payload[:], pseg)
+	if !ok {
+		return ErrJWTMalformed
+	}
 	input := token[:d2]
 	switch key.alg {
 	case AlgHS256:
@@ -232,10 +238,6 @@ func (v *JWTVerifier) verify(token []byte, now time.Time, s *JWTScratch, out *Ac
 	}
 
 	// Claims.
-	payload, ok := jwtB64Decode(s.payload[:], pseg)
-	if !ok {
-		return ErrJWTMalformed
-	}
 	n, err = jwtParseObject(payload, s.members[:])
 	if err != nil {
 		return err
