@@ -373,3 +373,28 @@ func FuzzKeyringOpen(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkKeyringSeal(b *testing.B) {
+	r := keyringNew(b, "k1", map[string]string{"k1": keyringGen(b, 1)[0]})
+	pt := []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Seal(pt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKeyringOpen(b *testing.B) {
+	r := keyringNew(b, "k1", map[string]string{"k1": keyringGen(b, 1)[0]})
+	env, err := r.Seal([]byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Open(env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

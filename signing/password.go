@@ -70,7 +70,8 @@ var (
 )
 
 // Hasher hashes and verifies passwords with argon2id under fixed parameters.
-// It is safe for concurrent use.
+// It is safe for concurrent use. The zero value is not usable: build one
+// with NewHasher.
 type Hasher struct {
 	p     PasswordParams
 	dummy string // a hash of a random password under p, for VerifyDummy

@@ -376,3 +376,27 @@ func FuzzParsePHC(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHasherVerify measures one login's hashing work at the default
+// parameters (run with a small -benchtime: each op is tens of milliseconds).
+func BenchmarkHasherVerify(b *testing.B) {
+	h := pwNewHasher(b, DefaultPasswordParams)
+	enc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, _, _ := h.Verify(enc, "correct horse battery staple"); !ok {
+			b.Fatal("verify failed")
+		}
+	}
+}
+
+func BenchmarkHasherVerifyDummy(b *testing.B) {
+	h := pwNewHasher(b, DefaultPasswordParams)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.VerifyDummy("correct horse battery staple")
+	}
+}
