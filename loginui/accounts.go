@@ -1,0 +1,377 @@
+package loginui
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// Session kinds and auth methods stored in keystore.Session.
+const (
+	kindSession = "session"
+	kindRefresh = "refresh"
+
+	methodPassword = "password"
+	methodSetup    = "password" // the setup form sets a password, so it counts as one
+)
+
+// Limits on identifiers and free text.
+const (
+	maxEmailLen       = 254
+	maxDisplayNameLen = 128
+	maxUserAgentLen   = 256
+	maxRoles          = 32
+	maxRoleLen        = 64
+)
+
+// loginOutcome is the result of checking a password login.
+type loginOutcome int
+
+const (
+	loginOK loginOutcome = iota
+	loginBad
+	loginUnavailable
+	loginStoreError
+)
+
+// checkLogin verifies identifier and password. Unknown identifiers spend a
+// dummy hash; a locked account spends the real one and answers loginBad;
+// a failed login never writes the user record.
+func (p *Portal) checkLogin(ctx context.Context, identifier, password string) (*keystore.User, loginOutcome) {
+	if len(identifier) > maxEmailLen || len(password) > 4*p.o.PasswordMaxLen || identifier == "" || password == "" {
+		p.hasher.VerifyDummy(password)
+		p.auditLoginFailed("", identifier)
+		return nil, loginBad
+	}
+	u, err := p.o.Users.GetUserByEmail(ctx, identifier)
+	if errors.Is(err, keystore.ErrNotFound) {
+		p.hasher.VerifyDummy(password)
+		p.auditLoginFailed("", identifier)
+		return nil, loginBad
+	}
+	if err != nil {
+		return nil, loginStoreError
+	}
+	locked := false
+	if p.o.Lockout.Max > 0 {
+		if locked, err = p.o.Denylist.IsDenied(ctx, []byte(p.lockKey(u.ID))); err != nil {
+			return nil, loginStoreError
+		}
+	}
+	if u.PasswordHash == "" {
+		p.hasher.VerifyDummy(password)
+		p.auditLoginFailed(u.ID, identifier)
+		return nil, loginBad
+	}
+	ok, rehash, err := p.hasher.Verify(u.PasswordHash, password)
+	if err != nil {
+		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("stored password hash is unusable")
+		ok = false
+	}
+	if !ok || locked {
+		if !ok && p.o.Lockout.Max > 0 {
+			if err := p.countFailure(ctx, u.ID); err != nil {
+				return nil, loginStoreError
+			}
+		}
+		p.auditLoginFailed(u.ID, identifier)
+		return nil, loginBad
+	}
+	if !u.Active {
+		p.log.Info().Str("audit", "login_failed").Str("user_id", u.ID).Str("reason", "inactive").Msg("audit")
+		return nil, loginUnavailable
+	}
+	if rehash {
+		if h, err := p.hasher.Hash(password); err == nil {
+			nu := *u
+			nu.PasswordHash = h
+			nu.UpdatedAt = p.o.Now()
+			if err := p.o.Users.UpdateUser(ctx, &nu); err == nil {
+				u = &nu
+			} else {
+				p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("password re-hash not stored")
+			}
+		}
+	}
+	return u, loginOK
+}
+
+// lockKey is the denylist entry that marks a locked account.
+func (p *Portal) lockKey(userID string) string {
+	return p.limiterKey("lockout", userID)
+}
+
+// countFailure counts a failed login and locks the account at the limit.
+func (p *Portal) countFailure(ctx context.Context, userID string) error {
+	n, _, err := p.counters.Incr(ctx, p.limiterKey("lockout-count", userID), p.o.Lockout.Window)
+	if errors.Is(err, keystore.ErrFull) {
+		n, err = int64(p.o.Lockout.Max), nil
+	}
+	if err != nil {
+		return err
+	}
+	if n >= int64(p.o.Lockout.Max) {
+		if err := p.o.Denylist.Deny(ctx, p.lockKey(userID), p.o.Now().Add(p.o.Lockout.Window)); err != nil {
+			return err
+		}
+		p.log.Info().Str("audit", "lockout").Str("user_id", userID).Msg("audit")
+	}
+	return nil
+}
+
+// auditLoginFailed logs a failed login. The identifier appears only as an
+// HMAC digest, and only when a telemetry secret is set.
+func (p *Portal) auditLoginFailed(userID, identifier string) {
+	ev := p.log.Info().Str("audit", "login_failed")
+	if userID != "" {
+		ev = ev.Str("user_id", userID)
+	}
+	if !p.o.Secrets.Telemetry.IsZero() {
+		m := hmac.New(sha256.New, p.o.Secrets.Telemetry.Bytes())
+		m.Write([]byte(keystore.FoldEmail(identifier)))
+		ev = ev.Str("identifier_digest", hex.EncodeToString(m.Sum(nil)[:16]))
+	}
+	ev.Msg("audit")
+}
+
+func (p *Portal) audit(event, userID string) {
+	p.log.Info().Str("audit", event).Str("user_id", userID).Msg("audit")
+}
+
+// createSession stores a new browser session and sets its cookie and a
+// CSRF cookie bound to it. It returns the CSRF token.
+func (p *Portal) createSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method string) (string, error) {
+	tok, err := signing.NewOpaqueToken()
+	if err != nil {
+		return "", err
+	}
+	now := p.o.Now()
+	s := &keystore.Session{
+		Digest: p.tokenDigest(tok), UserID: u.ID, Kind: kindSession, AuthMethod: method,
+		CreatedAt: now, ExpiresAt: now.Add(p.o.SessionLifetime), LastSeenAt: now,
+		UserAgent: clip(r.UserAgent(), maxUserAgentLen),
+	}
+	if err := p.o.Sessions.CreateSession(ctx, s); err != nil {
+		return "", err
+	}
+	csrf, err := p.newCSRFToken(s.Digest)
+	if err != nil {
+		return "", err
+	}
+	p.setSessionCookie(w, tok, s.ExpiresAt)
+	p.setCSRFCookie(w, csrf)
+	return csrf, nil
+}
+
+// bearerTokens is the answer of a bearer login or refresh.
+type bearerTokens struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// issueRefresh stores a refresh token of chainID that expires at expires.
+func (p *Portal) issueRefresh(ctx context.Context, r *http.Request, u *keystore.User, chainID string, expires time.Time) (string, error) {
+	tok, err := signing.NewOpaqueToken()
+	if err != nil {
+		return "", err
+	}
+	now := p.o.Now()
+	s := &keystore.Session{
+		Digest: p.tokenDigest(tok), UserID: u.ID, Kind: kindRefresh, AuthMethod: methodPassword,
+		ChainID: chainID, CreatedAt: now, ExpiresAt: expires, LastSeenAt: now,
+		UserAgent: clip(r.UserAgent(), maxUserAgentLen),
+	}
+	if err := p.o.Sessions.CreateSession(ctx, s); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// issueAccess mints an access JWT for u in chain sid.
+func (p *Portal) issueAccess(u *keystore.User, sid string) (string, error) {
+	jti, err := signing.RandomHex(16)
+	if err != nil {
+		return "", err
+	}
+	return p.access.issue(u.ID, jti, p.accessFingerprint(u), sid, p.o.AccessLifetime, p.o.Now())
+}
+
+// chainDenyKey is the denylist entry of a revoked refresh chain.
+func chainDenyKey(chainID string) string { return "chain:" + chainID }
+
+// spentKey is the marker/denylist entry of a spent refresh token.
+func spentKey(digest []byte) string { return "rt:" + hex.EncodeToString(digest) }
+
+// revokeChain denies a refresh chain and deletes its tokens.
+func (p *Portal) revokeChain(ctx context.Context, userID, chainID string, until time.Time) error {
+	if err := p.o.Denylist.Deny(ctx, chainDenyKey(chainID), until); err != nil {
+		return err
+	}
+	ss, err := p.o.Sessions.ListUserSessions(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		if s.ChainID == chainID {
+			if err := p.o.Sessions.DeleteSession(ctx, s.Digest); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	p.audit("session_revoked", userID)
+	return nil
+}
+
+// sessionPublicID is the id under which a session is listed and revoked;
+// it reveals nothing about the token or its digest.
+func sessionPublicID(digest []byte) string {
+	h := sha256.New()
+	h.Write([]byte("gatehouse/session-id\x00"))
+	h.Write(digest)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// sendMail queues an email; it never blocks the request.
+func (p *Portal) sendMail(event string, u *keystore.User, link string) {
+	p.mail.enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
+}
+
+// link builds an absolute portal URL with one query parameter.
+func (p *Portal) link(path, key, value string) string {
+	u := *p.public
+	u.Path = path
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// sendVerify mails a verification link to u.
+func (p *Portal) sendVerify(u *keystore.User) error {
+	jti, err := signing.RandomHex(16)
+	if err != nil {
+		return err
+	}
+	tok, err := p.verifyTok.issue(u.ID, jti, p.verifyFingerprint(u), "", p.o.TokenLifetime, p.o.Now())
+	if err != nil {
+		return err
+	}
+	p.sendMail(EventVerify, u, p.link("/verify", "token", tok))
+	return nil
+}
+
+// sendReset mails a password reset link to u.
+func (p *Portal) sendReset(u *keystore.User) error {
+	jti, err := signing.RandomHex(16)
+	if err != nil {
+		return err
+	}
+	tok, err := p.resetTok.issue(u.ID, jti, p.resetFingerprint(u), "", p.o.TokenLifetime, p.o.Now())
+	if err != nil {
+		return err
+	}
+	p.sendMail(EventReset, u, p.link("/reset-password", "token", tok))
+	return nil
+}
+
+// validEmail is a deliberately small check: one '@', no white space or
+// control characters, bounded length. Delivery proves the rest.
+func validEmail(s string) bool {
+	if len(s) < 3 || len(s) > maxEmailLen || !utf8.ValidString(s) {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	if at < 1 || at != strings.LastIndexByte(s, '@') || at == len(s)-1 {
+		return false
+	}
+	for _, c := range s {
+		if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// validRoles checks a role list: short names of [a-z0-9_.:-].
+func validRoles(roles []string) bool {
+	if len(roles) > maxRoles {
+		return false
+	}
+	for _, r := range roles {
+		if r == "" || len(r) > maxRoleLen {
+			return false
+		}
+		for i := 0; i < len(r); i++ {
+			c := r[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validDisplayName(s string) bool {
+	if len(s) > 4*maxDisplayNameLen || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxDisplayNameLen {
+		return false
+	}
+	for _, c := range s {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// clip truncates s to at most n bytes on a rune boundary and drops
+// invalid UTF-8.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// newUserID is 128 random bits as lower-case hex.
+func newUserID() (string, error) { return signing.RandomHex(16) }
+
+// userView is the JSON form of a user.
+type userView struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	DisplayName string    `json:"display_name"`
+	Roles       []string  `json:"roles"`
+	Superuser   bool      `json:"is_superuser"`
+	Active      bool      `json:"is_active"`
+	Verified    bool      `json:"is_verified"`
+	TOTPEnabled bool      `json:"totp_enabled"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func viewUser(u *keystore.User) userView {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userView{
+		ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: roles,
+		Superuser: u.Superuser, Active: u.Active, Verified: u.Verified, TOTPEnabled: u.TOTPEnabled,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}

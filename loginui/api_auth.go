@@ -1,0 +1,559 @@
+package loginui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// Fixed answers of the enumeration-safe routes: identical whether or not
+// the account exists.
+var (
+	answerRegistered = map[string]string{"detail": "if the address can be registered, a verification link has been sent to it"}
+	answerMailSent   = map[string]string{"detail": "if an account uses this address, a message has been sent to it"}
+)
+
+type loginRequest struct {
+	Identifier *string `json:"identifier"`
+	Password   *string `json:"password"`
+}
+
+// apiLogin: POST /api/auth/login {identifier,password}.
+func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) {
+	transport := r.URL.Query().Get("transport")
+	if transport != "" && transport != "cookie" && transport != "bearer" {
+		writeError(w, http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "transport must be cookie or bearer")
+		return
+	}
+	var req loginRequest
+	if err := decodeJSON(r, &req, false); err != nil || req.Identifier == nil || req.Password == nil {
+		writeError(w, http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "the body must be {identifier, password}")
+		return
+	}
+	if !p.allow(w, r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(*req.Identifier)}) {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, out := p.checkLogin(ctx, *req.Identifier, *req.Password)
+	if !p.answerLoginOutcome(w, out) {
+		return
+	}
+	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
+		return
+	}
+	if transport == "bearer" {
+		p.loginBearer(ctx, w, r, u)
+		return
+	}
+	csrf, err := p.createSession(ctx, w, r, u, methodPassword)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	p.audit("login_ok", u.ID)
+	writeJSON(w, http.StatusOK, map[string]string{"csrf_token": csrf})
+}
+
+// answerLoginOutcome writes the answer for a failed outcome and reports
+// whether the login may proceed.
+func (p *Portal) answerLoginOutcome(w http.ResponseWriter, out loginOutcome) bool {
+	switch out {
+	case loginOK:
+		return true
+	case loginUnavailable:
+		writeError(w, http.StatusBadRequest, CodeLoginAccountUnavailable, "this account cannot log in")
+	case loginStoreError:
+		errStore(w)
+	default:
+		writeError(w, http.StatusBadRequest, CodeLoginBadCredentials, "bad credentials")
+	}
+	return false
+}
+
+func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User) {
+	chain, err := signing.RandomHex(16)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	rt, err := p.issueRefresh(ctx, r, u, chain, p.o.Now().Add(p.o.RefreshLifetime))
+	if err != nil {
+		errStore(w)
+		return
+	}
+	at, err := p.issueAccess(u, chain)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	p.audit("login_ok", u.ID)
+	out := bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}
+	if r.URL.Query().Get("refresh") == "cookie" {
+		p.setRefreshCookie(w, rt, p.o.Now().Add(p.o.RefreshLifetime))
+		out.RefreshToken = ""
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiLogout: POST /api/auth/logout. Cookie sessions are deleted; a bearer
+// token's jti is denylisted and its refresh chain revoked. A store
+// failure is 503 and nothing is claimed.
+func (p *Portal) apiLogout(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := p.logout(ctx, c); err != nil {
+		errStore(w)
+		return
+	}
+	if c.viaCookie {
+		p.clearSessionCookie(w)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (p *Portal) logout(ctx context.Context, c *caller) error {
+	if c.viaCookie {
+		if err := p.o.Sessions.DeleteSession(ctx, c.digest); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return err
+		}
+		p.audit("logout", c.user.ID)
+		return nil
+	}
+	if err := p.o.Denylist.Deny(ctx, c.claims.JTI, c.claims.ExpiresAt.Add(time.Minute)); err != nil {
+		return err
+	}
+	if c.claims.SID != "" {
+		if err := p.revokeChain(ctx, c.user.ID, c.claims.SID, p.o.Now().Add(p.o.RefreshLifetime)); err != nil {
+			return err
+		}
+	}
+	p.audit("logout", c.user.ID)
+	return nil
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// apiRefresh: POST /api/auth/refresh {refresh_token} or the refresh
+// cookie. Tokens rotate; presenting a spent token revokes its chain.
+func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		errBody(w)
+		return
+	}
+	fromCookie := false
+	if req.RefreshToken == "" {
+		req.RefreshToken = cookieValue(r, p.o.CookieName+refreshCookieSuffix)
+		fromCookie = true
+		// A cookie-borne refresh must come from a client that can set
+		// headers a cross-site form cannot.
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			req.RefreshToken = ""
+		}
+	}
+	if !p.allow(w, r, SlotRefresh, []string{"ip", p.clientIP(r)}) {
+		return
+	}
+	bad := func() {
+		if fromCookie {
+			p.clearRefreshCookie(w)
+		}
+		writeError(w, http.StatusUnauthorized, CodeRefreshTokenInvalid, "refresh token invalid, expired or already used")
+	}
+	if req.RefreshToken == "" || len(req.RefreshToken) > 128 {
+		bad()
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	toks, status := p.rotateRefresh(ctx, r, req.RefreshToken)
+	switch status {
+	case http.StatusOK:
+	case http.StatusServiceUnavailable:
+		errStore(w)
+		return
+	default:
+		bad()
+		return
+	}
+	if fromCookie {
+		p.setRefreshCookie(w, toks.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
+		toks.RefreshToken = ""
+	}
+	writeJSON(w, http.StatusOK, toks)
+}
+
+// rotateRefresh spends tok and returns a new pair. Exactly one of
+// concurrent uses wins (an atomic set-if-absent marker); any other use of
+// a spent token revokes the whole chain.
+func (p *Portal) rotateRefresh(ctx context.Context, r *http.Request, tok string) (bearerTokens, int) {
+	now := p.o.Now()
+	d := p.tokenDigest(tok)
+	s, err := p.o.Sessions.GetSession(ctx, d)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	if s.Kind != kindRefresh || s.ChainID == "" || !now.Before(s.ExpiresAt) {
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	chainDenied, err := p.o.Denylist.IsDenied(ctx, []byte(chainDenyKey(s.ChainID)))
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	if chainDenied {
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	spent, err := p.o.Denylist.IsDenied(ctx, []byte(spentKey(d)))
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	won := false
+	if !spent {
+		if won, err = p.o.Markers.SetIfAbsent(ctx, spentKey(d), s.ExpiresAt.Sub(now)+time.Minute); err != nil {
+			return bearerTokens{}, http.StatusServiceUnavailable
+		}
+	}
+	if !won {
+		p.log.Warn().Str("audit", "refresh_reuse").Str("user_id", s.UserID).Msg("audit")
+		if err := p.revokeChain(ctx, s.UserID, s.ChainID, s.ExpiresAt); err != nil {
+			return bearerTokens{}, http.StatusServiceUnavailable
+		}
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	// Durable record of the spend, so a restart of an in-memory marker
+	// store cannot revive the token.
+	if err := p.o.Denylist.Deny(ctx, spentKey(d), s.ExpiresAt); err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	u, err := p.o.Users.GetUser(ctx, s.UserID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	if !u.Active {
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	rt, err := p.issueRefresh(ctx, r, u, s.ChainID, s.ExpiresAt)
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	// A reuse may have revoked the chain while we were issuing.
+	if chainDenied, err = p.o.Denylist.IsDenied(ctx, []byte(chainDenyKey(s.ChainID))); err != nil || chainDenied {
+		_ = p.o.Sessions.DeleteSession(ctx, p.tokenDigest(rt))
+		if err != nil {
+			return bearerTokens{}, http.StatusServiceUnavailable
+		}
+		return bearerTokens{}, http.StatusUnauthorized
+	}
+	at, err := p.issueAccess(u, s.ChainID)
+	if err != nil {
+		return bearerTokens{}, http.StatusServiceUnavailable
+	}
+	return bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}, http.StatusOK
+}
+
+type registerRequest struct {
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	DisplayName string `json:"display_name"`
+}
+
+// apiRegister: POST /api/auth/register {email,password[,display_name]}.
+// 202 with the same body whether or not the address was free.
+func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) {
+	if p.o.RegistrationDisabled {
+		writeError(w, http.StatusForbidden, CodeRegisterFailed, "registration is disabled")
+		return
+	}
+	var req registerRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotRegister, []string{"ip", p.clientIP(r)}) {
+		return
+	}
+	if e := p.register(r, req); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, answerRegistered)
+}
+
+// register creates an unverified account and mails a verify link. Its
+// answer does not depend on whether the address was taken.
+func (p *Portal) register(r *http.Request, req registerRequest) *opErr {
+	if !validEmail(req.Email) {
+		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the email address is not valid")
+	}
+	if !validDisplayName(req.DisplayName) {
+		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the display name is not valid")
+	}
+	if err := signing.CheckPasswordLength(req.Password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
+	}
+	hash, err := p.hasher.Hash(req.Password)
+	if err != nil {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
+	}
+	id, err := newUserID()
+	if err != nil {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
+	}
+	now := p.o.Now()
+	u := &keystore.User{
+		ID: id, Email: strings.TrimSpace(req.Email), DisplayName: req.DisplayName, PasswordHash: hash,
+		Active: true, CreatedAt: now, UpdatedAt: now,
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	switch err := p.o.Users.CreateUser(ctx, u); {
+	case errors.Is(err, keystore.ErrDuplicate):
+		// Same answer as a fresh registration; the owner is not told.
+		return nil
+	case err != nil:
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
+	}
+	p.audit("user_created", u.ID)
+	if err := p.sendVerify(u); err != nil {
+		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("verify mail not queued")
+	}
+	return nil
+}
+
+func passwordPolicyDetail(min, max int) string {
+	return "the password must be " + itoa(min) + " to " + itoa(max) + " characters long"
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+// apiVerify: POST /api/auth/verify {token}.
+func (p *Portal) apiVerify(w http.ResponseWriter, r *http.Request) {
+	var req tokenRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotVerifyToken, []string{"ip", p.clientIP(r)}) {
+		return
+	}
+	if e := p.verifyEmail(r, req.Token); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": "the email address is verified"})
+}
+
+// verifyEmail marks the token's user verified.
+func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
+	bad := func() *opErr {
+		return newOpErr(http.StatusBadRequest, CodeVerifyBadToken, "the verification token is invalid or expired")
+	}
+	cl, err := p.verifyTok.verify(tok, p.o.Now())
+	if err != nil {
+		return bad()
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, err := p.o.Users.GetUser(ctx, cl.Subject)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bad()
+	}
+	if err != nil {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
+	}
+	if !constEq(cl.SFP, p.verifyFingerprint(u)) || !u.Active {
+		return bad()
+	}
+	if u.Verified {
+		return newOpErr(http.StatusBadRequest, CodeVerifyAlreadyVerified, "the email address is already verified")
+	}
+	nu := *u
+	nu.Verified = true
+	nu.UpdatedAt = p.o.Now()
+	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
+	}
+	p.audit("user_verified", u.ID)
+	return nil
+}
+
+type emailRequest struct {
+	Email string `json:"email"`
+}
+
+// apiRequestVerify: POST /api/auth/request-verify-token {email}; always 202.
+func (p *Portal) apiRequestVerify(w http.ResponseWriter, r *http.Request) {
+	var req emailRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotVerifyToken, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}) {
+		return
+	}
+	if validEmail(req.Email) {
+		ctx, cancel := storeCtx(r)
+		defer cancel()
+		if u, err := p.o.Users.GetUserByEmail(ctx, req.Email); err == nil && u.Active && !u.Verified {
+			if err := p.sendVerify(u); err != nil {
+				p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("verify mail not queued")
+			}
+		}
+	}
+	writeJSON(w, http.StatusAccepted, answerMailSent)
+}
+
+// apiForgotPassword: POST /api/auth/forgot-password {email}; always 202.
+func (p *Portal) apiForgotPassword(w http.ResponseWriter, r *http.Request) {
+	var req emailRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}) {
+		return
+	}
+	p.forgotPassword(r, req.Email)
+	writeJSON(w, http.StatusAccepted, answerMailSent)
+}
+
+// forgotPassword mails a reset link when an active account uses email.
+// Store errors are logged, not shown: the answer is always the same.
+func (p *Portal) forgotPassword(r *http.Request, email string) {
+	if !validEmail(email) {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, err := p.o.Users.GetUserByEmail(ctx, email)
+	if err != nil {
+		if !errors.Is(err, keystore.ErrNotFound) {
+			p.log.Warn().Str("component", "loginui").Msg("forgot-password lookup failed")
+		}
+		return
+	}
+	if !u.Active {
+		return
+	}
+	if err := p.sendReset(u); err != nil {
+		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("reset mail not queued")
+	}
+}
+
+type resetRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// apiResetPassword: POST /api/auth/reset-password {token,password}.
+func (p *Portal) apiResetPassword(w http.ResponseWriter, r *http.Request) {
+	var req resetRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotResetPassword, []string{"ip", p.clientIP(r)}) {
+		return
+	}
+	if e := p.resetPassword(r, req.Token, req.Password); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been reset"})
+}
+
+// resetPassword spends a reset token: it must verify (audience, expiry,
+// size), its jti must be unused, and its password fingerprint must match
+// the current password hash. Every session of the user is revoked.
+func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
+	bad := func() *opErr {
+		return newOpErr(http.StatusBadRequest, CodeResetBadToken, "the reset token is invalid or expired")
+	}
+	storeFail := func() *opErr {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "reset failed; nothing was changed")
+	}
+	now := p.o.Now()
+	cl, err := p.resetTok.verify(tok, now)
+	if err != nil {
+		return bad()
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	denied, err := p.o.Denylist.IsDenied(ctx, []byte(cl.JTI))
+	if err != nil {
+		return storeFail()
+	}
+	if denied {
+		return bad()
+	}
+	u, err := p.o.Users.GetUser(ctx, cl.Subject)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bad()
+	}
+	if err != nil {
+		return storeFail()
+	}
+	if !u.Active || !constEq(cl.SFP, p.resetFingerprint(u)) {
+		return bad()
+	}
+	if err := signing.CheckPasswordLength(password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+		return newOpErr(http.StatusBadRequest, CodeResetInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
+	}
+	won, err := p.o.Markers.SetIfAbsent(ctx, "reset:"+cl.JTI, cl.ExpiresAt.Sub(now)+time.Minute)
+	if err != nil {
+		return storeFail()
+	}
+	if !won {
+		return bad()
+	}
+	if err := p.o.Denylist.Deny(ctx, cl.JTI, cl.ExpiresAt.Add(time.Minute)); err != nil {
+		return storeFail()
+	}
+	if err := p.setPassword(ctx, u, password, nil); err != nil {
+		return storeFail()
+	}
+	p.audit("password_reset", u.ID)
+	return nil
+}
+
+// setPassword stores a new password hash for u and revokes every session
+// except keep (nil: all). Earlier access JWTs die through the fingerprint.
+func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte) error {
+	hash, err := p.hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	nu := *u
+	nu.PasswordHash = hash
+	nu.UpdatedAt = p.o.Now()
+	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+		return err
+	}
+	*u = nu
+	if _, err := p.o.Sessions.DeleteUserSessions(ctx, u.ID, keep); err != nil {
+		return err
+	}
+	p.sendMail(EventPasswordChanged, u, "")
+	return nil
+}

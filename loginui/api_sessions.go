@@ -1,0 +1,180 @@
+package loginui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// sessionView is the JSON form of a session (or live refresh token).
+type sessionView struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	AuthMethod string    `json:"auth_method"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+// liveSessions lists the caller's unexpired sessions and unspent refresh
+// tokens, newest first.
+func (p *Portal) liveSessions(ctx context.Context, c *caller) ([]*keystore.Session, error) {
+	ss, err := p.o.Sessions.ListUserSessions(ctx, c.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := p.o.Now()
+	out := ss[:0]
+	for _, s := range ss {
+		if !now.Before(s.ExpiresAt) {
+			continue
+		}
+		if s.Kind == kindRefresh {
+			spent, err := p.o.Denylist.IsDenied(ctx, []byte(spentKey(s.Digest)))
+			if err != nil {
+				return nil, err
+			}
+			if spent {
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+func (p *Portal) isCurrent(c *caller, s *keystore.Session) bool {
+	if c.viaCookie {
+		return bytes.Equal(s.Digest, c.digest)
+	}
+	return s.ChainID != "" && s.ChainID == c.claims.SID
+}
+
+func (p *Portal) viewSessions(c *caller, ss []*keystore.Session) []sessionView {
+	out := make([]sessionView, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, sessionView{
+			ID: sessionPublicID(s.Digest), Kind: s.Kind, AuthMethod: s.AuthMethod,
+			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, LastSeenAt: s.LastSeenAt,
+			UserAgent: s.UserAgent, Current: p.isCurrent(c, s),
+		})
+	}
+	return out
+}
+
+// apiSessions: GET /api/auth/sessions.
+func (p *Portal) apiSessions(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	ss, err := p.liveSessions(ctx, c)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": p.viewSessions(c, ss)})
+}
+
+// errNoSuchSession: the id names none of the caller's sessions.
+var errNoSuchSession = errors.New("loginui: no such session")
+
+// revokeSession deletes the caller's session with public id (its whole
+// chain for a refresh token).
+func (p *Portal) revokeSession(ctx context.Context, c *caller, id string) error {
+	ss, err := p.o.Sessions.ListUserSessions(ctx, c.user.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		if !constEq(sessionPublicID(s.Digest), id) {
+			continue
+		}
+		if s.Kind == kindRefresh && s.ChainID != "" {
+			return p.revokeChain(ctx, c.user.ID, s.ChainID, s.ExpiresAt)
+		}
+		if err := p.o.Sessions.DeleteSession(ctx, s.Digest); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return err
+		}
+		p.audit("session_revoked", c.user.ID)
+		return nil
+	}
+	return errNoSuchSession
+}
+
+// apiDeleteSession: DELETE /api/auth/sessions/{id}. An id that is not one
+// of the caller's sessions is 404 AUTHORIZATION_DENIED.
+func (p *Portal) apiDeleteSession(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	switch err := p.revokeSession(ctx, c, r.PathValue("id")); {
+	case errors.Is(err, errNoSuchSession):
+		writeError(w, http.StatusNotFound, CodeAuthorizationDenied, "no such session")
+		return
+	case err != nil:
+		errStore(w)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// revokeOthers deletes every session of the caller except the current one
+// (a bearer caller keeps its own refresh chain).
+func (p *Portal) revokeOthers(ctx context.Context, c *caller) (int, error) {
+	if c.viaCookie {
+		n, err := p.o.Sessions.DeleteUserSessions(ctx, c.user.ID, c.digest)
+		if err == nil && n > 0 {
+			p.audit("session_revoked", c.user.ID)
+		}
+		return n, err
+	}
+	ss, err := p.o.Sessions.ListUserSessions(ctx, c.user.ID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range ss {
+		if p.isCurrent(c, s) {
+			continue
+		}
+		if err := p.o.Sessions.DeleteSession(ctx, s.Digest); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 {
+		p.audit("session_revoked", c.user.ID)
+	}
+	return n, nil
+}
+
+// apiRevokeOthers: POST /api/auth/sessions/revoke-others.
+func (p *Portal) apiRevokeOthers(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	n, err := p.revokeOthers(ctx, c)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+}

@@ -1,0 +1,167 @@
+package loginui
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// constEq compares two strings in constant time (for equal lengths).
+func constEq(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// apiMe: GET /api/users/me.
+func (p *Portal) apiMe(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, viewUser(c.user))
+}
+
+type patchMeRequest struct {
+	DisplayName     *string `json:"display_name"`
+	Email           *string `json:"email"`
+	CurrentPassword string  `json:"current_password"`
+}
+
+// apiPatchMe: PATCH /api/users/me {display_name?, email?, current_password}.
+// An email change needs the current password (and step-up with TOTP on);
+// it clears the verified flag, mails a verify link and, through the
+// fingerprint, kills every access JWT.
+func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req patchMeRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if e := p.updateProfile(r, c, req); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewUser(c.user))
+}
+
+// updateProfile applies a profile change for the caller; on success the
+// caller's user record is updated in place.
+func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *opErr {
+	nu := *c.user
+	if req.DisplayName != nil {
+		if !validDisplayName(*req.DisplayName) {
+			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
+		}
+		nu.DisplayName = *req.DisplayName
+	}
+	emailChanged := false
+	if req.Email != nil && strings.TrimSpace(*req.Email) != c.user.Email {
+		if !validEmail(*req.Email) {
+			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
+		}
+		if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
+			return e
+		}
+		if e := p.stepUpErr(c); e != nil {
+			return e
+		}
+		if ok := p.checkCurrentPassword(c.user, req.CurrentPassword); !ok {
+			return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
+		}
+		nu.Email = strings.TrimSpace(*req.Email)
+		nu.Verified = false
+		emailChanged = true
+	}
+	nu.UpdatedAt = p.o.Now()
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	switch err := p.o.Users.UpdateUser(ctx, &nu); {
+	case errors.Is(err, keystore.ErrDuplicate):
+		return newOpErr(http.StatusBadRequest, CodeUpdateEmailExists, "another account uses this email address")
+	case err != nil:
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "update failed; nothing was changed")
+	}
+	*c.user = nu
+	p.audit("user_updated", nu.ID)
+	if emailChanged {
+		if err := p.sendVerify(&nu); err != nil {
+			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("verify mail not queued")
+		}
+	}
+	return nil
+}
+
+// checkCurrentPassword verifies u's password, spending a dummy hash when
+// there is none. A malformed stored hash fails closed.
+func (p *Portal) checkCurrentPassword(u *keystore.User, pw string) bool {
+	if u.PasswordHash == "" || pw == "" || len(pw) > 4*p.o.PasswordMaxLen {
+		p.hasher.VerifyDummy(pw)
+		return false
+	}
+	ok, _, err := p.hasher.Verify(u.PasswordHash, pw)
+	return err == nil && ok
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// apiChangePassword: POST /api/users/me/change-password
+// {current_password,new_password}. Revokes every other session (a bearer
+// caller keeps none) and every earlier access JWT.
+func (p *Portal) apiChangePassword(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req changePasswordRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if !p.allow(w, r, SlotChangePassword, []string{"user", c.user.ID}) {
+		return
+	}
+	if e := p.changePassword(r.Context(), c, req); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been changed; other sessions were signed out"})
+}
+
+func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswordRequest) *opErr {
+	if !p.checkCurrentPassword(c.user, req.CurrentPassword) {
+		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
+	}
+	if err := signing.CheckPasswordLength(req.NewPassword, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
+	}
+	var keep []byte
+	if c.viaCookie {
+		keep = c.digest
+	}
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if err := p.setPassword(sctx, c.user, req.NewPassword, keep); err != nil {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the password change did not complete")
+	}
+	if !c.viaCookie {
+		// The caller's own token dies with the fingerprint; deny it and its
+		// chain explicitly too.
+		_ = p.o.Denylist.Deny(sctx, c.claims.JTI, c.claims.ExpiresAt)
+	}
+	p.audit("password_changed", c.user.ID)
+	return nil
+}

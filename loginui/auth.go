@@ -1,0 +1,193 @@
+package loginui
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// caller is the authenticated principal of a request.
+type caller struct {
+	user      *keystore.User
+	viaCookie bool
+	session   *keystore.Session // cookie sessions
+	digest    []byte            // cookie sessions: digest of the cookie token
+	claims    tokenClaims       // bearer JWTs
+}
+
+// passwordSession reports whether the caller logged in with a password.
+func (c *caller) passwordSession() bool {
+	if c.viaCookie {
+		return c.session.AuthMethod == "password"
+	}
+	return true // access JWTs are only minted by password login and refresh
+}
+
+// errAuthStore marks a store failure while authenticating (503, not 401).
+var errAuthStore = errors.New("loginui: store failure while authenticating")
+
+// errAuthInvalid marks a credential that is present but invalid (401).
+var errAuthInvalid = errors.New("loginui: credential invalid")
+
+const storeTimeout = 5 * time.Second
+
+func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), storeTimeout)
+}
+
+// authenticate resolves the caller. (nil, nil): no credential at all.
+// A present but invalid bearer token is errAuthInvalid; an invalid or
+// expired cookie counts as no credential (the browser is sent to log in).
+func (p *Portal) authenticate(r *http.Request) (*caller, error) {
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if ah := r.Header.Values("Authorization"); len(ah) > 0 {
+		if len(ah) != 1 {
+			return nil, errAuthInvalid
+		}
+		tok, ok := strings.CutPrefix(ah[0], "Bearer ")
+		if !ok {
+			return nil, errAuthInvalid
+		}
+		return p.authBearer(ctx, strings.TrimSpace(tok))
+	}
+	tok := cookieValue(r, p.o.CookieName)
+	if tok == "" {
+		return nil, nil
+	}
+	c, err := p.authCookie(ctx, tok)
+	if errors.Is(err, errAuthInvalid) {
+		return nil, nil
+	}
+	return c, err
+}
+
+func (p *Portal) authBearer(ctx context.Context, tok string) (*caller, error) {
+	now := p.o.Now()
+	cl, err := p.access.verify(tok, now)
+	if err != nil {
+		return nil, errAuthInvalid
+	}
+	denied, err := p.o.Denylist.IsDenied(ctx, []byte(cl.JTI))
+	if err != nil {
+		return nil, errAuthStore
+	}
+	if denied {
+		return nil, errAuthInvalid
+	}
+	if cl.SID != "" {
+		denied, err = p.o.Denylist.IsDenied(ctx, []byte(chainDenyKey(cl.SID)))
+		if err != nil {
+			return nil, errAuthStore
+		}
+		if denied {
+			return nil, errAuthInvalid
+		}
+	}
+	u, err := p.o.Users.GetUser(ctx, cl.Subject)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, errAuthInvalid
+	}
+	if err != nil {
+		return nil, errAuthStore
+	}
+	if !u.Active || subtle.ConstantTimeCompare([]byte(cl.SFP), []byte(p.accessFingerprint(u))) != 1 {
+		return nil, errAuthInvalid
+	}
+	return &caller{user: u, claims: cl}, nil
+}
+
+func (p *Portal) authCookie(ctx context.Context, tok string) (*caller, error) {
+	if len(tok) > 128 {
+		return nil, errAuthInvalid
+	}
+	d := p.tokenDigest(tok)
+	s, err := p.o.Sessions.GetSession(ctx, d)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, errAuthInvalid
+	}
+	if err != nil {
+		return nil, errAuthStore
+	}
+	now := p.o.Now()
+	if s.Kind != "session" || !now.Before(s.ExpiresAt) {
+		return nil, errAuthInvalid
+	}
+	u, err := p.o.Users.GetUser(ctx, s.UserID)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, errAuthInvalid
+	}
+	if err != nil {
+		return nil, errAuthStore
+	}
+	if !u.Active {
+		return nil, errAuthInvalid
+	}
+	if now.Sub(s.LastSeenAt) >= p.o.SessionTouch {
+		if err := p.o.Sessions.TouchSession(ctx, d, now); err != nil {
+			p.log.Warn().Str("component", "loginui").Msg("session last-seen update failed")
+		}
+	}
+	return &caller{user: u, viaCookie: true, session: s, digest: d}, nil
+}
+
+// requireAPI authenticates an API request and, for unsafe methods of
+// cookie-authenticated requests, checks CSRF. It writes the error answer
+// and returns nil when the request may not proceed.
+func (p *Portal) requireAPI(w http.ResponseWriter, r *http.Request) *caller {
+	c, err := p.authenticate(r)
+	switch {
+	case errors.Is(err, errAuthStore):
+		errStore(w)
+		return nil
+	case err != nil, c == nil:
+		errUnauthenticated(w)
+		return nil
+	}
+	if c.viaCookie && !isSafeMethod(r.Method) && !p.checkCSRF(r, c.digest, "") {
+		errCSRF(w)
+		return nil
+	}
+	return c
+}
+
+// superuserErr demands a superuser with a password session.
+func (p *Portal) superuserErr(c *caller) *opErr {
+	if !c.user.Superuser {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "superuser required")
+	}
+	if !c.passwordSession() {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a password session is required")
+	}
+	return p.stepUpErr(c)
+}
+
+// stepUpErr applies to sensitive changes: users with TOTP on need a
+// step-up proof on their session (SPEC §5.6).
+func (p *Portal) stepUpErr(c *caller) *opErr {
+	if !c.user.TOTPEnabled {
+		return nil
+	}
+	if c.viaCookie && p.o.Now().Before(c.session.StepUpUntil) {
+		return nil
+	}
+	return newOpErr(http.StatusForbidden, CodeTOTPStepUpRequired, "a recent second-factor proof is required")
+}
+
+// requireAdmin is requireAPI plus superuserErr.
+func (p *Portal) requireAdmin(w http.ResponseWriter, r *http.Request) *caller {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return nil
+	}
+	if e := p.superuserErr(c); e != nil {
+		e.write(w)
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,39 @@
+// Package loginui is the gatehouse portal: the net/http handlers (HTML pages
+// and a JSON API) with which people register, verify their address, log in
+// with a password, reset and change passwords, and manage their sessions,
+// and with which superusers manage accounts. It issues the credentials the
+// verifier checks: opaque session cookies (stored as HMAC digests), access
+// JWTs, rotating refresh tokens.
+//
+// Construction: New(Options) returns a *Portal, an http.Handler to mount on
+// the portal listener. Options carries the stores (keystore interfaces),
+// one secret per role, lifetimes, rate limits, a Mailer and a logger;
+// main.go fills it from the configuration, so this package never reads
+// files, flags or the environment.
+//
+// Later features hook in at marked places: the login flow has a second-step
+// hook (SecondStep) for TOTP, and the /account page renders a list of
+// sections (AccountSections) to which TOTP, API-key and linked-account
+// sections are added.
+//
+// Security model, in short:
+//   - Every unsafe method of a cookie-authenticated request needs a CSRF
+//     token (double-submit cookie gatehouse_csrf + X-CSRF-Token header or
+//     "csrf" form field) bound to the session by HMAC; HTML forms that run
+//     before a session exists use a pre-session token. JSON bodies must be
+//     application/json, so a cross-site form cannot forge them.
+//   - Login, register and forgot-password answer identically (status,
+//     body, headers) whether or not the account exists, take at least
+//     MinResponseTime, and spend a dummy password hash for unknown users.
+//   - Rate limits key on HMAC digests of the client IP and identifier; the
+//     in-process limiter has a key cap and refuses new keys when full.
+//   - A store that fails makes the request fail (503
+//     TOKEN_PROCESSING_FAILED); nothing is reported as done that was not.
+//
+// It must never: log or echo a password, token, secret or email address
+// (audit events carry user ids only; failed logins carry an HMAC digest of
+// the identifier only when a telemetry secret is set; the development
+// mailer logs the link it would send, which is the one documented
+// exception); follow an rd redirect that is not valid under SPEC §10
+// "Redirects"; import the verifier.
+package loginui

@@ -1,0 +1,97 @@
+package loginui
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Error codes of the shared taxonomy (SPEC §3.5) that the portal answers with.
+const (
+	CodeAuthenticationFailed    = "AUTHENTICATION_FAILED"
+	CodeTokenProcessingFailed   = "TOKEN_PROCESSING_FAILED"
+	CodeRequestBodyInvalid      = "REQUEST_BODY_INVALID"
+	CodeAuthorizationDenied     = "AUTHORIZATION_DENIED"
+	CodeTOTPStepUpRequired      = "TOTP_STEPUP_REQUIRED"
+	CodeRateLimited             = "RATE_LIMITED"
+	CodeLoginBadCredentials     = "LOGIN_BAD_CREDENTIALS"
+	CodeLoginAccountUnavailable = "LOGIN_ACCOUNT_UNAVAILABLE"
+	CodeLoginPayloadInvalid     = "LOGIN_PAYLOAD_INVALID"
+	CodeRegisterFailed          = "REGISTER_FAILED"
+	CodeVerifyBadToken          = "VERIFY_USER_BAD_TOKEN"
+	CodeVerifyAlreadyVerified   = "VERIFY_USER_ALREADY_VERIFIED"
+	CodeResetBadToken           = "RESET_PASSWORD_BAD_TOKEN"
+	CodeResetInvalidPassword    = "RESET_PASSWORD_INVALID_PASSWORD"
+	CodeUpdateInvalidPassword   = "UPDATE_USER_INVALID_PASSWORD"
+	CodeUpdateEmailExists       = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
+	CodeRefreshTokenInvalid     = "REFRESH_TOKEN_INVALID"
+	CodeSuperuserCannotDelete   = "SUPERUSER_CANNOT_DELETE_SELF"
+	CodeUserNotFound            = "USER_NOT_FOUND"
+	CodeCSRFFailed              = "CSRF_FAILED"
+)
+
+// apiError is the JSON error body {"code","detail"}. Details are fixed
+// strings: they never carry input, identifiers or store errors.
+type apiError struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// writeJSON writes v as the JSON body with status. Responses are never
+// cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes {"code","detail"} with status.
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, apiError{Code: code, Detail: detail})
+}
+
+// Common answers.
+func errStore(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, CodeTokenProcessingFailed, "a state store is unavailable; nothing was changed")
+}
+
+func errUnauthenticated(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	writeError(w, http.StatusUnauthorized, CodeAuthenticationFailed, "authentication required")
+}
+
+func errForbidden(w http.ResponseWriter, detail string) {
+	writeError(w, http.StatusForbidden, CodeAuthorizationDenied, detail)
+}
+
+func errBody(w http.ResponseWriter) {
+	writeError(w, http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+}
+
+func errCSRF(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
+}
+
+// opErr is the failure of a shared operation (used by both the JSON API
+// and the pages): a status, a code and a fixed detail.
+type opErr struct {
+	Status     int
+	Code       string
+	Detail     string
+	RetryAfter int // seconds; 429 only
+}
+
+func (e *opErr) write(w http.ResponseWriter) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeError(w, e.Status, e.Code, e.Detail)
+}
+
+var opStore = &opErr{Status: http.StatusServiceUnavailable, Code: CodeTokenProcessingFailed, Detail: "a state store is unavailable; nothing was changed"}
+
+func newOpErr(status int, code, detail string) *opErr {
+	return &opErr{Status: status, Code: code, Detail: detail}
+}

@@ -1,0 +1,237 @@
+package loginui
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// Secrets holds one secret per role. Each must be at least 32 bytes, except
+// Telemetry, which is optional.
+type Secrets struct {
+	TokenHash   signing.Secret // opaque session/refresh token digests (shared with the verifier)
+	CSRF        signing.Secret // CSRF token MACs
+	VerifyToken signing.Secret // email verification JWTs (HS256)
+	ResetToken  signing.Secret // password reset JWTs (HS256)
+	AccessToken signing.Secret // access JWTs (HS256), used when AccessKeys is empty
+	Fingerprint signing.Secret // session fingerprint key (sfp claim; shared with the verifier)
+	Telemetry   signing.Secret // optional: HMAC digests of failed-login identifiers
+}
+
+// RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
+type RateLimit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Rate-limit slots (SPEC §4).
+const (
+	SlotLogin          = "login"
+	SlotRegister       = "register"
+	SlotForgotPassword = "forgot_password"
+	SlotResetPassword  = "reset_password"
+	SlotChangePassword = "change_password"
+	SlotVerifyToken    = "verify_token"
+	SlotRefresh        = "refresh"
+	SlotSetup          = "setup"
+)
+
+// DefaultRateLimits apply to the slots Options.RateLimits leaves out.
+var DefaultRateLimits = map[string]RateLimit{
+	SlotLogin:          {Max: 10, Window: time.Minute},
+	SlotRegister:       {Max: 5, Window: time.Hour},
+	SlotForgotPassword: {Max: 5, Window: time.Hour},
+	SlotResetPassword:  {Max: 10, Window: time.Hour},
+	SlotChangePassword: {Max: 10, Window: time.Hour},
+	SlotVerifyToken:    {Max: 10, Window: time.Hour},
+	SlotRefresh:        {Max: 60, Window: time.Minute},
+	SlotSetup:          {Max: 10, Window: time.Hour},
+}
+
+// Options configure a Portal. main.go fills it from the configuration.
+type Options struct {
+	// Stores. Users, Sessions, Denylist and Markers are required; Counters
+	// may be nil, and then an in-process limiter with LocalLimiterMaxKeys
+	// keys is used.
+	Users    keystore.Users
+	Sessions keystore.Sessions
+	Denylist keystore.Denylist
+	Markers  keystore.Markers
+	Counters keystore.Counters
+
+	Secrets Secrets
+	// AccessKeys, when set, sign (the first) and verify (all) access JWTs;
+	// otherwise Secrets.AccessToken is used as one HS256 key.
+	AccessKeys []signing.JWTKey
+
+	PublicURL    string // e.g. https://auth.example.test; the JWT iss
+	CookieName   string // default gatehouse_session
+	CookieDomain string // cookie Domain and the rd allow-list
+	Development  bool   // relaxes Secure cookies and rd for loopback http
+
+	SessionLifetime time.Duration // default 12h
+	AccessLifetime  time.Duration // default 15m
+	RefreshLifetime time.Duration // default 30 days (one rotation chain)
+	TokenLifetime   time.Duration // verify and reset tokens; default 1h
+	SessionTouch    time.Duration // least interval between last-seen writes; default 1m
+
+	PasswordParams signing.PasswordParams // default signing.DefaultPasswordParams
+	PasswordMinLen int                    // default 12
+	PasswordMaxLen int                    // default 128
+	// Hasher, when set, is used instead of building one from PasswordParams.
+	Hasher *signing.Hasher
+
+	RateLimits          map[string]RateLimit // slot -> limit; missing slots use DefaultRateLimits
+	LocalLimiterMaxKeys int                  // default 100000
+	// Lockout, when Max > 0, refuses an account's logins for Window after
+	// Max failed attempts; the answer is that of a bad password.
+	Lockout RateLimit
+
+	RegistrationDisabled bool
+
+	Mailer Mailer // nil: DevMailer on Logger
+	Logger zerolog.Logger
+	Now    func() time.Time // default time.Now
+
+	// SetupToken enables /setup?token=... to create the first superuser
+	// once while no superuser exists; empty disables it.
+	SetupToken        string
+	SetupTokenExpires time.Time // zero: never
+
+	// MinResponseTime pads login, register, forgot-password,
+	// request-verify-token and reset answers. Default 250ms.
+	MinResponseTime time.Duration
+
+	// Client addresses: X-Forwarded-For is honoured only from
+	// TrustedProxies, counting TrustedHops entries from the right.
+	TrustedProxies []netip.Prefix
+	TrustedHops    int
+
+	// SecondStep, when set, runs after a correct password; if it returns
+	// handled=true it has answered (e.g. 202 {totp_required, pending_token})
+	// and no session is issued. The TOTP issue plugs in here.
+	SecondStep func(w http.ResponseWriter, r *http.Request, u *keystore.User) (handled bool)
+	// AccountSections are extra sections rendered on /account, in order.
+	AccountSections []AccountSection
+}
+
+// Errors from New. They never carry secret material.
+var (
+	ErrMissingStore  = errors.New("loginui: a required store is missing")
+	ErrWeakSecret    = errors.New("loginui: a required secret is missing or shorter than 32 bytes")
+	ErrPublicURL     = errors.New("loginui: public URL must be an absolute http(s) URL without path, query or userinfo")
+	ErrCookieName    = errors.New("loginui: invalid cookie name")
+	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
+)
+
+const minSecretLen = 32
+
+func (o *Options) withDefaults() {
+	if o.CookieName == "" {
+		o.CookieName = "gatehouse_session"
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = 12 * time.Hour
+	}
+	if o.AccessLifetime <= 0 {
+		o.AccessLifetime = 15 * time.Minute
+	}
+	if o.RefreshLifetime <= 0 {
+		o.RefreshLifetime = 30 * 24 * time.Hour
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = time.Hour
+	}
+	if o.SessionTouch <= 0 {
+		o.SessionTouch = time.Minute
+	}
+	if o.PasswordParams == (signing.PasswordParams{}) {
+		o.PasswordParams = signing.DefaultPasswordParams
+	}
+	if o.PasswordMinLen <= 0 {
+		o.PasswordMinLen = signing.DefaultPasswordMinLen
+	}
+	if o.PasswordMaxLen <= 0 {
+		o.PasswordMaxLen = signing.DefaultPasswordMaxLen
+	}
+	if o.LocalLimiterMaxKeys <= 0 {
+		o.LocalLimiterMaxKeys = 100000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MinResponseTime == 0 {
+		o.MinResponseTime = 250 * time.Millisecond
+	}
+	if len(o.TrustedProxies) == 0 {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if o.TrustedHops <= 0 {
+		o.TrustedHops = 1
+	}
+	limits := make(map[string]RateLimit, len(DefaultRateLimits)+len(o.RateLimits))
+	for k, v := range DefaultRateLimits {
+		limits[k] = v
+	}
+	for k, v := range o.RateLimits {
+		limits[k] = v
+	}
+	o.RateLimits = limits
+}
+
+func (o *Options) validate() error {
+	if o.Users == nil || o.Sessions == nil || o.Denylist == nil || o.Markers == nil {
+		return ErrMissingStore
+	}
+	s := o.Secrets
+	for _, sec := range []signing.Secret{s.TokenHash, s.CSRF, s.VerifyToken, s.ResetToken, s.Fingerprint} {
+		if sec.Len() < minSecretLen {
+			return ErrWeakSecret
+		}
+	}
+	if len(o.AccessKeys) == 0 && s.AccessToken.Len() < minSecretLen {
+		return ErrWeakSecret
+	}
+	if !s.Telemetry.IsZero() && s.Telemetry.Len() < minSecretLen {
+		return ErrWeakSecret
+	}
+	if !validCookieName(o.CookieName) {
+		return ErrCookieName
+	}
+	for _, l := range o.RateLimits {
+		if l.Max > 0 && l.Window <= 0 {
+			return ErrRateLimitSpec
+		}
+	}
+	if o.Lockout.Max > 0 && o.Lockout.Window <= 0 {
+		return ErrRateLimitSpec
+	}
+	return nil
+}
+
+func validCookieName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// AccountSection is one extra section of the /account page. Render returns
+// trusted HTML (built with html/template by the section's owner).
+type AccountSection struct {
+	Title  string
+	Render func(r *http.Request, u *keystore.User) (template.HTML, error)
+}

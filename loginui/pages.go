@@ -1,0 +1,775 @@
+package loginui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/style.css
+var styleCSS []byte
+
+// pageNames are the page templates; each is parsed with base.html.
+var pageNames = []string{"login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account", "admin", "admin_user"}
+
+type pageSet map[string]*template.Template
+
+// parsePages parses every page with the shared layout.
+func parsePages() (pageSet, error) {
+	ps := pageSet{}
+	for _, n := range pageNames {
+		t, err := template.ParseFS(templateFS, "templates/base.html", "templates/"+n+".html")
+		if err != nil {
+			return nil, err
+		}
+		ps[n] = t
+	}
+	return ps, nil
+}
+
+// pageData is what every page template sees.
+type pageData struct {
+	Title            string
+	CSRF             string
+	Error            string
+	Notice           string
+	User             *keystore.User
+	RegistrationOpen bool
+	RD               string
+	Email            string
+	DisplayName      string
+	Token            string
+	MinLen, MaxLen   int
+	Link, LinkText   string
+	Sessions         []sessionView
+	Sections         []renderedSection
+	Users            []userView
+	Query            string
+	Target           userView
+	Self             bool
+}
+
+type renderedSection struct {
+	Title string
+	HTML  template.HTML
+}
+
+func serveStyle(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(styleCSS)
+}
+
+// render writes page name with status. Pages are never cached.
+func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageData) {
+	d.RegistrationOpen = !p.o.RegistrationDisabled
+	if d.MinLen == 0 {
+		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
+	}
+	var buf bytes.Buffer
+	if err := p.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		p.log.Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderOp renders an operation failure on page name.
+func (p *Portal) renderOp(w http.ResponseWriter, e *opErr, name string, d *pageData) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", itoa(e.RetryAfter))
+	}
+	d.Error = e.Detail
+	p.render(w, e.Status, name, d)
+}
+
+func (p *Portal) renderMessage(w http.ResponseWriter, status int, title, notice, errText string) {
+	d := &pageData{Title: title, Notice: notice, Error: errText}
+	p.render(w, status, "message", d)
+}
+
+func (p *Portal) renderStoreError(w http.ResponseWriter) {
+	p.renderMessage(w, http.StatusServiceUnavailable, "Service unavailable", "", "A state store is unavailable; nothing was changed. Please try again shortly.")
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// cookieCaller authenticates a page request by its session cookie only.
+// ok=false: a store failure, already answered.
+func (p *Portal) cookieCaller(w http.ResponseWriter, r *http.Request) (*caller, bool) {
+	tok := cookieValue(r, p.o.CookieName)
+	if tok == "" {
+		return nil, true
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	c, err := p.authCookie(ctx, tok)
+	switch {
+	case err == nil:
+		return c, true
+	case errors.Is(err, errAuthStore):
+		p.renderStoreError(w)
+		return nil, false
+	default:
+		return nil, true
+	}
+}
+
+// formPage prepares a public form: the caller (if any) and a CSRF token
+// bound to the session or, without one, to the pre-session label.
+func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) (*pageData, *caller, bool) {
+	c, ok := p.cookieCaller(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	tok, err := p.ensureCSRF(w, r, csrfBinding(c))
+	if err != nil {
+		p.renderStoreError(w)
+		return nil, nil, false
+	}
+	d := &pageData{Title: title, CSRF: tok}
+	if c != nil {
+		d.User = c.user
+	}
+	return d, c, true
+}
+
+// formPost parses a form post and checks its CSRF token; it answers and
+// returns ok=false on failure.
+func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title string) (*pageData, *caller, bool) {
+	if !parseForm(w, r) {
+		p.renderMessage(w, http.StatusBadRequest, title, "", "The form could not be read.")
+		return nil, nil, false
+	}
+	d, c, ok := p.formPage(w, r, title)
+	if !ok {
+		return nil, nil, false
+	}
+	if !p.checkCSRF(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
+		tok, err := p.newCSRFToken(csrfBinding(c))
+		if err == nil {
+			p.setCSRFCookie(w, tok)
+			d.CSRF = tok
+		}
+		d.Error = "This form has expired. Please submit it again."
+		p.render(w, http.StatusForbidden, name, d)
+		return nil, nil, false
+	}
+	return d, c, true
+}
+
+// notices maps ?done= values to fixed texts (never echoing the query).
+var notices = map[string]string{
+	"logged_out": "You have been logged out.",
+	"profile":    "Your profile has been saved.",
+	"password":   "Your password has been changed. Your other sessions were signed out.",
+	"revoked":    "The session has been signed out.",
+	"others":     "All your other sessions have been signed out.",
+	"saved":      "The user has been saved.",
+	"deleted":    "The user has been deleted.",
+	"setup":      "Your administrator account is ready.",
+}
+
+func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) {
+	c, ok := p.cookieCaller(w, r)
+	if !ok {
+		return
+	}
+	if c != nil {
+		redirect(w, r, "/account")
+		return
+	}
+	redirect(w, r, "/login")
+}
+
+func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) {
+	rd, rdOK := p.safeRedirect(r.URL.Query().Get("rd"))
+	d, c, ok := p.formPage(w, r, "Log in")
+	if !ok {
+		return
+	}
+	if c != nil {
+		if rdOK {
+			redirect(w, r, rd)
+		} else {
+			redirect(w, r, "/account")
+		}
+		return
+	}
+	d.RD = rd
+	d.Notice = notices[r.URL.Query().Get("done")]
+	p.render(w, http.StatusOK, "login", d)
+}
+
+func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPost(w, r, "login", "Log in")
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	d.RD, _ = p.safeRedirect(f.Get("rd"))
+	identifier, password := f.Get("identifier"), f.Get("password")
+	d.Email = clip(identifier, maxEmailLen)
+	if e := p.rate(r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(identifier)}); e != nil {
+		p.renderOp(w, e, "login", d)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, out := p.checkLogin(ctx, identifier, password)
+	switch out {
+	case loginOK:
+	case loginStoreError:
+		p.renderStoreError(w)
+		return
+	case loginUnavailable:
+		d.Error = "This account cannot log in."
+		p.render(w, http.StatusBadRequest, "login", d)
+		return
+	default:
+		d.Error = "Wrong email or password."
+		p.render(w, http.StatusBadRequest, "login", d)
+		return
+	}
+	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
+		return
+	}
+	if _, err := p.createSession(ctx, w, r, u, methodPassword); err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	p.audit("login_ok", u.ID)
+	if d.RD != "" {
+		redirect(w, r, d.RD)
+		return
+	}
+	redirect(w, r, p.home())
+}
+
+func (p *Portal) pageLogout(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.formPage(w, r, "Log out")
+	if !ok {
+		return
+	}
+	if c == nil {
+		redirect(w, r, "/login")
+		return
+	}
+	p.render(w, http.StatusOK, "logout", d)
+}
+
+func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) {
+	_, c, ok := p.formPost(w, r, "logout", "Log out")
+	if !ok {
+		return
+	}
+	if c == nil {
+		redirect(w, r, "/login")
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := p.logout(ctx, c); err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	p.clearSessionCookie(w)
+	redirect(w, r, "/login?done=logged_out")
+}
+
+func (p *Portal) pageRegister(w http.ResponseWriter, r *http.Request) {
+	if p.o.RegistrationDisabled {
+		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
+		return
+	}
+	d, _, ok := p.formPage(w, r, "Create an account")
+	if ok {
+		p.render(w, http.StatusOK, "register", d)
+	}
+}
+
+func (p *Portal) pageRegisterPost(w http.ResponseWriter, r *http.Request) {
+	if p.o.RegistrationDisabled {
+		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
+		return
+	}
+	d, _, ok := p.formPost(w, r, "register", "Create an account")
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	d.Email, d.DisplayName = clip(f.Get("email"), maxEmailLen), clip(f.Get("display_name"), 4*maxDisplayNameLen)
+	if e := p.rate(r, SlotRegister, []string{"ip", p.clientIP(r)}); e != nil {
+		p.renderOp(w, e, "register", d)
+		return
+	}
+	if e := p.register(r, registerRequest{Email: f.Get("email"), Password: f.Get("password"), DisplayName: f.Get("display_name")}); e != nil {
+		p.renderOp(w, e, "register", d)
+		return
+	}
+	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerRegistered["detail"], "")
+}
+
+func (p *Portal) pageForgot(w http.ResponseWriter, r *http.Request) {
+	if d, _, ok := p.formPage(w, r, "Forgot your password?"); ok {
+		p.render(w, http.StatusOK, "forgot", d)
+	}
+}
+
+func (p *Portal) pageForgotPost(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPost(w, r, "forgot", "Forgot your password?")
+	if !ok {
+		return
+	}
+	email := r.PostForm.Get("email")
+	if e := p.rate(r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(email)}); e != nil {
+		p.renderOp(w, e, "forgot", d)
+		return
+	}
+	p.forgotPassword(r, email)
+	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerMailSent["detail"], "")
+}
+
+func (p *Portal) pageReset(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPage(w, r, "Choose a new password")
+	if !ok {
+		return
+	}
+	d.Token = clip(r.URL.Query().Get("token"), 4096)
+	p.render(w, http.StatusOK, "reset", d)
+}
+
+func (p *Portal) pageResetPost(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPost(w, r, "reset", "Choose a new password")
+	if !ok {
+		return
+	}
+	d.Token = clip(r.PostForm.Get("token"), 4096)
+	if e := p.rate(r, SlotResetPassword, []string{"ip", p.clientIP(r)}); e != nil {
+		p.renderOp(w, e, "reset", d)
+		return
+	}
+	if e := p.resetPassword(r, r.PostForm.Get("token"), r.PostForm.Get("password")); e != nil {
+		p.renderOp(w, e, "reset", d)
+		return
+	}
+	p.renderMessage(w, http.StatusOK, "Password reset", "Your password has been reset. You can now log in.", "")
+}
+
+func (p *Portal) pageVerify(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPage(w, r, "Confirm your email address")
+	if !ok {
+		return
+	}
+	d.Token = clip(r.URL.Query().Get("token"), 4096)
+	p.render(w, http.StatusOK, "verify", d)
+}
+
+func (p *Portal) pageVerifyPost(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPost(w, r, "verify", "Confirm your email address")
+	if !ok {
+		return
+	}
+	d.Token = clip(r.PostForm.Get("token"), 4096)
+	if e := p.rate(r, SlotVerifyToken, []string{"ip", p.clientIP(r)}); e != nil {
+		p.renderOp(w, e, "verify", d)
+		return
+	}
+	if e := p.verifyEmail(r, r.PostForm.Get("token")); e != nil {
+		p.renderOp(w, e, "verify", d)
+		return
+	}
+	d2 := &pageData{Title: "Email address confirmed", Notice: "Your email address is confirmed.", Link: "/login", LinkText: "Continue to log in"}
+	p.render(w, http.StatusOK, "message", d2)
+}
+
+// accountLoginURL sends a logged-out visitor to the login page with the
+// account page as rd.
+func (p *Portal) accountLoginURL(path string) string {
+	return "/login?rd=" + url.QueryEscape(strings.TrimSuffix(p.home(), "/")+path)
+}
+
+// pageAuth requires a cookie session for a page; it redirects to the
+// login page when there is none. For POSTs it also checks CSRF.
+func (p *Portal) pageAuth(w http.ResponseWriter, r *http.Request, path string) (*pageData, *caller, bool) {
+	var d *pageData
+	var c *caller
+	var ok bool
+	if r.Method == http.MethodPost {
+		d, c, ok = p.formPost(w, r, "message", "Account")
+	} else {
+		d, c, ok = p.formPage(w, r, "Account")
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	if c == nil {
+		redirect(w, r, p.accountLoginURL(path))
+		return nil, nil, false
+	}
+	return d, c, true
+}
+
+func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.pageAuth(w, r, "/account")
+	if !ok {
+		return
+	}
+	p.renderAccount(w, r, c, d, http.StatusOK)
+}
+
+func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) {
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	ss, err := p.liveSessions(ctx, c)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	d.Title = "Your account"
+	d.Sessions = p.viewSessions(c, ss)
+	if d.Notice == "" {
+		d.Notice = notices[r.URL.Query().Get("done")]
+	}
+	for _, s := range p.o.AccountSections {
+		h, err := s.Render(r, c.user)
+		if err != nil {
+			p.log.Warn().Str("component", "loginui").Str("section", s.Title).Msg("account section failed")
+			continue
+		}
+		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
+	}
+	p.render(w, status, "account", d)
+}
+
+func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.pageAuth(w, r, "/account")
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	name, email := f.Get("display_name"), f.Get("email")
+	req := patchMeRequest{DisplayName: &name, CurrentPassword: f.Get("current_password")}
+	if email != "" {
+		req.Email = &email
+	}
+	if e := p.updateProfile(r, c, req); e != nil {
+		d.Error = e.Detail
+		p.renderAccount(w, r, c, d, e.Status)
+		return
+	}
+	redirect(w, r, "/account?done=profile")
+}
+
+func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.pageAuth(w, r, "/account")
+	if !ok {
+		return
+	}
+	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
+		d.Error = e.Detail
+		w.Header().Set("Retry-After", itoa(e.RetryAfter))
+		p.renderAccount(w, r, c, d, e.Status)
+		return
+	}
+	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
+	if e := p.changePassword(r.Context(), c, req); e != nil {
+		d.Error = e.Detail
+		p.renderAccount(w, r, c, d, e.Status)
+		return
+	}
+	redirect(w, r, "/account?done=password")
+}
+
+func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.pageAuth(w, r, "/account")
+	if !ok {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	switch err := p.revokeSession(ctx, c, r.PostForm.Get("id")); {
+	case errors.Is(err, errNoSuchSession):
+		d.Error = "No such session."
+		p.renderAccount(w, r, c, d, http.StatusNotFound)
+		return
+	case err != nil:
+		p.renderStoreError(w)
+		return
+	}
+	redirect(w, r, "/account?done=revoked")
+}
+
+func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request) {
+	_, c, ok := p.pageAuth(w, r, "/account")
+	if !ok {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if _, err := p.revokeOthers(ctx, c); err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	redirect(w, r, "/account?done=others")
+}
+
+// adminPage requires a superuser page session.
+func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, path string) (*pageData, *caller, bool) {
+	d, c, ok := p.pageAuth(w, r, path)
+	if !ok {
+		return nil, nil, false
+	}
+	if e := p.superuserErr(c); e != nil {
+		p.renderMessage(w, e.Status, "Administration", "", e.Detail)
+		return nil, nil, false
+	}
+	d.Title = "Users"
+	return d, c, true
+}
+
+func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.adminPage(w, r, "/admin")
+	if !ok {
+		return
+	}
+	d.Query = clip(r.URL.Query().Get("q"), maxEmailLen)
+	us, err := p.listUsers(r, d.Query, 0, maxListUsers)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	for _, u := range us {
+		d.Users = append(d.Users, viewUser(u))
+	}
+	d.Notice = notices[r.URL.Query().Get("done")]
+	p.render(w, http.StatusOK, "admin", d)
+}
+
+// adminLoad loads the {id} user for an admin page.
+func (p *Portal) adminLoad(w http.ResponseWriter, r *http.Request) (*keystore.User, bool) {
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, err := p.o.Users.GetUser(ctx, r.PathValue("id"))
+	if err == nil {
+		return u, true
+	}
+	if errors.Is(err, keystore.ErrNotFound) {
+		p.renderMessage(w, http.StatusNotFound, "Users", "", "No such user.")
+	} else {
+		p.renderStoreError(w)
+	}
+	return nil, false
+}
+
+func (p *Portal) pageAdminUser(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.adminPage(w, r, "/admin/users/"+r.PathValue("id"))
+	if !ok {
+		return
+	}
+	u, ok := p.adminLoad(w, r)
+	if !ok {
+		return
+	}
+	d.Title, d.Target, d.Self = "User", viewUser(u), u.ID == c.user.ID
+	p.render(w, http.StatusOK, "admin_user", d)
+}
+
+func (p *Portal) pageAdminUserPost(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.adminPage(w, r, "/admin")
+	if !ok {
+		return
+	}
+	u, ok := p.adminLoad(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	roles := []string{}
+	for _, s := range strings.Split(f.Get("roles"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			roles = append(roles, s)
+		}
+	}
+	active, verified, super := f.Get("active") == "1", f.Get("verified") == "1", f.Get("superuser") == "1"
+	req := adminPatch{CurrentPassword: f.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
+	if e := p.adminUpdate(r, c, u, req); e != nil {
+		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", itoa(e.RetryAfter))
+		}
+		p.render(w, e.Status, "admin_user", d)
+		return
+	}
+	redirect(w, r, "/admin?done=saved")
+}
+
+func (p *Portal) pageAdminUserDelete(w http.ResponseWriter, r *http.Request) {
+	d, c, ok := p.adminPage(w, r, "/admin")
+	if !ok {
+		return
+	}
+	u, ok := p.adminLoad(w, r)
+	if !ok {
+		return
+	}
+	if e := p.adminDeleteUser(r, c, u.ID, r.PostForm.Get("current_password")); e != nil {
+		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
+		p.render(w, e.Status, "admin_user", d)
+		return
+	}
+	redirect(w, r, "/admin?done=deleted")
+}
+
+// setupUsable reports whether tok opens the first-start setup: setup is
+// enabled, tok matches (constant time), it has not expired and no
+// superuser exists yet. ok=false with err: a store failure.
+func (p *Portal) setupUsable(r *http.Request, tok string) (bool, error) {
+	if p.o.SetupToken == "" || !constEq(tok, p.o.SetupToken) {
+		return false, nil
+	}
+	if !p.o.SetupTokenExpires.IsZero() && !p.o.Now().Before(p.o.SetupTokenExpires) {
+		return false, nil
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	us, err := p.o.Users.ListUsers(ctx, 0, 0)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range us {
+		if u.Superuser {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (p *Portal) pageSetup(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	ok, err := p.setupUsable(r, tok)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	if !ok {
+		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
+		return
+	}
+	d, _, ok := p.formPage(w, r, "Create the administrator")
+	if !ok {
+		return
+	}
+	d.Token = tok
+	p.render(w, http.StatusOK, "setup", d)
+}
+
+func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
+	d, _, ok := p.formPost(w, r, "setup", "Create the administrator")
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	if e := p.rate(r, SlotSetup, []string{"ip", p.clientIP(r)}); e != nil {
+		p.renderOp(w, e, "message", d)
+		return
+	}
+	tok := f.Get("token")
+	usable, err := p.setupUsable(r, tok)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	if !usable {
+		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
+		return
+	}
+	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
+	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
+	if !validEmail(email) {
+		d.Error = "The email address is not valid."
+		p.render(w, http.StatusBadRequest, "setup", d)
+		return
+	}
+	if e := p.checkNewPassword(pw); e != nil {
+		d.Error = e.Detail
+		p.render(w, http.StatusBadRequest, "setup", d)
+		return
+	}
+	hash, err := p.hasher.Hash(pw)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	id, err := newUserID()
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	switch _, err := p.o.Users.GetUserByEmail(ctx, email); {
+	case err == nil:
+		d.Error = "An account already uses this email address; use another."
+		p.render(w, http.StatusBadRequest, "setup", d)
+		return
+	case !errors.Is(err, keystore.ErrNotFound):
+		p.renderStoreError(w)
+		return
+	}
+	// Single use: the marker makes concurrent submissions race to one winner.
+	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiterKey("setup", tok), 365*24*time.Hour)
+	if err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	if !won {
+		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
+		return
+	}
+	now := p.o.Now()
+	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, CreatedAt: now, UpdatedAt: now}
+	if err := p.o.Users.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, keystore.ErrDuplicate) {
+			d.Error = "An account already uses this email address; use another."
+			p.render(w, http.StatusBadRequest, "setup", d)
+			return
+		}
+		p.renderStoreError(w)
+		return
+	}
+	p.log.Info().Str("audit", "user_created").Str("user_id", u.ID).Bool("superuser", true).Str("via", "setup").Msg("audit")
+	if _, err := p.createSession(ctx, w, r, u, methodSetup); err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	p.audit("login_ok", u.ID)
+	redirect(w, r, "/account?done=setup")
+}
+
+// checkNewPassword applies the length policy.
+func (p *Portal) checkNewPassword(pw string) *opErr {
+	if err := signing.CheckPasswordLength(pw, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package loginui
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// JWT audiences (SPEC §5.2).
+const (
+	audAccess = "gatehouse:access"
+	audVerify = "gatehouse:verify"
+	audReset  = "gatehouse:reset-password"
+)
+
+// errToken is returned for every token that does not verify; callers map
+// it to their route's code and never show the cause.
+var errToken = errors.New("loginui: token invalid")
+
+// tokenClaims is the part of a verified JWT the portal uses (copied out
+// of the verifier's scratch).
+type tokenClaims struct {
+	Subject   string
+	JTI       string
+	SFP       string
+	SID       string
+	ExpiresAt time.Time
+}
+
+// jwtCodec issues and verifies the JWTs of one audience.
+type jwtCodec struct {
+	iss *signing.JWTIssuer
+	ver *signing.JWTVerifier
+}
+
+func newJWTCodec(issuer, audience string, keys []signing.JWTKey) (*jwtCodec, error) {
+	iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: issuer, Audience: audience, Key: keys[0]})
+	if err != nil {
+		return nil, err
+	}
+	ver, err := signing.NewJWTVerifier(signing.JWTVerifierConfig{Issuer: issuer, Audience: audience, Leeway: 30 * time.Second, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	return &jwtCodec{iss: iss, ver: ver}, nil
+}
+
+func (c *jwtCodec) issue(sub, jti, sfp, sid string, lifetime time.Duration, now time.Time) (string, error) {
+	return c.iss.Issue(signing.IssueClaims{Subject: sub, JTI: jti, SFP: sfp, SID: sid, Lifetime: lifetime}, now)
+}
+
+// verify checks signature, typ, alg, iss, aud and times (with leeway).
+func (c *jwtCodec) verify(tok string, now time.Time) (tokenClaims, error) {
+	if len(tok) == 0 || len(tok) > signing.MaxTokenLen {
+		return tokenClaims{}, errToken
+	}
+	var scratch signing.JWTScratch
+	var cl signing.AccessClaims
+	if err := c.ver.Verify([]byte(tok), now, &scratch, &cl); err != nil {
+		return tokenClaims{}, errToken
+	}
+	return tokenClaims{
+		Subject:   string(cl.Sub),
+		JTI:       string(cl.JTI),
+		SFP:       string(cl.SFP),
+		SID:       string(cl.SID),
+		ExpiresAt: time.Unix(cl.ExpiresAt, 0),
+	}, nil
+}
+
+// accessFingerprint is the sfp of a user's access JWTs: it changes with the
+// email or the password hash, which kills every earlier token.
+func (p *Portal) accessFingerprint(u *keystore.User) string {
+	return signing.SessionFingerprint(p.o.Secrets.Fingerprint, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
+}
+
+// verifyFingerprint binds a verify token to the address it was sent to.
+func (p *Portal) verifyFingerprint(u *keystore.User) string {
+	return signing.SessionFingerprint(p.verifyFPKey, u.ID, keystore.FoldEmail(u.Email), "")
+}
+
+// resetFingerprint binds a reset token to the password it replaces, so it
+// dies after any password change (including its own use).
+func (p *Portal) resetFingerprint(u *keystore.User) string {
+	return signing.SessionFingerprint(p.resetFPKey, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
+}
+
+// tokenDigest is the stored form of an opaque token.
+func (p *Portal) tokenDigest(tok string) []byte {
+	d := signing.TokenDigest(p.o.Secrets.TokenHash, []byte(tok))
+	return d[:]
+}
