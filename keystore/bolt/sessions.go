@@ -30,19 +30,23 @@ func (s *Store) CreateSession(ctx context.Context, sess *keystore.Session) error
 		return err
 	}
 	rec := encodeSession(sess)
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		if !userExists(tx, sess.UserID) {
-			return fmt.Errorf("keystore/bolt: session of user %s: %w", sess.UserID, keystore.ErrNotFound)
-		}
-		b := tx.Bucket(bucketSessions)
-		if b.Get(sess.Digest) != nil {
-			return fmt.Errorf("keystore/bolt: session: %w", keystore.ErrDuplicate)
-		}
-		if err := b.Put(sess.Digest, rec); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketSessionsByUsr).Put(indexKey(sess.UserID, sess.Digest), nil)
-	})
+	digest := append([]byte(nil), sess.Digest...)
+	return s.update(ctx, func(tx *bbolt.Tx) error { return insertSession(tx, sess.UserID, digest, rec) })
+}
+
+// insertSession checks the user, claims digest and writes rec.
+func insertSession(tx *bbolt.Tx, userID string, digest, rec []byte) error {
+	if !userExists(tx, userID) {
+		return fmt.Errorf("keystore/bolt: session of user %s: %w", userID, keystore.ErrNotFound)
+	}
+	b := tx.Bucket(bucketSessions)
+	if b.Get(digest) != nil {
+		return fmt.Errorf("keystore/bolt: session: %w", keystore.ErrDuplicate)
+	}
+	if err := b.Put(digest, rec); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSessionsByUsr).Put(indexKey(userID, digest), nil)
 }
 
 var errSessionNotFound = fmt.Errorf("keystore/bolt: session: %w", keystore.ErrNotFound)

@@ -20,19 +20,22 @@ func (s *Store) CreateUser(ctx context.Context, u *keystore.User) error {
 		return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", u.ID, maxIDLen)
 	}
 	rec := encodeUser(u)
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		users, byEmail := tx.Bucket(bucketUsers), tx.Bucket(bucketUsersByEmail)
-		if users.Get([]byte(u.ID)) != nil {
-			return fmt.Errorf("keystore/bolt: user %s: %w", u.ID, keystore.ErrDuplicate)
-		}
-		if byEmail.Get([]byte(email)) != nil {
-			return fmt.Errorf("keystore/bolt: user %s: email taken: %w", u.ID, keystore.ErrDuplicate)
-		}
-		if err := users.Put([]byte(u.ID), rec); err != nil {
-			return err
-		}
-		return byEmail.Put([]byte(email), []byte(u.ID))
-	})
+	return s.update(ctx, func(tx *bbolt.Tx) error { return insertUser(tx, u.ID, email, rec) })
+}
+
+// insertUser claims id and the folded email and writes rec.
+func insertUser(tx *bbolt.Tx, id, email string, rec []byte) error {
+	users, byEmail := tx.Bucket(bucketUsers), tx.Bucket(bucketUsersByEmail)
+	if users.Get([]byte(id)) != nil {
+		return fmt.Errorf("keystore/bolt: user %s: %w", id, keystore.ErrDuplicate)
+	}
+	if byEmail.Get([]byte(email)) != nil {
+		return fmt.Errorf("keystore/bolt: user %s: email taken: %w", id, keystore.ErrDuplicate)
+	}
+	if err := users.Put([]byte(id), rec); err != nil {
+		return err
+	}
+	return byEmail.Put([]byte(email), []byte(id))
 }
 
 // GetUser returns a copy of the user with that id.
