@@ -23,6 +23,7 @@ type fakeStore struct {
 	mode     atomic.Value // "", "error", "hang"
 	calls    atomic.Int64
 	touches  atomic.Int64
+	touched  map[string]int
 	now      func() time.Time
 }
 
@@ -43,6 +44,7 @@ func newFakeStore(now func() time.Time) *fakeStore {
 		keys:     map[string]*keystore.APIKey{},
 		denied:   map[string]time.Time{},
 		markers:  map[string]time.Time{},
+		touched:  map[string]int{},
 		now:      now,
 	}
 	f.mode.Store("")
@@ -262,6 +264,7 @@ func (f *fakeStore) TouchAPIKey(ctx context.Context, keyID string, at time.Time)
 	f.touches.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.touched[keyID]++
 	if k, ok := f.keys[keyID]; ok {
 		k.LastUsedAt = at
 	}
@@ -313,4 +316,10 @@ func (f *fakeStore) SetIfAbsent(ctx context.Context, key string, ttl time.Durati
 	}
 	f.markers[key] = f.now().Add(ttl)
 	return true, nil
+}
+
+func (f *fakeStore) touchCount(keyID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.touched[keyID]
 }
