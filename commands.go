@@ -138,7 +138,7 @@ func cmdUser(env *cmdEnv, args []string) error {
 	default:
 		return usagef("user: unknown subcommand %q", sub)
 	}
-	if err := parseFlags(fs, args, 0); err != nil {
+	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if sub != "list" && *email == "" {
@@ -224,7 +224,7 @@ func cmdAPIKey(env *cmdEnv, args []string) error {
 		scopes := fs.String("scopes", "", "comma-separated scopes")
 		expires := fs.Duration("expires", 0, "lifetime, e.g. 720h (default: api_keys.default_lifetime)")
 		signed := fs.Bool("signing-required", false, "only accept LSA1-signed requests with this key")
-		if err := parseFlags(fs, args, 0); err != nil {
+		if _, err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
 		if *user == "" || *name == "" {
@@ -251,7 +251,7 @@ func cmdAPIKey(env *cmdEnv, args []string) error {
 	case "list":
 		user := fs.String("user", "", "owner's email")
 		asJSON := fs.Bool("json", false, "print JSON")
-		if err := parseFlags(fs, args, 0); err != nil {
+		if _, err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
 		if *user == "" {
@@ -282,7 +282,8 @@ func cmdAPIKey(env *cmdEnv, args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		if err := parseFlags(fs, args, 1); err != nil {
+		pos, err := parseFlags(fs, args, 1)
+		if err != nil {
 			return err
 		}
 		c, _, err := openCaller(env, sf)
@@ -291,7 +292,7 @@ func cmdAPIKey(env *cmdEnv, args []string) error {
 		}
 		defer c.close()
 		var k admin.APIKeyView
-		if err := c.call(ctx, admin.OpAPIKeyRevoke, admin.APIKeyRevokeRequest{KeyID: fs.Arg(0)}, &k); err != nil {
+		if err := c.call(ctx, admin.OpAPIKeyRevoke, admin.APIKeyRevokeRequest{KeyID: pos[0]}, &k); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "revoked %s\n", k.KeyID)
@@ -316,7 +317,7 @@ func cmdToken(env *cmdEnv, args []string) error {
 	sf.register(fs)
 	user := fs.String("user", "", "the user's email")
 	life := fs.Duration("lifetime", 0, "token lifetime (default: tokens.access.lifetime)")
-	if err := parseFlags(fs, args[1:], 0); err != nil {
+	if _, err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
 	if *user == "" {
@@ -345,7 +346,7 @@ func cmdKeys(env *cmdEnv, args []string) error {
 	var sf stateFlags
 	sf.register(fs)
 	ring := fs.String("ring", "", "keyring: totp_secrets, oauth_tokens or api_key_signing (default: all)")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *ring != "" && !knownRing(*ring) {
@@ -460,10 +461,11 @@ func cmdBackup(env *cmdEnv, args []string) error {
 	fs := newFlags("backup")
 	var sf stateFlags
 	sf.register(fs)
-	if err := parseFlags(fs, args, 1); err != nil {
+	pos, err := parseFlags(fs, args, 1)
+	if err != nil {
 		return err
 	}
-	dst, err := filepath.Abs(fs.Arg(0))
+	dst, err := filepath.Abs(pos[0])
 	if err != nil {
 		return err
 	}
@@ -486,7 +488,7 @@ func cmdBackup(env *cmdEnv, args []string) error {
 func cmdCheckConfig(env *cmdEnv, args []string) error {
 	fs := newFlags("check-config")
 	path := fs.String("config", "", "YAML config file")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *path == "" {

@@ -145,18 +145,33 @@ func newFlags(name string) *flag.FlagSet {
 
 // parseFlags parses args and turns flag errors into usage errors; nargs
 // is the exact number of positional arguments wanted (-1: any).
-func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usagef("%s: see 'gatehouse help'", fs.Name())
+// Flags may come before or after positional arguments; "--" ends flags.
+// It returns the positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usagef("%s: see 'gatehouse help'", fs.Name())
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
 		}
-		return usagef("%s: %v", fs.Name(), err)
-	}
-	if nargs >= 0 && fs.NArg() != nargs {
-		if fs.NArg() > nargs {
-			return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(nargs))
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
 		}
-		return usagef("%s: missing argument", fs.Name())
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	if nargs >= 0 && len(pos) != nargs {
+		if len(pos) > nargs {
+			return nil, usagef("%s: unexpected argument %q", fs.Name(), pos[nargs])
+		}
+		return nil, usagef("%s: missing argument", fs.Name())
+	}
+	return pos, nil
 }

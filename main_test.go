@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -248,17 +247,12 @@ func TestZeroConfigStartTwiceReusesSecrets(t *testing.T) {
 	const pw = "correct horse battery staple"
 	mustCLI(t, dir, pw+"\n", "user", "add", "--email", "Alice@Example.test", "--password-stdin", "--verified")
 	jwt := strings.TrimSpace(mustCLI(t, dir, "", "token", "issue", "--user", "alice@example.test"))
-	key := strings.TrimSpace(strings.SplitN(mustCLI(t, dir, "", "apikey", "create", "--user", "alice@example.test", "--name", "ci"), "\n", 2)[0])
-	// No rules in zero-config: default_policy deny. A valid credential is
-	// 403 (known but not allowed), an invalid one 401.
-	if code, _ := askNginx(t, "127.0.0.1:9091", "Bearer "+jwt); code != 403 {
-		t.Fatalf("JWT before restart: %d, want 403", code)
+	cookie := portalCookie(t, "127.0.0.1:9092", "alice@example.test", pw)
+	if code := portalMe(t, "127.0.0.1:9092", "Bearer "+jwt, ""); code != 200 {
+		t.Fatalf("JWT before restart: %d", code)
 	}
-	if code, _ := askNginx(t, "127.0.0.1:9091", "Bearer "+key); code != 403 {
-		t.Fatalf("API key before restart: %d, want 403", code)
-	}
-	if code := portalLogin(t, "127.0.0.1:9092", "alice@example.test", pw); code != 200 {
-		t.Fatalf("login before restart: %d", code)
+	if code := portalMe(t, "127.0.0.1:9092", "", cookie); code != 200 {
+		t.Fatalf("session cookie before restart: %d", code)
 	}
 	p.stop(t)
 
@@ -270,20 +264,59 @@ func TestZeroConfigStartTwiceReusesSecrets(t *testing.T) {
 	if strings.Contains(p2.logs.String(), "/setup?token=") {
 		t.Fatal("second start printed a setup link although a user exists")
 	}
+	// The password check, the session cookie (token_hash secret) and the
+	// access JWT (access_token secret) of the first run all still work.
 	if code := portalLogin(t, "127.0.0.1:9092", "alice@example.test", pw); code != 200 {
 		t.Fatalf("login after restart: %d", code)
 	}
-	if code, _ := askNginx(t, "127.0.0.1:9091", "Bearer "+jwt); code != 403 {
-		t.Fatalf("JWT after restart: %d, want 403 (still valid)", code)
+	if code := portalMe(t, "127.0.0.1:9092", "Bearer "+jwt, ""); code != 200 {
+		t.Fatalf("JWT after restart: %d, want 200", code)
 	}
-	if code, _ := askNginx(t, "127.0.0.1:9091", "Bearer "+key); code != 403 {
-		t.Fatalf("API key after restart: %d, want 403 (still valid)", code)
+	if code := portalMe(t, "127.0.0.1:9092", "", cookie); code != 200 {
+		t.Fatalf("session cookie after restart: %d, want 200", code)
 	}
-	if code, _ := askNginx(t, "127.0.0.1:9091", "Bearer "+key+"x"); code != 401 {
-		t.Fatalf("tampered API key: %d, want 401", code)
+	if code := portalMe(t, "127.0.0.1:9092", "Bearer "+jwt[:len(jwt)-2]+"AA", ""); code != 401 {
+		t.Fatalf("tampered JWT: %d, want 401", code)
 	}
 	p2.stop(t)
-	assertNoSecretsInLogs(t, p.logs.String()+p2.logs.String(), secrets1, pw, jwt, key, "alice@example.test", "Alice@Example.test")
+	assertNoSecretsInLogs(t, p.logs.String()+p2.logs.String(), secrets1, pw, jwt, cookie, "alice@example.test", "Alice@Example.test")
+}
+
+// portalCookie logs in through the JSON API and returns the session cookie.
+func portalCookie(t *testing.T, portalAddr, email, pw string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"identifier": email, "password": pw})
+	resp, err := http.Post("http://"+portalAddr+"/api/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "gatehouse_session" && c.Value != "" {
+			return c.Value
+		}
+	}
+	t.Fatalf("login answered %s without a session cookie", resp.Status)
+	return ""
+}
+
+// portalMe asks GET /api/users/me with a bearer token or a session cookie.
+func portalMe(t *testing.T, portalAddr, authorization, cookie string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+portalAddr+"/api/users/me", nil)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "gatehouse_session", Value: cookie})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }
 
 // portalLogin posts the JSON login and returns the status.

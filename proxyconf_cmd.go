@@ -27,7 +27,7 @@ func cmdProxyconf(env *cmdEnv, args []string) error {
 	verifierAddr := fs.String("verifier", "", "host:port the proxy reaches the verifier at (default: listen.verifier)")
 	luaPath := fs.String("lua-path", "", "haproxy: where haproxy.cfg loads gatehouse.lua from")
 	namespace := fs.String("namespace", "", "traefik-k8s: Kubernetes namespace")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	var cfg *config.Config

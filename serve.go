@@ -39,7 +39,7 @@ func cmdServe(env *cmdEnv, args []string) error {
 	fs := newFlags("serve")
 	var sf stateFlags
 	sf.register(fs)
-	if err := parseFlags(fs, args, 0); err != nil {
+	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(env, sf)
@@ -88,6 +88,7 @@ type server struct {
 	metrics *metrics.Metrics
 	token   string
 	cfgPath string
+	setup   string // first-administrator token; empty when users exist
 }
 
 func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
@@ -156,6 +157,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 	if err != nil {
 		return nil, err
 	}
+	s.setup = setupToken
 	limits := map[string]loginui.RateLimit{}
 	for slot, rl := range cfg.RateLimits {
 		limits[slot] = loginui.RateLimit{Max: rl.Max, Window: rl.Window}
@@ -304,7 +306,7 @@ loop:
 	_ = asrv.Shutdown(sctx)
 	wg.Wait()
 	s.ver.Close()
-	s.portal.Close()
+	s.portal.Close(sctx)
 	s.log.Info().Msg("stopped")
 	return runErr
 }
@@ -312,7 +314,7 @@ loop:
 // announceSetup prints the first-administrator instructions on a store
 // without users. The setup link is printed to the terminal, not the log.
 func (s *server) announceSetup() {
-	tok := s.portal.SetupToken()
+	tok := s.setup
 	if tok == "" {
 		return
 	}
