@@ -1,0 +1,381 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// traefikVersion is the Traefik release scripts/build-traefik.sh builds.
+const traefikVersion = "v3.7.13"
+
+// proxyStarter renders the proxy's config with the CLI, starts the proxy
+// in front of upstream and returns its base URL.
+type proxyStarter func(t *testing.T, g *gatehouse, upstream string) string
+
+var proxies = []struct {
+	name  string
+	start proxyStarter
+}{
+	{"nginx", startNginx},
+	{"caddy", startCaddy},
+	{"haproxy", startHAProxy},
+	{"traefik", startTraefik},
+}
+
+// commonFlags are the proxyconf flags every proxy gets: the app is served
+// on 127.0.0.1 so the verifier accepts it as an rd target in development.
+func commonFlags(upstream, listen string) []string {
+	return []string{"--app-host", "127.0.0.1", "--upstream", upstream, "--listen", listen}
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startNginx(t *testing.T, g *gatehouse, upstream string) string {
+	bin := needBinary(t, "nginx")
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	writeFile(t, filepath.Join(dir, "gatehouse.conf"), g.proxyconf("nginx", commonFlags(upstream, listen)...))
+	// The main context is the harness's: the generated file is what an
+	// operator includes inside http {}.
+	main := `master_process off;
+pid nginx.pid;
+error_log stderr notice;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path tmp/body;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+    include gatehouse.conf;
+}
+`
+	writeFile(t, filepath.Join(dir, "nginx.conf"), []byte(main))
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, "nginx", exec.Command(bin, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;"))
+	waitTCP(t, p, listen)
+	return "http://" + listen
+}
+
+func startCaddy(t *testing.T, g *gatehouse, upstream string) string {
+	bin := needBinary(t, "caddy")
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	site := g.proxyconf("caddy", commonFlags(upstream, listen)...)
+	// Global options are the harness's: no admin endpoint, so parallel
+	// instances do not fight over :2019.
+	caddyfile := append([]byte("{\n\tadmin off\n}\n\n"), site...)
+	path := filepath.Join(dir, "Caddyfile")
+	writeFile(t, path, caddyfile)
+	cmd := exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	p := startProc(t, "caddy", cmd)
+	waitTCP(t, p, listen)
+	return "http://" + listen
+}
+
+func startHAProxy(t *testing.T, g *gatehouse, upstream string) string {
+	bin := needBinary(t, "haproxy")
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	lua := filepath.Join(dir, "gatehouse.lua")
+	writeFile(t, lua, g.proxyconf("haproxy-lua"))
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	writeFile(t, cfg, g.proxyconf("haproxy", append(commonFlags(upstream, listen), "--lua-path", lua)...))
+	p := startProc(t, "haproxy", exec.Command(bin, "-f", cfg, "-db"))
+	waitTCP(t, p, listen)
+	return "http://" + listen
+}
+
+// traefikBinary finds the wrapper build (see README.md): $GATEHOUSE_TRAEFIK,
+// else the cache scripts/build-traefik.sh fills. With
+// GATEHOUSE_REQUIRE_INTEGRATION=1 a missing binary is built.
+func traefikBinary(t *testing.T) string {
+	if p := os.Getenv("GATEHOUSE_TRAEFIK"); p != "" {
+		return p
+	}
+	cache := os.Getenv("GATEHOUSE_TOOLS_CACHE")
+	if cache == "" {
+		cache = "/var/cache/gatehouse-tools"
+	}
+	bin := filepath.Join(cache, "traefik-"+traefikVersion, "traefik")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	if !requireIntegration() {
+		t.Skipf("Traefik test binary missing at %s: run scripts/build-traefik.sh", bin)
+	}
+	out, err := exec.Command("../scripts/build-traefik.sh").CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/build-traefik.sh: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startTraefik(t *testing.T, g *gatehouse, upstream string) string {
+	bin := traefikBinary(t)
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	path := filepath.Join(dir, "gatehouse.yml")
+	writeFile(t, path, g.proxyconf("traefik", commonFlags(upstream, listen)...))
+	p := startProc(t, "traefik", exec.Command(bin, "--config", path, "--listen", listen))
+	waitTCP(t, p, listen)
+	return "http://" + listen
+}
+
+// identityHeaders are the names the default config sends.
+var identityHeaders = []string{
+	"Remote-User", "Remote-User-Id", "Remote-Email", "Remote-Name",
+	"Remote-Groups", "Remote-Auth-Method", "Remote-Api-Key-Id", "Remote-Scopes",
+}
+
+// result is a proxy's answer with its body read.
+type result struct {
+	resp *http.Response
+	body []byte
+}
+
+// call sends one request through the proxy.
+func call(t *testing.T, method, rawURL string, hdr map[string][]string) result {
+	t.Helper()
+	req, err := http.NewRequest(method, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range hdr {
+		// Set the map entry directly so names like Remote_User keep their
+		// spelling on the wire.
+		req.Header[k] = vs
+	}
+	resp, err := noRedirectClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return result{resp, b}
+}
+
+// upstreamSaw decodes the echo server's answer; it fails the test when
+// the request did not reach the upstream.
+func upstreamSaw(t *testing.T, r result) *echoed {
+	t.Helper()
+	resp, body := r.resp, r.body
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Echo") != "1" {
+		t.Fatalf("status %d, want 200 from the upstream; body: %.300s", resp.StatusCode, body)
+	}
+	var e echoed
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("upstream answer: %v", err)
+	}
+	return &e
+}
+
+// wantOnly asserts that every spelling of name that reached the upstream
+// carries exactly want (an absent header counts as empty).
+func wantOnly(t *testing.T, e *echoed, name, want string) {
+	t.Helper()
+	vals := e.values(name)
+	if len(vals) == 0 {
+		vals = []string{""}
+	}
+	for _, v := range vals {
+		if v != want {
+			t.Errorf("upstream saw %s = %q (all spellings: %q), want only %q", name, v, vals, want)
+			return
+		}
+	}
+}
+
+var (
+	browserHeaders = map[string][]string{"Accept": {"text/html,application/xhtml+xml"}, "Sec-Fetch-Mode": {"navigate"}}
+	apiHeaders     = map[string][]string{"Accept": {"application/json"}}
+)
+
+func with(base map[string][]string, kv ...string) map[string][]string {
+	out := make(map[string][]string, len(base)+len(kv)/2)
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = append(out[kv[i]], kv[i+1])
+	}
+	return out
+}
+
+// spoofed are identity headers a client tries to smuggle, in the spellings
+// proxies and frameworks treat differently.
+var spoofed = []string{
+	"Remote-User", "evil@example.test",
+	"Remote_User", "evil@example.test",
+	"remote-user", "evil@example.test",
+	"Remote-Groups", "admin",
+	"Remote_Groups", "admin",
+	"Remote-Auth-Method", "cookie",
+	"Remote-Api-Key-Id", "forged",
+}
+
+// TestProxies runs the same scenarios through every real proxy.
+func TestProxies(t *testing.T) {
+	for _, px := range proxies {
+		t.Run(px.name, func(t *testing.T) {
+			needGatehouse(t)
+			g := startGatehouse(t)
+			up := startUpstream(t)
+			base := px.start(t, g, up.srv.URL)
+			runProxyScenarios(t, g, up, base)
+		})
+	}
+}
+
+func runProxyScenarios(t *testing.T, g *gatehouse, up *upstream, base string) {
+	jwt := g.accessToken(userEmail)
+	adminJWT := g.accessToken(adminEmail)
+	key := g.apiKey(userEmail)
+
+	t.Run("anonymous browser is sent to the login page", func(t *testing.T) {
+		r := call(t, http.MethodGet, base+"/app/page?x=1", browserHeaders)
+		resp, body := r.resp, r.body
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("status %d, want 302; body %.200s", resp.StatusCode, body)
+		}
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || loc.Host != g.portal || loc.Path != "/login" {
+			t.Fatalf("Location %q, want http://%s/login?rd=...", resp.Header.Get("Location"), g.portal)
+		}
+		if rd := loc.Query().Get("rd"); rd != base+"/app/page?x=1" {
+			t.Errorf("rd = %q, want %q", rd, base+"/app/page?x=1")
+		}
+	})
+
+	t.Run("anonymous API call gets 401 JSON", func(t *testing.T) {
+		r := call(t, http.MethodGet, base+"/app/data", apiHeaders)
+		resp, body := r.resp, r.body
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401; body %.200s", resp.StatusCode, body)
+		}
+		var e struct{ Code, Detail string }
+		if err := json.Unmarshal(body, &e); err != nil || e.Code == "" {
+			t.Errorf("body %.200q is not a {code,detail} JSON error", body)
+		}
+		if resp.Header.Get("X-Echo") != "" {
+			t.Error("the upstream answered an anonymous request")
+		}
+	})
+
+	t.Run("session cookie reaches the upstream as the user", func(t *testing.T) {
+		cookie := g.sessionCookie(userEmail, userPassword)
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/app/page", with(apiHeaders, "Cookie", cookie)))
+		wantOnly(t, e, "Remote-User", userEmail)
+		wantOnly(t, e, "Remote-Auth-Method", "cookie")
+	})
+
+	t.Run("bearer JWT reaches the upstream as the user", func(t *testing.T) {
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/app/page", with(apiHeaders, "Authorization", "Bearer "+jwt)))
+		wantOnly(t, e, "Remote-User", userEmail)
+		wantOnly(t, e, "Remote-Email", userEmail)
+		wantOnly(t, e, "Remote-Groups", "staff")
+		wantOnly(t, e, "Remote-Auth-Method", "jwt")
+		wantOnly(t, e, "Remote-Api-Key-Id", "")
+	})
+
+	t.Run("API key reaches the upstream with its id and scopes", func(t *testing.T) {
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/app/page", with(apiHeaders, "Authorization", "Bearer "+key)))
+		wantOnly(t, e, "Remote-User", userEmail)
+		wantOnly(t, e, "Remote-Auth-Method", "api_key")
+		wantOnly(t, e, "Remote-Scopes", "read")
+		if ids := e.values("Remote-Api-Key-Id"); len(ids) != 1 || ids[0] == "" {
+			t.Errorf("Remote-Api-Key-Id = %q, want the key id", ids)
+		}
+	})
+
+	t.Run("client-sent identity headers never reach the upstream", func(t *testing.T) {
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/app/page",
+			with(apiHeaders, append([]string{"Authorization", "Bearer " + jwt}, spoofed...)...)))
+		wantOnly(t, e, "Remote-User", userEmail)
+		wantOnly(t, e, "Remote-Groups", "staff")
+		wantOnly(t, e, "Remote-Auth-Method", "jwt")
+		wantOnly(t, e, "Remote-Api-Key-Id", "")
+	})
+
+	t.Run("client-sent identity headers are dropped on a bypass path", func(t *testing.T) {
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/public/info", with(apiHeaders, spoofed...)))
+		for _, h := range identityHeaders {
+			wantOnly(t, e, h, "")
+		}
+	})
+
+	t.Run("bypass path passes anonymously", func(t *testing.T) {
+		upstreamSaw(t, call(t, http.MethodGet, base+"/public/info", apiHeaders))
+	})
+
+	t.Run("non-admin gets 403 on the admin rule", func(t *testing.T) {
+		r := call(t, http.MethodGet, base+"/admin/users", with(apiHeaders, "Authorization", "Bearer "+jwt))
+		resp, body := r.resp, r.body
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403; body %.200s", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("admin passes the admin rule", func(t *testing.T) {
+		e := upstreamSaw(t, call(t, http.MethodGet, base+"/admin/users", with(apiHeaders, "Authorization", "Bearer "+adminJWT)))
+		wantOnly(t, e, "Remote-User", adminEmail)
+	})
+
+	t.Run("invalid bearer token is refused", func(t *testing.T) {
+		r := call(t, http.MethodGet, base+"/app/page", with(apiHeaders, "Authorization", "Bearer "+jwt[:len(jwt)-4]+"AAAA"))
+		resp, body := r.resp, r.body
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401; body %.200s", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("gatehouse down denies", func(t *testing.T) {
+		g.stop()
+		before := up.hits.Load()
+		for _, path := range []string{"/app/page", "/public/info"} {
+			r := call(t, http.MethodGet, base+path, with(apiHeaders, "Authorization", "Bearer "+jwt))
+			resp, body := r.resp, r.body
+			if resp.StatusCode < 400 || resp.Header.Get("X-Echo") != "" {
+				t.Errorf("%s with gatehouse down: status %d, body %.200s; want a deny", path, resp.StatusCode, body)
+			}
+		}
+		if up.hits.Load() != before {
+			t.Error("the upstream was reached while gatehouse was down")
+		}
+	})
+}
+
+// TestProxyconfCLIFormats checks that every format the CLI offers renders.
+func TestProxyconfCLIFormats(t *testing.T) {
+	needGatehouse(t)
+	for _, name := range []string{"nginx", "traefik", "caddy", "envoy", "haproxy", "traefik-docker", "traefik-k8s", "nginx-ingress", "haproxy-lua"} {
+		out, err := exec.Command(gatehouseBin, "proxyconf", name, "--app-host", "app.example.test").CombinedOutput()
+		if err != nil {
+			t.Errorf("proxyconf %s: %v\n%s", name, err, out)
+			continue
+		}
+		if !strings.Contains(string(out), "gatehouse") {
+			t.Errorf("proxyconf %s printed no config", name)
+		}
+	}
+	if out, err := exec.Command(gatehouseBin, "proxyconf", "nginx", "--app-host", "x;\n}").CombinedOutput(); err == nil {
+		t.Errorf("proxyconf accepted a hostile --app-host:\n%s", out)
+	}
+}
