@@ -271,10 +271,15 @@ func validHost(h []byte) bool {
 	if len(port) > 5 {
 		return false
 	}
+	pn := 0
 	for _, c := range port {
 		if c < '0' || c > '9' {
 			return false
 		}
+		pn = pn*10 + int(c-'0')
+	}
+	if pn > 65535 {
+		return false
 	}
 	if name != nil && len(name) == 0 {
 		return false
