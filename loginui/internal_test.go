@@ -1,0 +1,229 @@
+package loginui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// testPortal builds a Portal with only what the pure helpers need.
+func testPortal(t testing.TB, dev bool) *Portal {
+	t.Helper()
+	pub, err := parsePublicURL("https://auth.example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{CookieDomain: "example.test", Development: dev, Now: time.Now, TrustedHops: 1}
+	o.withDefaults()
+	return &Portal{o: o, public: pub, csrfKey: []byte("0123456789abcdef0123456789abcdef"), limitKey: []byte("k")}
+}
+
+// TestSafeRedirectRefusesOpenRedirects: hostile rd values land on the
+// portal home.
+func TestSafeRedirectRefusesOpenRedirects(t *testing.T) {
+	p := testPortal(t, false)
+	dev := testPortal(t, true)
+	cases := []struct {
+		rd   string
+		ok   bool
+		dev  bool
+		want string
+	}{
+		{rd: "https://app.example.test/x?y=1", ok: true},
+		{rd: "https://example.test/", ok: true},
+		{rd: "https://a.b.example.test:8443/p", ok: true},
+		{rd: "https://auth.example.test/account", ok: true},
+		{rd: "HTTPS://APP.EXAMPLE.TEST/", ok: true},
+		{rd: "http://app.example.test/", ok: false},
+		{rd: "http://127.0.0.1:8080/x", ok: false},
+		{rd: "http://127.0.0.1:8080/x", ok: true, dev: true},
+		{rd: "http://localhost/", ok: true, dev: true},
+		{rd: "http://[::1]:9/", ok: true, dev: true},
+		{rd: "http://evil.test/", ok: false, dev: true},
+		{rd: "https://evil.test/"},
+		{rd: "https://example.test.evil.test/"},
+		{rd: "https://evilexample.test/"},
+		{rd: "https://app.example.test@evil.test/"},
+		{rd: "https://user:pw@app.example.test/"},
+		{rd: "//evil.test/"},
+		{rd: "/relative"},
+		{rd: "https:/\\evil.test"},
+		{rd: "https://evil.test\\@app.example.test/"},
+		{rd: "https://app.example.test\t.evil.test/"},
+		{rd: "https://app.example.test%2f@evil.test/"},
+		{rd: "https%3A%2F%2Fevil.test"},
+		{rd: "javascript:alert(1)"},
+		{rd: "data:text/html,hi"},
+		{rd: "https://app.example.test./"},
+		{rd: "https://app.example.test:abc/"},
+		{rd: "https://\u00e9vil.test/"},
+		{rd: "https:///evil.test"},
+		{rd: "https://app.example.test/\x00"},
+		{rd: "https://app.example.test/" + strings.Repeat("a", 3000)},
+		{rd: ""},
+	}
+	for _, tc := range cases {
+		pp := p
+		if tc.dev {
+			pp = dev
+		}
+		got, ok := pp.safeRedirect(tc.rd)
+		if ok != tc.ok {
+			t.Errorf("safeRedirect(%q) = %q, %v; want ok=%v", tc.rd, got, ok, tc.ok)
+		}
+	}
+}
+
+// FuzzSafeRedirect: whatever is accepted is an absolute http(s) URL on an
+// allowed host without userinfo.
+func FuzzSafeRedirect(f *testing.F) {
+	for _, s := range []string{"https://app.example.test/", "//evil", "https://a@b", "http://127.0.0.1:1/", "https://x.example.test\\@e"} {
+		f.Add(s)
+	}
+	p := testPortal(f, true)
+	f.Fuzz(func(t *testing.T, rd string) {
+		got, ok := p.safeRedirect(rd)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			t.Fatalf("accepted %q -> %q", rd, got)
+		}
+		h := strings.ToLower(u.Hostname())
+		if u.Scheme == "http" && !isLoopbackHost(h) {
+			t.Fatalf("accepted http to %q", h)
+		}
+		if u.Scheme == "https" && !(h == "example.test" || strings.HasSuffix(h, ".example.test")) {
+			t.Fatalf("accepted https to %q", h)
+		}
+	})
+}
+
+func TestCSRFTokenBinding(t *testing.T) {
+	p := testPortal(t, false)
+	tok, err := p.newCSRFToken([]byte("session-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.csrfValidFor(tok, []byte("session-a")) {
+		t.Fatal("own token refused")
+	}
+	for _, bad := range []string{"", "x", tok + "x", strings.Replace(tok, ".", "", 1), "." + tok, tok[:10]} {
+		if p.csrfValidFor(bad, []byte("session-a")) {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	if p.csrfValidFor(tok, []byte("session-b")) || p.csrfValidFor(tok, []byte(csrfPreBinding)) {
+		t.Fatal("token valid for another binding")
+	}
+}
+
+func FuzzCSRFToken(f *testing.F) {
+	p := testPortal(f, false)
+	good, _ := p.newCSRFToken([]byte("s"))
+	f.Add(good)
+	f.Add("a.b")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if tok != good && p.csrfValidFor(tok, []byte("s")) {
+			t.Fatalf("forged token accepted: %q", tok)
+		}
+	})
+}
+
+func TestLocalCountersWindowAndCap(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c := newLocalCounters(2, func() time.Time { return now })
+	ctx := context.Background()
+	for i := int64(1); i <= 3; i++ {
+		n, reset, err := c.Incr(ctx, "a", time.Minute)
+		if err != nil || n != i || reset != time.Minute {
+			t.Fatalf("incr %d: %d %v %v", i, n, reset, err)
+		}
+	}
+	if _, _, err := c.Incr(ctx, "b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Incr(ctx, "c", time.Minute); !errors.Is(err, keystore.ErrFull) {
+		t.Fatalf("cap: %v", err)
+	}
+	// Existing keys still count when full.
+	if n, _, err := c.Incr(ctx, "a", time.Minute); err != nil || n != 4 {
+		t.Fatalf("existing key when full: %d %v", n, err)
+	}
+	now = now.Add(time.Minute)
+	if n, _, err := c.Incr(ctx, "c", time.Minute); err != nil || n != 1 {
+		t.Fatalf("after expiry: %d %v", n, err)
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	p := testPortal(t, false)
+	for _, tc := range []struct {
+		remote, xff, want string
+	}{
+		{"127.0.0.1:5", "203.0.113.9", "203.0.113.9"},
+		{"127.0.0.1:5", "198.51.100.1, 203.0.113.9", "203.0.113.9"},
+		{"127.0.0.1:5", "garbage", "127.0.0.1"},
+		{"192.0.2.7:5", "203.0.113.9", "192.0.2.7"},
+		{"127.0.0.1:5", "", "127.0.0.1"},
+		{"[::ffff:127.0.0.1]:5", "2001:db8::1", "2001:db8::1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := p.clientIP(r); got != tc.want {
+			t.Errorf("clientIP(%s, %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"identifier":"a","password":"b"}`))
+	f.Add([]byte(`{"identifier":"a","password":"b","x":1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/json")
+		var v loginRequest
+		if err := decodeJSON(r, &v, false); err == nil && strings.Contains(string(body), `"x"`) && !strings.Contains(string(body), `\`) {
+			// Unknown members never decode silently.
+			var probe map[string]any
+			if jsonObj(body, &probe) && probe["x"] != nil {
+				t.Fatalf("unknown field accepted: %q", body)
+			}
+		}
+	})
+}
+
+func TestValidEmailAndRoles(t *testing.T) {
+	for _, s := range []string{"a@b", "x.y+z@example.test"} {
+		if !validEmail(s) {
+			t.Errorf("refused %q", s)
+		}
+	}
+	for _, s := range []string{"", "ab", "a@", "@b", "a@b@c", "a b@c", "a@b\r\nBcc: x", "<a@b>", strings.Repeat("a", 250) + "@b.test"} {
+		if validEmail(s) {
+			t.Errorf("accepted %q", s)
+		}
+	}
+	if !validRoles([]string{"admin", "team:ops", "a.b-c_d"}) || validRoles([]string{"a b"}) || validRoles([]string{""}) {
+		t.Fatal("role validation")
+	}
+}
+
+var _ http.Handler = (*Portal)(nil)
+
+func jsonObj(b []byte, v *map[string]any) bool {
+	return json.Unmarshal(b, v) == nil
+}
