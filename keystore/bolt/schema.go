@@ -94,6 +94,9 @@ func migrate(tx *bbolt.Tx, list []migration, target int) error {
 	if err != nil {
 		return err
 	}
+	if cur == target {
+		return nil // up to date: nothing to write
+	}
 	if cur > target {
 		return fmt.Errorf("keystore/bolt: file has schema version %d, newer than the %d this build understands; upgrade gatehouse or restore a backup", cur, target)
 	}
