@@ -69,11 +69,24 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("keystore/bolt: chmod %s: %w", path, err)
 		}
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error {
-		return migrate(tx, migrations, schemaVersion)
+	// The lock is exclusive, so the version read here is still the
+	// version when the migration transaction starts.
+	current := false
+	if err := db.View(func(tx *bbolt.Tx) error {
+		v, err := readVersion(tx)
+		current = err == nil && v == schemaVersion
+		return nil
 	}); err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, fmt.Errorf("keystore/bolt: open %s: %w", path, err)
+	}
+	if !current {
+		if err := db.Update(func(tx *bbolt.Tx) error {
+			return migrate(tx, migrations, schemaVersion)
+		}); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 	}
 	now := opts.Clock
 	if now == nil {
