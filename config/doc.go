@@ -5,4 +5,25 @@
 //
 // Validation collects every problem with its YAML path and has no side
 // effects; only EnsureDataDir writes, and only inside the data directory.
+//
+// The steps, as main uses them:
+//
+//	cfg, err := config.Load(path, os.Getenv) // or config.FromDefaults(os.Getenv)
+//	// serve: generate or load development secrets before validating
+//	_, err = config.EnsureDataDir(cfg)
+//	err = cfg.Validate() // *ValidationError; start only if !HasErrors()
+//
+// check-config runs Load and Validate only, so it writes nothing.
+//
+// Precedence of secret sources: environment, then NAME_file, then the
+// inline value; in development mode, secrets.yaml in the data directory
+// fills whatever is still unset. config/reference.md documents every key
+// and default.
+//
+// This package must never put a secret value in an error, a Problem or a
+// formatted Config: secrets are held as signing.Secret, keyrings and Redis
+// URLs format redacted, and yaml type errors have their quoted values
+// removed. It reads files only in Load (the config and the *_file
+// secrets) and in EnsureDataDir/AddKeyringKey (the data directory), and it
+// never sends network traffic.
 package config

@@ -72,6 +72,19 @@ func LoadBytes(data []byte, baseDir string, env func(string) string) (*Config, e
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("config: more than one YAML document")
 	}
+	var explicit struct {
+		Shared struct {
+			AllowInMemory *bool `yaml:"allow_in_memory"`
+		} `yaml:"shared"`
+	}
+	if err := yaml.Unmarshal(data, &explicit); err != nil {
+		return nil, fmt.Errorf("config: %s", scrubYAMLError(err))
+	}
+	if explicit.Shared.AllowInMemory == nil && cfg.Mode == ModeProduction {
+		// The in-memory store is accepted in production only when the
+		// file says so (SPEC §2); the default of true is for development.
+		cfg.Shared.AllowInMemory = false
+	}
 	cfg.applyDerivedDefaults()
 	resolveSources(cfg, baseDir, env)
 	return cfg, nil

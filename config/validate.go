@@ -397,7 +397,7 @@ func (c *Config) requiredSecrets() map[string]string {
 		RoleResetToken:         "signs password reset tokens",
 		RoleTokenHash:          "digests session and refresh tokens",
 		RoleAPIKeyHash:         "digests API key secrets",
-		RoleCSRF:               "cookie authentication needs it for the CSRF defence",
+		RoleCSRF:               "protects cookie-authenticated requests against CSRF",
 		RoleTOTPPending:        "signs TOTP pending and enrollment tokens",
 		RoleRecoveryCodeLookup: "digests recovery codes for lookup",
 	}
@@ -405,7 +405,7 @@ func (c *Config) requiredSecrets() map[string]string {
 		req[RoleAccessToken] = "signs HS256 access tokens"
 	}
 	if c.OAuth.Enabled {
-		req[RoleOAuthFlowCookie] = "OAuth is enabled and its flow cookie is encrypted under it"
+		req[RoleOAuthFlowCookie] = "encrypts the OAuth flow cookie, and OAuth is enabled"
 	}
 	return req
 }
@@ -419,9 +419,9 @@ func (v *validator) secrets() {
 		if sec.IsZero() {
 			if why, ok := req[role]; ok {
 				if v.prod {
-					v.errf(path, "missing; it %s", why)
+					v.errf(path, "missing; this secret %s", why)
 				} else {
-					v.warnf(path, "missing; it %s (development mode generates it into the data directory)", why)
+					v.warnf(path, "missing; this secret %s (development mode generates it into the data directory)", why)
 				}
 			}
 			continue
