@@ -199,8 +199,8 @@ func headerNames(h config.Headers) verifier.HeaderNames {
 // setupToken returns a one-time first-administrator token while the store
 // holds no user at all; empty otherwise.
 func (s *server) setupToken() (string, error) {
-	n, err := s.core.store.CountUsers(context.Background())
-	if err != nil || n > 0 {
+	us, err := s.core.store.ListUsers(context.Background(), 0, 1)
+	if err != nil || len(us) > 0 {
 		return "", err
 	}
 	return signing.NewOpaqueToken()
@@ -374,6 +374,11 @@ func (s *server) janitor(ctx context.Context) {
 				s.log.Warn().Err(err).Msg("purge expired sessions failed")
 			} else if n > 0 {
 				s.log.Debug().Int("sessions", n).Msg("purged expired sessions")
+			}
+			if n, err := s.core.store.PurgeExpired(ctx, time.Now()); err != nil {
+				s.log.Warn().Err(err).Msg("purge expired denylist entries failed")
+			} else if n > 0 {
+				s.log.Debug().Int("entries", n).Msg("purged expired denylist entries")
 			}
 		}
 	}

@@ -175,7 +175,14 @@ type Counters interface {
 	Incr(ctx context.Context, key string, window time.Duration) (count int64, reset time.Duration, err error)
 }
 
-// Store is the durable state back-end (bbolt or Redis).
+// Store is the durable state back-end (bbolt or Redis). Every back-end
+// passes keystore/storetest, which pins these rules beyond the method
+// comments: CreateSession, CreateAPIKey and CreateOAuthLink return
+// ErrNotFound when the user does not exist; every Get, Update, Touch,
+// Revoke, StepUp and Delete of a missing record returns ErrNotFound;
+// RevokeAPIKey keeps the first revocation time; Deny never shortens an
+// entry and stores nothing for an expiry already past; every call on a
+// closed store returns ErrClosed.
 type Store interface {
 	Users
 	Sessions
