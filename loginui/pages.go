@@ -165,11 +165,7 @@ func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title st
 		return nil, nil, false
 	}
 	if !p.checkCSRF(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
-		tok, err := p.newCSRFToken(csrfBinding(c))
-		if err == nil {
-			p.setCSRFCookie(w, tok)
-			d.CSRF = tok
-		}
+		// d.CSRF (from ensureCSRF) is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
 		p.render(w, http.StatusForbidden, name, d)
 		return nil, nil, false
