@@ -16,9 +16,34 @@ import (
 // traefikVersion is the Traefik release scripts/build-traefik.sh builds.
 const traefikVersion = "v3.7.13"
 
-// proxyStarter renders the proxy's config with the CLI, starts the proxy
-// in front of upstream and returns its base URL.
-type proxyStarter func(t *testing.T, g *gatehouse, upstream string) string
+// proxyStarter renders the proxy's config with r, starts the proxy in
+// front of upstream and returns its base URL.
+type proxyStarter func(t *testing.T, r renderer, upstream string) string
+
+// renderOpts are the per-run values of a rendered proxy config.
+type renderOpts struct {
+	upstream, listen, luaPath string
+}
+
+// renderer produces a proxy config: through the gatehouse CLI in the
+// end-to-end tests, through proxyconf.Render for the plumbing tests.
+type renderer func(t *testing.T, proxy string, o renderOpts) []byte
+
+// cliRenderer renders with `gatehouse proxyconf` against g's config. The
+// app is served on 127.0.0.1 so the verifier accepts it as an rd target
+// in development.
+func cliRenderer(g *gatehouse) renderer {
+	return func(t *testing.T, proxy string, o renderOpts) []byte {
+		var flags []string
+		if o.upstream != "" {
+			flags = append(flags, "--app-host", "127.0.0.1", "--upstream", o.upstream, "--listen", o.listen)
+		}
+		if o.luaPath != "" {
+			flags = append(flags, "--lua-path", o.luaPath)
+		}
+		return g.proxyconf(proxy, flags...)
+	}
+}
 
 var proxies = []struct {
 	name  string
@@ -30,12 +55,6 @@ var proxies = []struct {
 	{"traefik", startTraefik},
 }
 
-// commonFlags are the proxyconf flags every proxy gets: the app is served
-// on 127.0.0.1 so the verifier accepts it as an rd target in development.
-func commonFlags(upstream, listen string) []string {
-	return []string{"--app-host", "127.0.0.1", "--upstream", upstream, "--listen", listen}
-}
-
 func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -43,11 +62,11 @@ func writeFile(t *testing.T, path string, b []byte) {
 	}
 }
 
-func startNginx(t *testing.T, g *gatehouse, upstream string) string {
+func startNginx(t *testing.T, r renderer, upstream string) string {
 	bin := needBinary(t, "nginx")
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	writeFile(t, filepath.Join(dir, "gatehouse.conf"), g.proxyconf("nginx", commonFlags(upstream, listen)...))
+	writeFile(t, filepath.Join(dir, "gatehouse.conf"), r(t, "nginx", renderOpts{upstream: upstream, listen: listen}))
 	// The main context is the harness's: the generated file is what an
 	// operator includes inside http {}.
 	main := `master_process off;
@@ -73,11 +92,11 @@ http {
 	return "http://" + listen
 }
 
-func startCaddy(t *testing.T, g *gatehouse, upstream string) string {
+func startCaddy(t *testing.T, r renderer, upstream string) string {
 	bin := needBinary(t, "caddy")
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	site := g.proxyconf("caddy", commonFlags(upstream, listen)...)
+	site := r(t, "caddy", renderOpts{upstream: upstream, listen: listen})
 	// Global options are the harness's: no admin endpoint, so parallel
 	// instances do not fight over :2019.
 	caddyfile := append([]byte("{\n\tadmin off\n}\n\n"), site...)
@@ -90,14 +109,14 @@ func startCaddy(t *testing.T, g *gatehouse, upstream string) string {
 	return "http://" + listen
 }
 
-func startHAProxy(t *testing.T, g *gatehouse, upstream string) string {
+func startHAProxy(t *testing.T, r renderer, upstream string) string {
 	bin := needBinary(t, "haproxy")
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	lua := filepath.Join(dir, "gatehouse.lua")
-	writeFile(t, lua, g.proxyconf("haproxy-lua"))
+	writeFile(t, lua, r(t, "haproxy-lua", renderOpts{}))
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	writeFile(t, cfg, g.proxyconf("haproxy", append(commonFlags(upstream, listen), "--lua-path", lua)...))
+	writeFile(t, cfg, r(t, "haproxy", renderOpts{upstream: upstream, listen: listen, luaPath: lua}))
 	p := startProc(t, "haproxy", exec.Command(bin, "-f", cfg, "-db"))
 	waitTCP(t, p, listen)
 	return "http://" + listen
@@ -128,12 +147,12 @@ func traefikBinary(t *testing.T) string {
 	return bin
 }
 
-func startTraefik(t *testing.T, g *gatehouse, upstream string) string {
+func startTraefik(t *testing.T, r renderer, upstream string) string {
 	bin := traefikBinary(t)
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	path := filepath.Join(dir, "gatehouse.yml")
-	writeFile(t, path, g.proxyconf("traefik", commonFlags(upstream, listen)...))
+	writeFile(t, path, r(t, "traefik", renderOpts{upstream: upstream, listen: listen}))
 	p := startProc(t, "traefik", exec.Command(bin, "--config", path, "--listen", listen))
 	waitTCP(t, p, listen)
 	return "http://" + listen
@@ -238,7 +257,7 @@ func TestProxies(t *testing.T) {
 			needGatehouse(t)
 			g := startGatehouse(t)
 			up := startUpstream(t)
-			base := px.start(t, g, up.srv.URL)
+			base := px.start(t, cliRenderer(g), up.srv.URL)
 			runProxyScenarios(t, g, up, base)
 		})
 	}

@@ -13,8 +13,8 @@
 //   - the router's service is a reverse proxy to the first load-balancer
 //     server, passing the Host header as Traefik does by default.
 //
-// Router rules are matched by Host(`...`) only; a single router also
-// serves every host. Everything else Traefik does (entry points, TLS,
+// Router rules are matched by Host(`...`) only (a rule without Host
+// matches every host), in router-name order; no match is a 404. Everything else Traefik does (entry points, TLS,
 // providers, metrics) is out of scope. It listens on loopback only.
 package main
 
@@ -128,15 +128,16 @@ func buildRouters(ctx context.Context, conf *dynamic.HTTPConfiguration) (http.Ha
 		}
 		routes = append(routes, route{hosts: hosts, handler: h})
 	}
-	if len(routes) == 1 {
-		return routes[0].handler, nil
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		host := strings.ToLower(req.Host)
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
 		for _, r := range routes {
+			if len(r.hosts) == 0 {
+				r.handler.ServeHTTP(w, req)
+				return
+			}
 			for _, h := range r.hosts {
 				if h == host {
 					r.handler.ServeHTTP(w, req)
