@@ -30,6 +30,12 @@
 //   - allocate on an allowed HS256-JWT or API-key decision with a warm
 //     cache, or hold a lock across a store call.
 //
+// Endpoints: /auth/nginx, /auth/traefik, /auth/caddy, /auth/haproxy and
+// /auth/envoy/<original path> accept any method of the auth request (the
+// original method comes from the forwarded headers, or for Envoy is the
+// request's own); /healthz and GET /.well-known/jwks.json share the
+// handler. Anything else is 404 NOT_FOUND.
+//
 // Step-up: only a browser session carries a step-up marker, so a rule
 // with step_up refuses JWT, API-key and signed requests of users who have
 // TOTP enabled. With ScopeSubsetCheck, an API key's effective scopes are

@@ -137,7 +137,7 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	}
 	t, err := signing.ParseLSA1Date(date)
 	if err != nil {
-		return ReasonAPIKeySignatureTimestampSkew
+		return ReasonAPIKeySignatureInvalid
 	}
 	if skew := now - t.UnixNano(); skew > v.maxSkew || skew < -v.maxSkew {
 		return ReasonAPIKeySignatureTimestampSkew
