@@ -175,7 +175,6 @@ func newHarness(t *testing.T, mod func(*loginui.Options)) *harness {
 			TokenHash: secret("th"), CSRF: secret("cs"), VerifyToken: secret("vt"), ResetToken: secret("rt"),
 			AccessToken: secret("at"), Fingerprint: secret("fp"),
 		},
-		PublicURL:       "http://127.0.0.1:9092",
 		Development:     true,
 		Hasher:          hasher,
 		Mailer:          h.mail,
@@ -189,16 +188,21 @@ func newHarness(t *testing.T, mod func(*loginui.Options)) *harness {
 			loginui.SlotVerifyToken: {Max: 1000, Window: time.Minute},
 		},
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	o.PublicURL = "http://" + srv.Listener.Addr().String()
 	if mod != nil {
 		mod(&o)
 	}
 	h.opts = o
 	p, err := loginui.New(o)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
 	h.p = p
-	h.srv = httptest.NewServer(p)
+	srv.Config.Handler = p
+	srv.Start()
+	h.srv = srv
 	t.Cleanup(func() {
 		h.srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
