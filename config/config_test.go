@@ -1073,3 +1073,25 @@ func TestEnvName(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisURLPrintsWithoutPassword(t *testing.T) {
+	cases := []struct{ url, want string }{
+		{"redis://:pw-secret@127.0.0.1:6379/0", "redis://REDACTED@127.0.0.1:6379/0"},
+		{"redis://user:pw-secret@127.0.0.1:6379/0?protocol=3", "redis://REDACTED@127.0.0.1:6379/0"},
+		{"redis://u:pw-secret#frag@127.0.0.1/0", "[REDACTED]"},
+		{"redis://u:pw-secret/x@127.0.0.1/0", "[REDACTED]"},
+		{"rediss://127.0.0.1:6380/1", "rediss://127.0.0.1:6380/1"},
+		{"unix:///run/redis.sock", "unix:///run/redis.sock"},
+	}
+	for _, tc := range cases {
+		r := config.Redis{URL: tc.url}
+		got := fmt.Sprintf("%v", r)
+		if !strings.Contains(got, "url:"+tc.want+" ") || strings.Contains(got, "pw-secret") {
+			t.Errorf("%q prints as %s, want url:%s", tc.url, got, tc.want)
+		}
+		j, _ := json.Marshal(r)
+		if strings.Contains(string(j), "pw-secret") {
+			t.Errorf("%q: JSON %s shows the password", tc.url, j)
+		}
+	}
+}

@@ -319,18 +319,23 @@ func (r Redis) MarshalJSON() ([]byte, error) {
 	}{redactURL(r.URL), r.URLFile})
 }
 
+// redactURL prints scheme, host and path only; user information (which
+// may be or hold a password), query and fragment are dropped. A URL that
+// does not parse, or has an '@' that did not parse as user information,
+// prints as [REDACTED] altogether.
 func redactURL(s string) string {
 	if s == "" {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil {
+	if err != nil || (u.User == nil && strings.Contains(s, "@")) {
 		return "[REDACTED]"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	out := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.User != nil {
+		out.User = url.User("REDACTED")
 	}
-	return u.String()
+	return out.String()
 }
 
 // eachPair walks a YAML mapping node, calling fn for every key. fn returns
