@@ -190,6 +190,7 @@ rules:
 api_keys:
   enabled: true
   allowed_scopes: [read, write]
+  scope_subset_check: false
 `, data, g.verifier, g.portal, g.admin, g.portal)
 	g.configPath = filepath.Join(dir, "gatehouse.yaml")
 	if err := os.WriteFile(g.configPath, []byte(cfg), 0o600); err != nil {
