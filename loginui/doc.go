@@ -30,6 +30,29 @@
 //   - A store that fails makes the request fail (503
 //     TOKEN_PROCESSING_FAILED); nothing is reported as done that was not.
 //
+// Answer shapes where the SPEC leaves a choice:
+//   - Cookie login answers 200 {"csrf_token"} (the same value as the
+//     gatehouse_csrf cookie); bearer login answers {access_token,
+//     token_type:"bearer", refresh_token, expires_in}. With
+//     ?transport=bearer&refresh=cookie the refresh token goes into an
+//     HttpOnly, SameSite=Strict cookie scoped to /api/auth/refresh instead
+//     of the body; refreshing from that cookie needs Content-Type
+//     application/json.
+//   - Register and request-verify-token answer 202 and forgot-password 202,
+//     with fixed bodies; logout, session delete and admin delete answer 204.
+//   - Admin PATCH and DELETE /api/users/{id} take the admin's
+//     {"current_password"} in the JSON body.
+//   - A session id that is not one of the caller's answers 404
+//     AUTHORIZATION_DENIED (the same whether it exists or not).
+//   - change-password keeps the caller's cookie session; a bearer caller's
+//     own tokens die with the fingerprint and it must log in again.
+//   - Refresh reuse: of concurrent uses of one refresh token exactly one
+//     gets new tokens; the others count as reuse and revoke the chain, which
+//     also kills the winner's new refresh token.
+//   - Setup: the token is single use (a Markers entry) and only works while
+//     no superuser exists; the created account is a verified superuser with
+//     role "admin".
+//
 // It must never: log or echo a password, token, secret or email address
 // (audit events carry user ids only; failed logins carry an HMAC digest of
 // the identifier only when a telemetry secret is set; the development

@@ -142,7 +142,7 @@ func secret(label string) signing.Secret {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	p      *loginui.Portal
 	srv    *httptest.Server
 	store  *bolt.Store
@@ -155,7 +155,7 @@ type harness struct {
 	opts   loginui.Options
 }
 
-func newHarness(t *testing.T, mod func(*loginui.Options)) *harness {
+func newHarness(t testing.TB, mod func(*loginui.Options)) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "gh.db"), bolt.Options{Clock: clock.Now})
@@ -265,7 +265,7 @@ func (r resp) code() string {
 	return e.Code
 }
 
-func (r resp) json(t *testing.T, v any) {
+func (r resp) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %q: %v", r.body, err)

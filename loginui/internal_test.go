@@ -227,3 +227,33 @@ var _ http.Handler = (*Portal)(nil)
 func jsonObj(b []byte, v *map[string]any) bool {
 	return json.Unmarshal(b, v) == nil
 }
+
+// TestLimiterKeysHideIdentifiers: counter keys are HMAC digests; neither
+// the email nor the address appears in them.
+func TestLimiterKeysHideIdentifiers(t *testing.T) {
+	p := testPortal(t, false)
+	k := p.limiterKey(SlotLogin, "id", "someone@example.test")
+	k2 := p.limiterKey(SlotLogin, "ip", "203.0.113.9")
+	if strings.Contains(k, "someone") || strings.Contains(k, "example") || strings.Contains(k2, "203.0") {
+		t.Fatalf("raw identifier in key: %s %s", k, k2)
+	}
+	if k == p.limiterKey(SlotLogin, "id", "someone@example.tesT") || k == p.limiterKey(SlotRegister, "id", "someone@example.test") {
+		t.Fatal("keys collide across inputs or slots")
+	}
+	// Framing: moving a byte between parts changes the key.
+	if p.limiterKey("s", "ab", "c") == p.limiterKey("s", "a", "bc") {
+		t.Fatal("parts are not framed")
+	}
+}
+
+func BenchmarkCSRFCheck(b *testing.B) {
+	p := testPortal(b, false)
+	binding := []byte("0123456789abcdef0123456789abcdef")
+	tok, _ := p.newCSRFToken(binding)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !p.csrfValidFor(tok, binding) {
+			b.Fatal("refused")
+		}
+	}
+}
