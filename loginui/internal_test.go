@@ -2,6 +2,7 @@ package loginui
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -127,14 +128,26 @@ func TestCSRFTokenBinding(t *testing.T) {
 	}
 }
 
+// FuzzCSRFToken: a token is accepted only in its one canonical form,
+// "<nonce>.<MAC of nonce>" under the key (no malleable encodings).
 func FuzzCSRFToken(f *testing.F) {
 	p := testPortal(f, false)
 	good, _ := p.newCSRFToken([]byte("s"))
 	f.Add(good)
 	f.Add("a.b")
+	f.Add(good + "=")
 	f.Fuzz(func(t *testing.T, tok string) {
-		if tok != good && p.csrfValidFor(tok, []byte("s")) {
-			t.Fatalf("forged token accepted: %q", tok)
+		if !p.csrfValidFor(tok, []byte("s")) {
+			return
+		}
+		n, _, _ := strings.Cut(tok, ".")
+		nonce, err := base64.RawURLEncoding.DecodeString(n)
+		if err != nil {
+			t.Fatalf("accepted undecodable nonce: %q", tok)
+		}
+		want := base64.RawURLEncoding.EncodeToString(nonce) + "." + base64.RawURLEncoding.EncodeToString(p.csrfMAC([]byte("s"), nonce))
+		if tok != want {
+			t.Fatalf("accepted non-canonical token %q", tok)
 		}
 	})
 }
