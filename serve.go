@@ -105,7 +105,7 @@ func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
 
 func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*server, error) {
 	s := &server{cfg: cfg, core: c, log: log, env: env, metrics: metrics.New()}
-	s.shared = memory.New(memory.Options{})
+	s.shared = memory.New(memory.Options{MaxEntries: cfg.Shared.MaxEntries})
 	trusted, err := parsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -255,6 +255,12 @@ func (s *server) run() error {
 	}
 	defer admin.RemoveEndpoint(s.cfg.DataDir)
 
+	mode := s.cfg.Mode
+	s.log.Info().Str("addr", vln.Addr().String()).Str("mode", mode).Msg("verifier listening (forward-auth endpoints /auth/nginx, /auth/traefik, /auth/caddy, /auth/envoy/, /auth/haproxy)")
+	s.log.Info().Str("addr", pln.Addr().String()).Str("public_url", s.cfg.PublicURL).Msg("portal listening")
+	s.log.Info().Str("addr", aln.Addr().String()).Msg("admin listening (/healthz, /readyz, /metrics)")
+	s.announceSetup()
+
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
 	serveAll := func(name string, f func() error) {
@@ -269,12 +275,6 @@ func (s *server) run() error {
 	serveAll("verifier", func() error { return vsrv.Serve(vln) })
 	serveAll("portal", func() error { return psrv.Serve(pln) })
 	serveAll("admin", func() error { return asrv.Serve(aln) })
-
-	mode := s.cfg.Mode
-	s.log.Info().Str("addr", vln.Addr().String()).Str("mode", mode).Msg("verifier listening (forward-auth endpoints /auth/nginx, /auth/traefik, /auth/caddy, /auth/envoy/, /auth/haproxy)")
-	s.log.Info().Str("addr", pln.Addr().String()).Str("public_url", s.cfg.PublicURL).Msg("portal listening")
-	s.log.Info().Str("addr", aln.Addr().String()).Msg("admin listening (/healthz, /readyz, /metrics)")
-	s.announceSetup()
 
 	go s.janitor(ctx)
 

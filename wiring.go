@@ -42,12 +42,10 @@ func loadConfig(env *cmdEnv, sf stateFlags) (*config.Config, error) {
 	if sf.dataDir != "" {
 		cfg.DataDir = sf.dataDir
 	}
-	if !cfg.IsProduction() {
-		if _, err := config.EnsureDataDir(cfg); err != nil {
-			return nil, err
-		}
-	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	// Creates the data directory (0700); in development also fills missing
+	// secrets from, or generates them into, <data_dir>/secrets.yaml.
+	if _, err := config.EnsureDataDir(cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -77,7 +77,11 @@ type State struct {
 type Shared struct {
 	Backend       string `yaml:"backend"` // memory | redis
 	AllowInMemory bool   `yaml:"allow_in_memory"`
-	Redis         Redis  `yaml:"redis"`
+	// MaxEntries caps each kind of in-process ephemeral state (revocation
+	// cache, nonces and single-use markers, rate-limit counters) when
+	// Backend is memory; a full kind refuses new keys (fail closed).
+	MaxEntries int   `yaml:"max_entries"`
+	Redis      Redis `yaml:"redis"`
 }
 
 // Redis is a connection URL (redis://, rediss:// or unix://). The URL may
@@ -233,7 +237,7 @@ func Default() *Config {
 		TrustedProxies: []string{"127.0.0.0/8", "::1/128"},
 		TrustedHops:    1,
 		State:          State{Backend: "bbolt"},
-		Shared:         Shared{Backend: "memory", AllowInMemory: true},
+		Shared:         Shared{Backend: "memory", AllowInMemory: true, MaxEntries: 1_000_000},
 		Tokens: Tokens{
 			Access:  AccessTokens{Algorithm: "HS256", Lifetime: 15 * time.Minute},
 			Session: Lifetime{Lifetime: 12 * time.Hour},

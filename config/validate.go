@@ -311,6 +311,9 @@ func (v *validator) stores() {
 		if !c.Shared.AllowInMemory {
 			v.prodf("shared.backend", "memory keeps revocations, nonces, rate limits and TOTP replay markers in one process; set shared.allow_in_memory: true to accept that, or use redis")
 		}
+		if c.Shared.MaxEntries < 1000 {
+			v.errf("shared.max_entries", "must be at least 1000")
+		}
 		if c.State.Backend == "redis" {
 			v.warnf("shared.backend", "memory with state.backend redis: replicas do not share nonces, rate limits or replay markers")
 		}

@@ -194,7 +194,7 @@ rules:
 		n := load(noopAddr, gen, conns, warm, dur)
 		g := load(ver, gen, conns, warm, dur)
 		if g.non200 > 0 {
-			return fmt.Errorf("%s: %d of %d answers were not 200", kind, g.non200, g.count)
+			return fmt.Errorf("%s: %d of %d answers were not 200 (first: %s)", kind, g.non200, g.count, g.firstBad)
 		}
 		ratio := g.rps / n.rps
 		worst = min(worst, ratio)
@@ -276,6 +276,7 @@ type result struct {
 	p50, p99 time.Duration
 	count    int
 	non200   int
+	firstBad string
 }
 
 // load runs conns workers against addr for warm+dur and measures the last
@@ -287,6 +288,7 @@ func load(addr string, gen func(int) request, conns int, warm, dur time.Duration
 		mu      sync.Mutex
 		lat     []time.Duration
 		non200  int
+		first   string
 		start   = time.Now()
 		measure = start.Add(warm)
 		end     = measure.Add(dur)
@@ -298,6 +300,7 @@ func load(addr string, gen func(int) request, conns int, warm, dur time.Duration
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			local := make([]time.Duration, 0, 1<<16)
 			bad := 0
+			firstBad := ""
 			for i := 0; ; i++ {
 				t0 := time.Now()
 				if t0.After(end) {
@@ -310,18 +313,24 @@ func load(addr string, gen func(int) request, conns int, warm, dur time.Duration
 					local = append(local, t1.Sub(t0))
 					if err != nil || resp.StatusCode() != 200 {
 						bad++
+						if firstBad == "" {
+							firstBad = fmt.Sprintf("%d %v %s", resp.StatusCode(), err, resp.Body())
+						}
 					}
 				}
 			}
 			mu.Lock()
 			lat = append(lat, local...)
 			non200 += bad
+			if first == "" {
+				first = firstBad
+			}
 			mu.Unlock()
 		}(w)
 	}
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r := result{count: len(lat), non200: non200, rps: float64(len(lat)) / dur.Seconds()}
+	r := result{count: len(lat), non200: non200, firstBad: first, rps: float64(len(lat)) / dur.Seconds()}
 	if len(lat) > 0 {
 		r.p50 = lat[len(lat)/2].Round(time.Microsecond)
 		r.p99 = lat[len(lat)*99/100].Round(time.Microsecond)
