@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/privfile"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/keystore/bolt"
 	"github.com/gatehouse/gatehouse/signing"
@@ -258,32 +259,8 @@ func assertionKey(cfg *config.Config) (signing.JWTKey, error) {
 	if err != nil {
 		return k, err
 	}
-	if err := writeFileAtomic(path, pemBytes); err != nil {
+	if err := privfile.Write(path, pemBytes, true); err != nil {
 		return k, fmt.Errorf("write %s: %w", path, err)
 	}
 	return k, nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"github.com/gatehouse/gatehouse/internal/privfile"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -31,27 +33,7 @@ func WriteEndpoint(dataDir string, ep Endpoint) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dataDir, ".admin-endpoint-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dataDir, EndpointFile))
+	return privfile.Write(filepath.Join(dataDir, EndpointFile), b, true)
 }
 
 // ReadEndpoint loads the endpoint file of dataDir.

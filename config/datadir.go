@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/gatehouse/gatehouse/internal/privfile"
+
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
@@ -278,65 +280,17 @@ func generateSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// writeFileAtomic writes sf to path with mode 0600: a temporary file in
-// the same directory, fsync, then rename (replace) or link (create only,
-// failing with os.ErrExist when path exists), then fsync of the directory.
-func writeFileAtomic(path string, sf *secretsFile, replace bool) (err error) {
+// writeFileAtomic writes sf to path with mode 0600 through privfile:
+// replace renames over an existing file; create-only fails with
+// os.ErrExist when path exists.
+func writeFileAtomic(path string, sf *secretsFile, replace bool) error {
 	body, err := yaml.Marshal(sf)
 	if err != nil {
 		return fmt.Errorf("config: encode secrets: %w", err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".secrets-*.tmp")
-	if err != nil {
+	err = privfile.Write(path, append([]byte(secretsFileHeader), body...), replace)
+	if err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("config: write secrets: %w", err)
 	}
-	tmpName := tmp.Name()
-	defer func() {
-		if tmp != nil {
-			_ = tmp.Close()
-		}
-		_ = os.Remove(tmpName) // gone after a rename; the link's source otherwise
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	if _, err := tmp.WriteString(secretsFileHeader); err != nil {
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	if _, err := tmp.Write(body); err != nil {
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		tmp = nil
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	tmp = nil
-	if replace {
-		err = os.Rename(tmpName, path)
-	} else {
-		err = os.Link(tmpName, path)
-	}
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return os.ErrExist
-		}
-		return fmt.Errorf("config: write secrets: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("config: sync data directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("config: sync data directory: %w", err)
-	}
-	return nil
+	return err
 }
