@@ -18,7 +18,7 @@ func FuzzJWTVerify(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		tok, err := iss.Issue(signing.IssueClaims{Subject: "user-1", SFP: "fp", SID: "s", Lifetime: time.Hour,
+		tok, err := iss.Issue(signing.IssueClaims{Subject: "user-1", JTI: testJTI, SFP: "fp", SID: "s", Lifetime: time.Hour,
 			Extra: map[string]any{"amr": []string{"pwd"}, "x": map[string]any{"y": []any{1.5, "\u00e9", nil}}}}, testNow)
 		if err != nil {
 			f.Fatal(err)

@@ -41,12 +41,19 @@ func newJWTFixture(t testing.TB) *jwtFixture {
 	t.Helper()
 	f := &jwtFixture{hsSecret: []byte("hs256-test-secret-0123456789abcdef")}
 	f.hs = signing.JWTKey{KID: "hs1", Alg: signing.AlgHS256, HMAC: signing.NewSecret(f.hsSecret)}
-	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	// Deterministic keys: fuzz workers rebuild the fixture and must get the
+	// same keys as the process that made the seed corpus.
+	edPriv := ed25519.NewKeyFromSeed([]byte("ed25519-test-seed-0123456789abcd"))
 	f.ed = signing.JWTKey{KID: "ed1", Alg: signing.AlgEdDSA, Ed25519Private: edPriv}
-	ecPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ecPriv, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), []byte("p256-test-scalar-0123456789abcde"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.ec = signing.JWTKey{KID: "ec1", Alg: signing.AlgES256, ECDSAPrivate: ecPriv}
-	_, f.otherEd, _ = ed25519.GenerateKey(rand.Reader)
-	f.otherEC, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.otherEd = ed25519.NewKeyFromSeed([]byte("ed25519-other-seed-0123456789abc"))
+	if f.otherEC, err = ecdsa.ParseRawPrivateKey(elliptic.P256(), []byte("p256-other-scalar-0123456789abcd")); err != nil {
+		t.Fatal(err)
+	}
 	v, err := signing.NewJWTVerifier(signing.JWTVerifierConfig{
 		Issuer: testIss, Audience: testAud,
 		// Verifiers hold public keys only.
