@@ -114,10 +114,17 @@ func jwtMAC(p *sync.Pool, msg []byte, out *[32]byte) {
 }
 
 // Verify checks token at time now and fills out. The order of checks is
-// fixed: size, segment shape, header (strict JSON, typ exactly "JWT", no
-// crit, alg bound to the key), signature, then claims. Every failure is one
-// of the ErrJWT* sentinels. out's byte slices point into s (see
-// AccessClaims). On error out is zeroed.
+// fixed: size (ErrJWTTooLarge), three non-empty strict-base64url segments,
+// the header (strict JSON object without duplicated names, then typ exactly
+// "JWT" before anything else, no crit, alg in the allow-list and bound to
+// the key chosen by kid, or the default HS256 key when there is no kid), the
+// signature, and only then the claims: all of sub, aud, iss, iat, nbf, exp,
+// jti present (ErrJWTMissingClaim), iss exact, aud equal or in the array,
+// exp+leeway >= now, nbf-leeway <= now, iat-leeway <= now, jti 32 lower-case
+// hex, optional sfp/sid strings and amr array. Every failure is one of the
+// ErrJWT* sentinels. out's byte slices point into s (see AccessClaims); on
+// error out is zeroed. Verify does not consult the jti denylist: that is the
+// caller's next step.
 func (v *JWTVerifier) Verify(token []byte, now time.Time, s *JWTScratch, out *AccessClaims) error {
 	*out = AccessClaims{}
 	err := v.verify(token, now, s, out)

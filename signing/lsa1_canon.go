@@ -169,16 +169,25 @@ func lsaAppendEscape(dst []byte, c byte) []byte {
 	return append(dst, '%', lsaUpperHex[c>>4], lsaUpperHex[c&15])
 }
 
-// lsaPair is one decoded query pair: offsets into the decode buffer.
-type lsaPair struct{ ns, ne, vs, ve int32 }
+// lsaPair is one decoded query pair. Both slices point into the decode
+// buffer; when the buffer grows, earlier slices keep pointing at the old
+// array, whose bytes never change, so they stay correct.
+type lsaPair struct{ name, value []byte }
+
+func lsaComparePairs(a, b lsaPair) int {
+	if c := bytes.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.value, b.value)
+}
 
 // lsaAppendQuery appends the canonical query of raw to dst.
 func lsaAppendQuery(dst, raw []byte) ([]byte, error) {
 	if len(raw) == 0 {
 		return dst, nil
 	}
-	var pairBuf [32]lsaPair
-	var decBuf [512]byte
+	var pairBuf [16]lsaPair
+	var decBuf [256]byte
 	pairs := pairBuf[:0]
 	dec := decBuf[:0]
 	for rest := raw; len(rest) > 0; {
@@ -198,35 +207,29 @@ func lsaAppendQuery(dst, raw []byte) ([]byte, error) {
 		if i := bytes.IndexByte(piece, '='); i >= 0 {
 			name, value = piece[:i], piece[i+1:]
 		}
-		var p lsaPair
 		var ok bool
-		p.ns = int32(len(dec))
+		start := len(dec)
 		if dec, ok = lsaFormDecode(dec, name); !ok {
 			return dst, ErrLSA1Query
 		}
-		p.ne, p.vs = int32(len(dec)), int32(len(dec))
+		mid := len(dec)
 		if dec, ok = lsaFormDecode(dec, value); !ok {
 			return dst, ErrLSA1Query
 		}
-		p.ve = int32(len(dec))
-		if !utf8.Valid(dec[p.ns:p.ne]) || !utf8.Valid(dec[p.vs:p.ve]) {
+		p := lsaPair{name: dec[start:mid:mid], value: dec[mid:len(dec):len(dec)]}
+		if !utf8.Valid(p.name) || !utf8.Valid(p.value) {
 			return dst, ErrLSA1Query
 		}
 		pairs = append(pairs, p)
 	}
-	slices.SortFunc(pairs, func(a, b lsaPair) int {
-		if c := bytes.Compare(dec[a.ns:a.ne], dec[b.ns:b.ne]); c != 0 {
-			return c
-		}
-		return bytes.Compare(dec[a.vs:a.ve], dec[b.vs:b.ve])
-	})
+	slices.SortFunc(pairs, lsaComparePairs)
 	for k, p := range pairs {
 		if k > 0 {
 			dst = append(dst, '&')
 		}
-		dst = lsaAppendQueryEscaped(dst, dec[p.ns:p.ne])
+		dst = lsaAppendQueryEscaped(dst, p.name)
 		dst = append(dst, '=')
-		dst = lsaAppendQueryEscaped(dst, dec[p.vs:p.ve])
+		dst = lsaAppendQueryEscaped(dst, p.value)
 	}
 	return dst, nil
 }
