@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // JWT algorithms gatehouse issues and accepts. Any other "alg" value —
@@ -76,6 +77,17 @@ type JWTKey struct {
 	ECDSAPublic    *ecdsa.PublicKey
 	ECDSAPrivate   *ecdsa.PrivateKey
 }
+
+// String, GoString and Format print only the kid and algorithm, never key
+// material, whatever the verb.
+func (k JWTKey) String() string {
+	return "JWTKey{kid=" + strconv.Quote(k.KID) + " alg=" + strconv.Quote(k.Alg) + "}"
+}
+func (k JWTKey) GoString() string { return k.String() }
+
+// Format implements fmt.Formatter so that %v, %+v, %#v, %x and %s are all
+// redacted.
+func (k JWTKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
 // jwtNormalizeKey checks a key's material for its algorithm and fills in the
 // public half from the private one. private reports whether signing material

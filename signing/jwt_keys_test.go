@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +131,24 @@ func TestParseJWTKeyPEM(t *testing.T) {
 	}
 	if _, _, err := signing.GenerateEd25519Key(""); err == nil {
 		t.Error("EdDSA key without kid accepted")
+	}
+}
+
+func TestJWTKeyNeverPrintsMaterial(t *testing.T) {
+	f := newJWTFixture(t)
+	for _, k := range []signing.JWTKey{f.hs, f.ed, f.ec} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+			out := fmt.Sprintf(verb, k)
+			if strings.Contains(out, string(f.hsSecret)) || strings.Contains(out, fmt.Sprintf("%x", []byte(f.ed.Ed25519Private))) ||
+				strings.Contains(out, fmt.Sprint([]byte(f.ed.Ed25519Private))) || strings.Contains(out, "D:") {
+				t.Fatalf("%s printed key material: %s", verb, out)
+			}
+			if !strings.Contains(out, k.KID) {
+				t.Fatalf("%s lost the kid: %s", verb, out)
+			}
+		}
+		if out := fmt.Sprintf("%v", []signing.JWTKey{k}); strings.Contains(out, string(f.hsSecret)) {
+			t.Fatal("slice printing leaked")
+		}
 	}
 }
