@@ -172,7 +172,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		SessionLifetime: cfg.Tokens.Session.Lifetime, AccessLifetime: cfg.Tokens.Access.Lifetime,
 		RefreshLifetime: cfg.Tokens.Refresh.Lifetime, Hasher: c.hasher,
 		PasswordMinLen: cfg.Passwords.MinLength, PasswordMaxLen: cfg.Passwords.MaxLength,
-		RateLimits: limits, Logger: log.With().Str("component", "portal").Logger(),
+		RateLimits: limits, Mailer: mailer(cfg, log), Logger: log.With().Str("component", "portal").Logger(),
 		SetupToken: setupToken, SetupTokenExpires: time.Now().Add(24 * time.Hour),
 		TrustedProxies: trusted, TrustedHops: cfg.TrustedHops,
 	})
@@ -180,6 +180,22 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		return nil, err
 	}
 	return s, nil
+}
+
+// mailer builds the portal's email hook from email.*; nil selects the
+// development logger.
+func mailer(cfg *config.Config, log zerolog.Logger) loginui.Mailer {
+	e := cfg.Email
+	switch e.EffectiveHook(cfg.IsProduction()) {
+	case config.EmailHookWebhook:
+		return &loginui.WebhookMailer{URL: e.Webhook.URL, Secret: e.Webhook.Secret.Secret,
+			Client: &http.Client{Timeout: 10 * time.Second}}
+	case config.EmailHookSMTP:
+		return &loginui.SMTPMailer{Addr: e.SMTP.Addr, Username: e.SMTP.Username, Password: e.SMTP.Password.Secret, From: e.SMTP.From}
+	case config.EmailHookNone:
+		return loginui.DiscardMailer{Log: log.With().Str("component", "portal").Logger()}
+	}
+	return nil
 }
 
 // accessKeysForPortal hands asymmetric keys to the portal; HS256 uses the

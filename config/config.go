@@ -39,6 +39,7 @@ type Config struct {
 	Passwords      Passwords  `yaml:"passwords"`
 	TOTP           TOTP       `yaml:"totp"`
 	OAuth          OAuth      `yaml:"oauth"`
+	Email          Email      `yaml:"email"`
 	Log            Log        `yaml:"log"`
 
 	// loadProblems are problems found while resolving secret sources in

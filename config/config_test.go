@@ -265,7 +265,7 @@ func TestReferenceDocumentsEveryKey(t *testing.T) {
 					keys = append(keys, key+"."+r)
 				}
 				continue
-			case ft == reflect.TypeOf(config.Keyring{}), ft == reflect.TypeOf(config.RateLimits{}):
+			case ft == reflect.TypeOf(config.Keyring{}), ft == reflect.TypeOf(config.RateLimits{}), ft == reflect.TypeOf(config.SecretText{}):
 			case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)):
 				walk(key+".", ft)
 				continue

@@ -185,6 +185,12 @@ func resolveSources(cfg *Config, baseDir string, env func(string) string) {
 			p.ClientSecret = signing.NewSecret([]byte(v))
 		}
 	}
+	if v, ok := r.pick("email.webhook.secret", EnvName("email", "webhook", "secret"), cfg.Email.Webhook.SecretFile, !cfg.Email.Webhook.Secret.IsZero()); ok {
+		cfg.Email.Webhook.Secret = SecretText{signing.NewSecret([]byte(v))}
+	}
+	if v, ok := r.pick("email.smtp.password", EnvName("email", "smtp", "password"), cfg.Email.SMTP.PasswordFile, !cfg.Email.SMTP.Password.IsZero()); ok {
+		cfg.Email.SMTP.Password = SecretText{signing.NewSecret([]byte(v))}
+	}
 	for kid, path := range cfg.Tokens.Access.Keys {
 		if path != "" && !filepath.IsAbs(path) {
 			cfg.Tokens.Access.Keys[kid] = filepath.Join(baseDir, path)

@@ -92,6 +92,7 @@ func (c *Config) Validate() error {
 	v.passwords()
 	v.totp()
 	v.oauth()
+	v.email()
 	v.log()
 	if len(v.ps) == 0 {
 		return nil

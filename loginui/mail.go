@@ -45,6 +45,16 @@ func (d *DevMailer) Send(_ context.Context, m Message) error {
 	return nil
 }
 
+// DiscardMailer sends nothing (email.hook: none): verify and reset links
+// are dropped, and only the event and user id are logged at debug level.
+type DiscardMailer struct{ Log zerolog.Logger }
+
+// Send implements Mailer.
+func (d DiscardMailer) Send(_ context.Context, m Message) error {
+	d.Log.Debug().Str("component", "mail").Str("mail_event", m.Event).Str("user_id", m.UserID).Msg("no email hook configured; message dropped")
+	return nil
+}
+
 // mailQueue runs a Mailer off the request path: a bounded channel and one
 // worker. When the queue is full the message is dropped and logged (by
 // user id), so a slow mail server can never hold requests.
