@@ -1,0 +1,212 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// CreateAPIKey stores k; the key id must be free and the user must exist,
+// both checked in the script that writes the record and its indexes.
+func (s *Store) CreateAPIKey(ctx context.Context, k *keystore.APIKey) error {
+	if err := checkID("api key", k.KeyID); err != nil {
+		return err
+	}
+	if err := checkID("user", k.UserID); err != nil {
+		return err
+	}
+	rec := encodeAPIKey(k)
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	st, err := s.status(ctx, "create api key", sCreateOwned,
+		[]string{s.k.user(k.UserID), s.k.apiKey(k.KeyID), s.k.userKeys(k.UserID), s.k.apiKeys},
+		rec, k.KeyID, floorMs(k.CreatedAt), k.KeyID, 0, "")
+	if err != nil {
+		return err
+	}
+	switch st {
+	case stOK:
+		return nil
+	case stNotFound:
+		return fmt.Errorf("keystore/redis: api key %s: user %s: %w", k.KeyID, k.UserID, keystore.ErrNotFound)
+	case stDup:
+		return fmt.Errorf("keystore/redis: api key %s: %w", k.KeyID, keystore.ErrDuplicate)
+	}
+	return unexpected("create api key", st)
+}
+
+// readAPIKey returns the stored value and the decoded key.
+func (s *Store) readAPIKey(ctx context.Context, keyID string) (string, *keystore.APIKey, error) {
+	if keyID == "" || len(keyID) > maxIDLen {
+		return "", nil, fmt.Errorf("keystore/redis: api key: %w", keystore.ErrNotFound)
+	}
+	v, ok, err := s.get(ctx, "get api key", s.k.apiKey(keyID))
+	if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		return "", nil, fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
+	}
+	k, err := decodeAPIKey(v)
+	if err == nil && k.KeyID != keyID {
+		err = errCorrupt
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("keystore/redis: api key %s: %w", keyID, err)
+	}
+	return v, k, nil
+}
+
+// GetAPIKey returns a copy of the key with that id.
+func (s *Store) GetAPIKey(ctx context.Context, keyID string) (*keystore.APIKey, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	_, k, err := s.readAPIKey(ctx, keyID)
+	return k, err
+}
+
+// UpdateAPIKey replaces the whole record. Moving a key to another user is
+// refused with keystore.ErrConflict.
+func (s *Store) UpdateAPIKey(ctx context.Context, k *keystore.APIKey) error {
+	rec := encodeAPIKey(k)
+	for i := 0; i < casAttempts; i++ {
+		if err := s.begin(ctx); err != nil {
+			return err
+		}
+		old, cur, err := s.readAPIKey(ctx, k.KeyID)
+		if err != nil {
+			return err
+		}
+		if cur.UserID != k.UserID {
+			return fmt.Errorf("keystore/redis: api key %s: user id may not change: %w", k.KeyID, keystore.ErrConflict)
+		}
+		st, err := s.status(ctx, "update api key", sUpdateAPIKey,
+			[]string{s.k.apiKey(k.KeyID), s.k.userKeys(k.UserID)}, old, rec, k.KeyID, floorMs(k.CreatedAt))
+		if err != nil {
+			return err
+		}
+		switch st {
+		case stOK:
+			return nil
+		case stNotFound:
+			return fmt.Errorf("keystore/redis: api key %s: %w", k.KeyID, keystore.ErrNotFound)
+		case stChanged:
+			continue
+		default:
+			return unexpected("update api key", st)
+		}
+	}
+	return errBusy
+}
+
+// modifyAPIKey reads, changes and writes back one key, retrying when
+// another writer got in between.
+func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*keystore.APIKey)) error {
+	for i := 0; i < casAttempts; i++ {
+		if err := s.begin(ctx); err != nil {
+			return err
+		}
+		old, k, err := s.readAPIKey(ctx, keyID)
+		if err != nil {
+			return err
+		}
+		fn(k)
+		st, err := s.status(ctx, op, sSwap, []string{s.k.apiKey(keyID)}, old, encodeAPIKey(k))
+		if err != nil {
+			return err
+		}
+		switch st {
+		case stOK:
+			return nil
+		case stNotFound:
+			return fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
+		case stChanged:
+			continue
+		default:
+			return unexpected(op, st)
+		}
+	}
+	return errBusy
+}
+
+// RevokeAPIKey sets RevokedAt to at unless the key is already revoked, in
+// which case the first revocation time stays.
+func (s *Store) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error {
+	return s.modifyAPIKey(ctx, "revoke api key", keyID, func(k *keystore.APIKey) {
+		if k.RevokedAt.IsZero() {
+			k.RevokedAt = at
+		}
+	})
+}
+
+// TouchAPIKey sets LastUsedAt.
+func (s *Store) TouchAPIKey(ctx context.Context, keyID string, at time.Time) error {
+	return s.modifyAPIKey(ctx, "touch api key", keyID, func(k *keystore.APIKey) { k.LastUsedAt = at })
+}
+
+// DeleteAPIKey removes the key and its index entries.
+func (s *Store) DeleteAPIKey(ctx context.Context, keyID string) error {
+	for i := 0; i < casAttempts; i++ {
+		if err := s.begin(ctx); err != nil {
+			return err
+		}
+		old, k, err := s.readAPIKey(ctx, keyID)
+		if err != nil {
+			return err
+		}
+		st, err := s.status(ctx, "delete api key", sDeleteOwned,
+			[]string{s.k.apiKey(keyID), s.k.userKeys(k.UserID), s.k.apiKeys}, old, keyID, keyID)
+		if err != nil {
+			return err
+		}
+		switch st {
+		case stOK:
+			return nil
+		case stNotFound:
+			return fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
+		case stChanged:
+			continue
+		default:
+			return unexpected("delete api key", st)
+		}
+	}
+	return errBusy
+}
+
+// ListUserAPIKeys returns copies of the user's keys ordered by CreatedAt,
+// then key id.
+func (s *Store) ListUserAPIKeys(ctx context.Context, userID string) ([]*keystore.APIKey, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if userID == "" || len(userID) > maxIDLen {
+		return nil, nil
+	}
+	vals, err := s.listOwned(ctx, "list api keys", s.k.userKeys(userID), famAPIKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*keystore.APIKey, 0, len(vals))
+	for _, v := range vals {
+		k, err := decodeAPIKey(v)
+		if err == nil && k.UserID != userID {
+			err = errCorrupt
+		}
+		if err != nil {
+			return nil, fmt.Errorf("keystore/redis: api keys of user %s: %w", userID, err)
+		}
+		out = append(out, k)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].KeyID < out[j].KeyID
+	})
+	return out, nil
+}

@@ -1,0 +1,63 @@
+// Package redis is the Redis back-end of gatehouse's state: the durable
+// keystore.Store (users, sessions, API keys, OAuth links, sealed
+// envelopes, the revocation denylist) and the shared ephemeral state
+// (keystore.Denylist, keystore.Markers, keystore.Counters) that several
+// replicas behind a load balancer must agree on. It runs against Redis
+// 7.0 or newer (PXAT, PEXPIRE NX/GT), standalone, behind Sentinel or as a
+// Cluster, through go-redis.
+//
+// Guarantees:
+//   - Every unique claim (user id, folded email, session digest, API key
+//     id, provider+subject), every index update and every cascade
+//     (DeleteUser removes the user's sessions, API keys and OAuth links)
+//     runs inside one Lua script, which Redis executes atomically: two
+//     replicas creating the same email get exactly one winner. Record
+//     updates read, change and write back through a compare-and-swap
+//     script on the whole stored value, retried a bounded number of times,
+//     so a concurrent change is never overwritten blindly.
+//   - A write is done when the call returns: the server has applied it
+//     and answered. Whether it survives a Redis restart is the operator's
+//     persistence setting (AOF with appendfsync everysec or always, RDB
+//     snapshots, replicas); gatehouse does not change it. Run the durable
+//     state on a Redis that persists.
+//   - Commands are never retried by the client (Open sets MaxRetries -1;
+//     do the same on a client passed to NewFromClient): a write whose
+//     reply was lost is an error to the caller, not a second application
+//     that would turn a successful CreateUser into ErrDuplicate or a
+//     fresh nonce into a replay.
+//   - Any failure to reach the server is an error, never a false "not
+//     denied", "absent" or "not found": callers fail closed. Calls after
+//     Close return keystore.ErrClosed.
+//   - Deny stores the entry and publishes the id on <prefix>revocations in
+//     the same script; SubscribeRevocations (or WatchRevocations) hands
+//     each published id to a replica's verifier cache, reconnecting on its
+//     own, so every replica drops a revoked entry within a second.
+//   - Records are one binary value per key with a leading format byte;
+//     decoders refuse what they do not know and verify that a record
+//     belongs to the key it was read from. A corrupt value is an error.
+//
+// Keys. Everything starts with the prefix (Options.Prefix, default
+// "gatehouse:"). Durable records live under <prefix>{state}: — users
+// (user:<id>), the email index (email:<folded>), sessions
+// (sess:<hex digest>, expiring in Redis one minute after ExpiresAt), API
+// keys (key:<id>), OAuth links (link:<provider>\x00<subject>), per-user
+// sorted-set indexes (usess:, ukeys: by CreatedAt, ulinks:) and global
+// indexes (users, keys, links, sessexp). Ephemeral keys are
+// <prefix>deny:<id>, <prefix>mark:<key> and <prefix>ctr:<key>.
+//
+// Cluster. The {state} hash tag puts all durable records in one slot, so
+// the multi-key scripts work in Cluster mode; the price is that durable
+// state lives on one shard (users and sessions are small). Ephemeral keys
+// carry no tag and spread across the cluster; each operation on them
+// touches a single key. EachSealed walks the global indexes, not SCAN, so
+// it sees every record in Cluster mode too. Publish and subscribe use
+// ordinary (cluster-wide) Pub/Sub.
+//
+// What it must never do: put a stored value — email, password hash,
+// envelope, digest — or the connection URL (it may hold a password) into
+// an error message; hand out memory a later call could change (every
+// returned record is decoded afresh and owned by the caller; strings may
+// share the immutable reply buffer, byte slices are copies); accept keys
+// beyond the bounds (ids 1024 bytes, digests 64, ephemeral keys
+// MaxKeyLen); or report success for a write the server did not confirm.
+package redis

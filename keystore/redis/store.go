@@ -1,0 +1,315 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// Options configure Open.
+type Options struct {
+	// URL is redis://, rediss:// (TLS) or unix:// as go-redis ParseURL
+	// reads it. It may hold a password and never appears in an error.
+	URL string
+	// Prefix starts every key and the revocation channel; "" means
+	// DefaultPrefix. 1..64 printable ASCII bytes without spaces or braces
+	// (braces would change the Cluster hash tag).
+	Prefix string
+	// DialTimeout bounds connecting; 0 keeps the URL's value or 2 s.
+	DialTimeout time.Duration
+	// ReadTimeout bounds each reply and each write; 0 keeps the URL's
+	// value or 2 s.
+	ReadTimeout time.Duration
+	// Clock returns the current time for the Deny "already past" check;
+	// nil means time.Now. Expiry itself follows the Redis server's clock.
+	Clock func() time.Time
+}
+
+// DefaultPrefix is the key namespace when Options.Prefix is empty.
+const DefaultPrefix = "gatehouse:"
+
+const (
+	defaultDialTimeout = 2 * time.Second
+	defaultReadTimeout = 2 * time.Second
+	maxPrefixLen       = 64
+)
+
+// Store is the Redis back-end of keystore.Store, and the shared
+// keystore.Denylist, keystore.Markers and keystore.Counters. It is safe
+// for concurrent use.
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+	k      keys
+	now    func() time.Time
+	closed atomic.Bool
+	// life ends when the store is closed; revocation subscriptions
+	// watch it.
+	life context.Context
+	stop context.CancelFunc
+}
+
+var (
+	_ keystore.Store    = (*Store)(nil)
+	_ keystore.Denylist = (*Store)(nil)
+	_ keystore.Markers  = (*Store)(nil)
+	_ keystore.Counters = (*Store)(nil)
+)
+
+// Open connects to the Redis server at opts.URL and checks that it
+// answers (PING) within ctx. Commands are never retried by the client: a
+// write whose reply was lost is reported as an error rather than applied
+// twice.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.URL == "" {
+		return nil, errors.New("keystore/redis: no URL")
+	}
+	o, err := goredis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, urlError(err)
+	}
+	switch {
+	case opts.DialTimeout > 0:
+		o.DialTimeout = opts.DialTimeout
+	case o.DialTimeout == 0:
+		o.DialTimeout = defaultDialTimeout
+	}
+	switch {
+	case opts.ReadTimeout > 0:
+		o.ReadTimeout, o.WriteTimeout = opts.ReadTimeout, opts.ReadTimeout
+	case o.ReadTimeout == 0:
+		o.ReadTimeout = defaultReadTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = o.ReadTimeout
+	}
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	o.DisableIdentity = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	s, err := newStore(goredis.NewClient(o), opts.Prefix, opts.Clock)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("keystore/redis: ping: %w", err)
+	}
+	return s, nil
+}
+
+// urlError reports why a URL did not parse without repeating the URL,
+// which may hold a password.
+func urlError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("keystore/redis: URL does not parse (not shown): %v", ue.Err)
+	}
+	if strings.Contains(err.Error(), "://") || strings.Contains(err.Error(), "@") {
+		return errors.New("keystore/redis: URL does not parse (not shown)")
+	}
+	return fmt.Errorf("keystore/redis: URL (not shown): %v", err)
+}
+
+// NewFromClient wraps a client the caller configured, such as a
+// Sentinel (goredis.NewFailoverClient) or Cluster client
+// (goredis.NewUniversalClient with several addresses). The store takes
+// ownership: Close closes c. Set MaxRetries to -1 on c so that a write
+// whose reply was lost is not applied twice. prefix "" means
+// DefaultPrefix.
+func NewFromClient(c goredis.UniversalClient, prefix string) (*Store, error) {
+	if c == nil {
+		return nil, errors.New("keystore/redis: nil client")
+	}
+	return newStore(c, prefix, nil)
+}
+
+func newStore(c goredis.UniversalClient, prefix string, clock func() time.Time) (*Store, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if err := checkPrefix(prefix); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	life, stop := context.WithCancel(context.Background())
+	return &Store{c: c, prefix: prefix, k: newKeys(prefix), now: clock, life: life, stop: stop}, nil
+}
+
+func checkPrefix(p string) error {
+	if len(p) > maxPrefixLen {
+		return fmt.Errorf("keystore/redis: prefix longer than %d bytes", maxPrefixLen)
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c > '~' || c == '{' || c == '}' {
+			return errors.New("keystore/redis: prefix must be printable ASCII without spaces or braces")
+		}
+	}
+	return nil
+}
+
+// Prefix returns the key namespace in use.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Ping reports whether the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	return s.fail("ping", s.c.Ping(ctx).Err())
+}
+
+// Close closes the client and ends revocation subscriptions. Later calls
+// return keystore.ErrClosed. Closing twice is harmless.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.stop()
+	if err := s.c.Close(); err != nil && !errors.Is(err, goredis.ErrClosed) {
+		return fmt.Errorf("keystore/redis: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) begin(ctx context.Context) error {
+	if s.closed.Load() {
+		return keystore.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// fail wraps a client error for operation op; nil stays nil. A client
+// closed under a running call becomes keystore.ErrClosed.
+func (s *Store) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, goredis.ErrClosed) || s.closed.Load() {
+		return fmt.Errorf("keystore/redis: %s: %w", op, keystore.ErrClosed)
+	}
+	return fmt.Errorf("keystore/redis: %s: %w", op, err)
+}
+
+// Bounds on caller-supplied keys, so no request can make Redis hold or
+// hash arbitrarily large names.
+const (
+	maxIDLen     = 1024
+	maxDigestLen = 64
+	// MaxKeyLen bounds denylist ids, marker keys and counter keys.
+	MaxKeyLen = 512
+)
+
+func checkID(kind, id string) error {
+	if id == "" || len(id) > maxIDLen {
+		return fmt.Errorf("keystore/redis: %s id must be 1..%d bytes", kind, maxIDLen)
+	}
+	return nil
+}
+
+// keys builds key names. Durable records share one Cluster hash tag,
+// {state}, so that the Lua scripts that keep indexes, uniqueness and
+// cascades atomic touch a single slot; every key they build at run time
+// starts with base. Ephemeral keys (denylist, markers, counters) carry no
+// tag and spread over the cluster: each command on them touches one key.
+type keys struct {
+	base     string // <prefix>{state}:
+	users    string // ZSET of folded emails, all scores 0
+	apiKeys  string // ZSET of key ids, scores 0 (for the sealed walk)
+	links    string // ZSET of provider\0subject, scores 0
+	sessExp  string // ZSET hexdigest:userid by ExpiresAt in unix ms
+	deny     string // <prefix>deny:
+	mark     string // <prefix>mark:
+	ctr      string // <prefix>ctr:
+	revocate string // channel
+}
+
+// Record families under base. No family name is a prefix of another up
+// to its colon, so keys of different families never collide.
+const (
+	famUser      = "user:"
+	famEmail     = "email:"
+	famSession   = "sess:"
+	famUserSess  = "usess:"
+	famAPIKey    = "key:"
+	famUserKeys  = "ukeys:"
+	famLink      = "link:"
+	famUserLinks = "ulinks:"
+)
+
+func newKeys(prefix string) keys {
+	base := prefix + "{state}:"
+	return keys{
+		base:     base,
+		users:    base + "users",
+		apiKeys:  base + "keys",
+		links:    base + "links",
+		sessExp:  base + "sessexp",
+		deny:     prefix + "deny:",
+		mark:     prefix + "mark:",
+		ctr:      prefix + "ctr:",
+		revocate: prefix + "revocations",
+	}
+}
+
+func (k *keys) user(id string) string           { return k.base + famUser + id }
+func (k *keys) email(folded string) string      { return k.base + famEmail + folded }
+func (k *keys) session(hexDigest string) string { return k.base + famSession + hexDigest }
+func (k *keys) userSessions(id string) string   { return k.base + famUserSess + id }
+func (k *keys) apiKey(id string) string         { return k.base + famAPIKey + id }
+func (k *keys) userKeys(id string) string       { return k.base + famUserKeys + id }
+func (k *keys) link(member string) string       { return k.base + famLink + member }
+func (k *keys) userLinks(id string) string      { return k.base + famUserLinks + id }
+
+// Script answers. Scripts return a status number; the Go side maps it to
+// an error that names only ids.
+const (
+	stOK       = 0
+	stNotFound = 1
+	stDup      = 2
+	stChanged  = 3 // compare-and-swap lost: re-read and try again
+	stDupEmail = 4
+)
+
+// casAttempts bounds the re-read loop of a read-modify-write whose
+// compare-and-swap keeps losing to other writers.
+const casAttempts = 16
+
+var errBusy = fmt.Errorf("keystore/redis: record kept changing: %w", keystore.ErrConflict)
+
+// status runs a script that answers with one status number.
+func (s *Store) status(ctx context.Context, op string, sc *goredis.Script, keys []string, args ...any) (int64, error) {
+	n, err := sc.Run(ctx, s.c, keys, args...).Int64()
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	return n, nil
+}
+
+// get reads one string value; found is false when the key is absent.
+func (s *Store) get(ctx context.Context, op, key string) (string, bool, error) {
+	v, err := s.c.Get(ctx, key).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.fail(op, err)
+	}
+	return v, true, nil
+}
+
+func isNil(err error) bool { return errors.Is(err, goredis.Nil) }
+
+func isNotFound(err error) bool { return errors.Is(err, keystore.ErrNotFound) }
