@@ -93,6 +93,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		o.WriteTimeout = o.ReadTimeout
 	}
 	o.MaxRetries = -1
+	// One dial attempt per call: with the server down, a request is
+	// refused in one dial timeout rather than five.
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}

@@ -62,6 +62,9 @@ func (s *Store) readUser(ctx context.Context, id string) (string, *keystore.User
 		return "", nil, fmt.Errorf("keystore/redis: user %s: %w", id, keystore.ErrNotFound)
 	}
 	u, err := decodeUser(v)
+	if err == nil && u.ID != id {
+		err = errCorrupt
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("keystore/redis: user %s: %w", id, err)
 	}
@@ -96,6 +99,9 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*keystore.Use
 		return nil, s.fail("get user by email", err)
 	}
 	u, err := decodeUser(v)
+	if err == nil && keystore.FoldEmail(u.Email) != folded {
+		err = errCorrupt
+	}
 	if err != nil {
 		return nil, fmt.Errorf("keystore/redis: user by email: %w", err)
 	}
@@ -194,8 +200,11 @@ func (s *Store) ListUsers(ctx context.Context, offset, limit int) ([]*keystore.U
 		offset = 0
 	}
 	var out []*keystore.User
-	err := s.walkIndex(ctx, s.k.users, "user", offset, limit, func(_ string, v string) (bool, error) {
+	err := s.walkIndex(ctx, s.k.users, "user", offset, limit, func(member, v string) (bool, error) {
 		u, err := decodeUser(v)
+		if err == nil && keystore.FoldEmail(u.Email) != member {
+			err = errCorrupt
+		}
 		if err != nil {
 			return false, fmt.Errorf("keystore/redis: list users: %w", err)
 		}
