@@ -93,7 +93,7 @@ func (s *server) logs() string {
 // startServer starts redis-server without persistence, on a unix socket
 // in dir or (tcp) on 127.0.0.1:port (0 picks a free port), and waits
 // until it answers PING.
-func startServer(dir string, tcp bool, port int) (*server, error) {
+func startServer(dir string, tcp bool, port int, extra ...string) (*server, error) {
 	s := &server{dir: dir, done: make(chan struct{})}
 	args := []string{"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""}
 	if tcp {
@@ -114,7 +114,7 @@ func startServer(dir string, tcp bool, port int) (*server, error) {
 		s.url = "unix://" + sock
 		args = append(args, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700")
 	}
-	s.cmd = exec.Command(redisBin, args...)
+	s.cmd = exec.Command(redisBin, append(args, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s, s
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
