@@ -174,15 +174,15 @@ return {n, #ms}
 
 // sPage reads one page of a global index with each member's record.
 // Mode 'r' starts at a rank, mode 'l' after a member (lexicographic).
-// KEYS: index. ARGV: base, mode, rank or member, count, hop ('user':
-// member is a folded email, follow it to the user; else a record family).
+// KEYS: index. ARGV: base, mode, first rank or member, count (mode
+// 'l') or last rank (mode 'r'), hop ('user': member is a folded email,
+// follow it to the user; else a record family).
 // Returns {member, record, member, record, ...}.
 var sPage = goredis.NewScript(`
 local ms
-local count = tonumber(ARGV[4])
+local count = ARGV[4]
 if ARGV[2] == 'r' then
-  local start = tonumber(ARGV[3])
-  ms = redis.call('ZRANGE', KEYS[1], start, start + count - 1)
+  ms = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[4])
 elseif ARGV[3] == '' then
   ms = redis.call('ZRANGE', KEYS[1], '-', '+', 'BYLEX', 'LIMIT', 0, count)
 else

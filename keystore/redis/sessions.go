@@ -41,12 +41,23 @@ func (k *keys) sessionKeyOf(d []byte) string {
 }
 
 // floorMs and ceilMs convert t to Unix milliseconds without the int64
-// nanosecond overflow of UnixNano.
-func floorMs(t time.Time) int64 { return t.Unix()*1000 + int64(t.Nanosecond()/1e6) }
+// nanosecond overflow of UnixNano, clamped to ±2^53 ms (about 285,000
+// years) so the value is exact as a sorted-set score and valid for PXAT.
+func floorMs(t time.Time) int64 {
+	const limitSec = (1 << 53) / 1000
+	sec := t.Unix()
+	switch {
+	case sec >= limitSec:
+		return 1 << 53
+	case sec <= -limitSec:
+		return -(1 << 53)
+	}
+	return sec*1000 + int64(t.Nanosecond()/1e6)
+}
 
 func ceilMs(t time.Time) int64 {
 	ms := floorMs(t)
-	if t.Nanosecond()%1e6 != 0 {
+	if t.Nanosecond()%1e6 != 0 && ms < 1<<53 && ms > -(1<<53) {
 		ms++
 	}
 	return ms

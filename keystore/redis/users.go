@@ -187,6 +187,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return errBusy
 }
 
+// maxOffset bounds ListUsers offsets so rank arithmetic cannot overflow;
+// no index holds that many entries.
+const maxOffset = 1 << 40
+
 // pageSize is how many index entries one page script reads; it bounds
 // how long a single script holds the server.
 const pageSize = 256
@@ -198,6 +202,9 @@ const pageSize = 256
 func (s *Store) ListUsers(ctx context.Context, offset, limit int) ([]*keystore.User, error) {
 	if offset < 0 {
 		offset = 0
+	}
+	if offset > maxOffset {
+		return nil, s.begin(ctx)
 	}
 	var out []*keystore.User
 	err := s.walkIndex(ctx, s.k.users, "user", offset, limit, func(member, v string) (bool, error) {
@@ -244,7 +251,11 @@ func (s *Store) walkIndex(ctx context.Context, index, hop string, offset, want i
 		if want > 0 && want-seen < count {
 			count = want - seen
 		}
-		vals, err := sPage.Run(ctx, s.c, []string{index}, s.k.base, mode, start, count, hop).Slice()
+		arg := strconv.Itoa(count)
+		if mode == "r" {
+			arg = strconv.Itoa(offset + count - 1)
+		}
+		vals, err := sPage.Run(ctx, s.c, []string{index}, s.k.base, mode, start, arg, hop).Slice()
 		if err != nil {
 			return s.fail("read index", err)
 		}
