@@ -24,10 +24,11 @@ type Options struct {
 	// DefaultPrefix. 1..64 printable ASCII bytes without spaces or braces
 	// (braces would change the Cluster hash tag).
 	Prefix string
-	// DialTimeout bounds connecting; 0 keeps the URL's value or 2 s.
+	// DialTimeout bounds connecting; 0 keeps the URL's positive value,
+	// else 2 s. Never unbounded.
 	DialTimeout time.Duration
 	// ReadTimeout bounds each reply and each write; 0 keeps the URL's
-	// value or 2 s.
+	// positive value, else 2 s. Never unbounded.
 	ReadTimeout time.Duration
 	// Clock returns the current time for the Deny "already past" check;
 	// nil means time.Now. Expiry itself follows the Redis server's clock.
@@ -80,13 +81,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	switch {
 	case opts.DialTimeout > 0:
 		o.DialTimeout = opts.DialTimeout
-	case o.DialTimeout == 0:
+	case o.DialTimeout <= 0:
 		o.DialTimeout = defaultDialTimeout
 	}
 	switch {
 	case opts.ReadTimeout > 0:
 		o.ReadTimeout, o.WriteTimeout = opts.ReadTimeout, opts.ReadTimeout
-	case o.ReadTimeout == 0:
+	case o.ReadTimeout <= 0:
 		o.ReadTimeout = defaultReadTimeout
 	}
 	if o.WriteTimeout <= 0 {
