@@ -54,7 +54,7 @@ func (p *Portal) csrfValidFor(tok string, binding []byte) bool {
 		return false
 	}
 	n, m, ok := strings.Cut(tok, ".")
-	if !ok {
+	if !ok || !isB64URL(n) || !isB64URL(m) {
 		return false
 	}
 	enc := base64.RawURLEncoding.Strict()
@@ -67,6 +67,19 @@ func (p *Portal) csrfValidFor(tok string, binding []byte) bool {
 		return false
 	}
 	return hmac.Equal(mac, p.csrfMAC(binding, nonce))
+}
+
+// isB64URL reports whether s holds only base64url characters. The decoder
+// alone would skip '\r' and '\n', so a token with line breaks inserted
+// would pass as the same token.
+func isB64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // csrfBinding is what a request's CSRF token must be bound to.
