@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/keystore/memory"
+	"github.com/gatehouse/gatehouse/keystore/redis"
 	"github.com/gatehouse/gatehouse/loginui"
 	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/signing"
@@ -84,7 +85,10 @@ type server struct {
 	env     *cmdEnv
 	ver     *verifier.Verifier
 	portal  *loginui.Portal
-	shared  *memory.Store
+	shared  sharedState
+	deny    keystore.Denylist
+	sharedR *redis.Store // shared.backend redis: revocations are watched
+	closers []func()
 	metrics *metrics.Metrics
 	token   string
 	cfgPath string
@@ -105,7 +109,9 @@ func parsePrefixes(cidrs []string) ([]netip.Prefix, error) {
 
 func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*server, error) {
 	s := &server{cfg: cfg, core: c, log: log, env: env, metrics: metrics.New()}
-	s.shared = memory.New(memory.Options{MaxEntries: cfg.Shared.MaxEntries})
+	if err := s.openShared(); err != nil {
+		return nil, err
+	}
 	trusted, err := parsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -131,7 +137,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		TrustedProxies: trusted, TrustedHops: cfg.TrustedHops,
 		DefaultPolicy: cfg.DefaultPolicy, Rules: cfg.Rules,
 		Users: c.store, Sessions: c.store, APIKeys: c.store,
-		Denylist: c.store, Nonces: s.shared,
+		Denylist: s.deny, Nonces: s.shared,
 		TokenHashKey: cfg.Secrets.TokenHash, APIKeyHashKey: cfg.Secrets.APIKeyHash, FingerprintKey: c.fpKey,
 		JWT: c.jwtVerify, APIKeyPrefix: cfg.APIKeys.Prefix, ScopeSubsetCheck: cfg.APIKeys.ScopeSubsetCheck,
 		SigningKeyring: c.keyrings[keystore.RingAPIKeySigning], ForwardsBody: cfg.Verifier.ForwardsBody,
@@ -163,7 +169,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		limits[slot] = loginui.RateLimit{Max: rl.Max, Window: rl.Window}
 	}
 	s.portal, err = loginui.New(loginui.Options{
-		Users: c.store, Sessions: c.store, Denylist: c.store, Markers: s.shared, Counters: s.shared,
+		Users: c.store, Sessions: c.store, Denylist: s.deny, Markers: s.shared, Counters: s.shared,
 		Secrets: loginui.Secrets{TokenHash: cfg.Secrets.TokenHash, CSRF: cfg.Secrets.CSRF,
 			VerifyToken: cfg.Secrets.VerifyToken, ResetToken: cfg.Secrets.ResetToken,
 			AccessToken: cfg.Secrets.AccessToken, Fingerprint: c.fpKey, Telemetry: cfg.Secrets.Telemetry},
@@ -196,6 +202,64 @@ func mailer(cfg *config.Config, log zerolog.Logger) loginui.Mailer {
 		return loginui.DiscardMailer{Log: log.With().Str("component", "portal").Logger()}
 	}
 	return nil
+}
+
+// sharedState is the ephemeral state replicas share: nonces, single-use
+// markers, rate-limit counters, and (with Redis) the revocation denylist.
+type sharedState interface {
+	keystore.Denylist
+	keystore.Markers
+	keystore.Counters
+}
+
+// openShared picks the shared store. With memory, revocations still go to
+// the durable store (SPEC §10: a restart never revives a revoked
+// credential); with Redis they go there and are published to replicas.
+func (s *server) openShared() error {
+	cfg := s.cfg
+	if cfg.Shared.Backend != "redis" {
+		s.shared = memory.New(memory.Options{MaxEntries: cfg.Shared.MaxEntries})
+		s.deny = s.core.store
+		return nil
+	}
+	if s.core.redis != nil && cfg.Shared.Redis.URL == cfg.State.Redis.URL {
+		s.sharedR = s.core.redis
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := redis.Open(ctx, redis.Options{URL: cfg.Shared.Redis.URL})
+		if err != nil {
+			return fmt.Errorf("shared.redis: %w", err)
+		}
+		s.sharedR = st
+		s.closers = append(s.closers, func() { _ = st.Close() })
+	}
+	s.shared, s.deny = s.sharedR, s.sharedR
+	return nil
+}
+
+// watchRevocations drops revoked ids from this replica's verifier cache as
+// other replicas publish them; a (re)subscription empties the caches,
+// since ids published while disconnected are lost.
+func (s *server) watchRevocations(ctx context.Context) {
+	if s.sharedR == nil {
+		return
+	}
+	for ctx.Err() == nil {
+		err := s.sharedR.WatchRevocations(ctx, redis.RevocationWatch{
+			Revoked:    s.ver.InvalidateTokenID,
+			Subscribed: s.ver.InvalidateAll,
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn().Err(err).Msg("revocation subscription ended; retrying")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // accessKeysForPortal hands asymmetric keys to the portal; HS256 uses the
@@ -263,7 +327,7 @@ func (s *server) run() error {
 	psrv := &http.Server{Handler: s.portal, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
 	ah := admin.NewHandler(&admin.Handler{Ops: s.core.ops, Token: []byte(token),
-		Ready: []admin.Pinger{s.core.store}, Registry: s.metrics.Registry, Log: s.log.With().Str("component", "admin").Logger()})
+		Ready: s.readiness(), Registry: s.metrics.Registry, Log: s.log.With().Str("component", "admin").Logger()})
 	asrv := &http.Server{Handler: ah, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 
 	if err := admin.WriteEndpoint(s.cfg.DataDir, admin.Endpoint{Addr: aln.Addr().String(), Token: token, PID: os.Getpid()}); err != nil {
@@ -293,6 +357,7 @@ func (s *server) run() error {
 	serveAll("admin", func() error { return asrv.Serve(aln) })
 
 	go s.janitor(ctx)
+	go s.watchRevocations(ctx)
 
 	sigc := make(chan os.Signal, 4)
 	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -323,8 +388,21 @@ loop:
 	wg.Wait()
 	s.ver.Close()
 	s.portal.Close(sctx)
+	for _, c := range s.closers {
+		c()
+	}
 	s.log.Info().Msg("stopped")
 	return runErr
+}
+
+// readiness lists what /readyz pings: the durable store and, when
+// separate, the shared Redis.
+func (s *server) readiness() []admin.Pinger {
+	ps := []admin.Pinger{s.core.store}
+	if s.sharedR != nil && s.sharedR != s.core.redis {
+		ps = append(ps, s.sharedR)
+	}
+	return ps
 }
 
 // announceSetup prints the first-administrator instructions on a store
@@ -391,7 +469,10 @@ func (s *server) janitor(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Debug().Int("sessions", n).Msg("purged expired sessions")
 			}
-			if n, err := s.core.store.PurgeExpired(ctx, time.Now()); err != nil {
+			if s.core.purgeDenylist == nil {
+				continue
+			}
+			if n, err := s.core.purgeDenylist(ctx, time.Now()); err != nil {
 				s.log.Warn().Err(err).Msg("purge expired denylist entries failed")
 			} else if n > 0 {
 				s.log.Debug().Int("entries", n).Msg("purged expired denylist entries")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/privfile"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/keystore/bolt"
+	"github.com/gatehouse/gatehouse/keystore/redis"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -78,17 +80,21 @@ func validate(cfg *config.Config, w io.Writer) error {
 // core is what every command needs: the store and the crypto built from
 // the config.
 type core struct {
-	cfg        *config.Config
-	store      *bolt.Store
-	hasher     *signing.Hasher
-	keyrings   map[string]*signing.Keyring
-	jwtKeys    []signing.JWTKey
-	issuer     *signing.JWTIssuer
-	jwtVerify  *signing.JWTVerifier
-	apiHasher  *signing.APIKeyHasher
-	fpKey      signing.Secret
-	ops        *admin.Ops
-	closeStore func()
+	cfg   *config.Config
+	store keystore.Store
+	redis *redis.Store // set when state.backend is redis
+	// purgeDenylist drops expired denylist rows (bbolt; Redis expires them
+	// itself); nil when the back-end needs none.
+	purgeDenylist func(ctx context.Context, now time.Time) (int, error)
+	hasher        *signing.Hasher
+	keyrings      map[string]*signing.Keyring
+	jwtKeys       []signing.JWTKey
+	issuer        *signing.JWTIssuer
+	jwtVerify     *signing.JWTVerifier
+	apiHasher     *signing.APIKeyHasher
+	fpKey         signing.Secret
+	ops           *admin.Ops
+	closeStore    func()
 }
 
 func (c *core) Close() {
@@ -107,30 +113,42 @@ func openApp(cfg *config.Config, warn io.Writer, cli bool) (*core, error) {
 	if err := c.buildCrypto(); err != nil {
 		return nil, err
 	}
-	if cfg.State.Backend != "bbolt" {
-		return nil, fmt.Errorf("state.backend %q is not available in this build; use bbolt", cfg.State.Backend)
-	}
-	timeout := 5 * time.Second
-	if cli {
-		timeout = 300 * time.Millisecond
-	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, storeFile), bolt.Options{Timeout: timeout})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, errStoreLocked
+	switch cfg.State.Backend {
+	case "redis":
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := redis.Open(ctx, redis.Options{URL: cfg.State.Redis.URL})
+		if err != nil {
+			return nil, fmt.Errorf("state.redis: %w", err)
 		}
-		return nil, err
+		c.store, c.redis = st, st
+		c.closeStore = func() { _ = st.Close() }
+	default:
+		timeout := 5 * time.Second
+		if cli {
+			timeout = 300 * time.Millisecond
+		}
+		st, err := bolt.Open(filepath.Join(cfg.DataDir, storeFile), bolt.Options{Timeout: timeout})
+		if err != nil {
+			if errors.Is(err, berrors.ErrTimeout) {
+				return nil, errStoreLocked
+			}
+			return nil, err
+		}
+		c.store = st
+		c.purgeDenylist = st.PurgeExpired
+		c.closeStore = func() { _ = st.Close() }
 	}
-	c.store = st
-	c.closeStore = func() { _ = st.Close() }
 	c.ops = &admin.Ops{
-		Store: st, Hasher: c.hasher,
+		Store: c.store, Hasher: c.hasher,
 		MinPassword: cfg.Passwords.MinLength, MaxPassword: cfg.Passwords.MaxLength,
 		APIKeyHasher: c.apiHasher, APIKeyPrefix: cfg.APIKeys.Prefix, APIKeyEnv: cfg.APIKeys.Env,
 		APIKeyMax: cfg.APIKeys.MaxPerUser, APIKeyLifetime: cfg.APIKeys.DefaultLifetime,
 		AllowedScopes: cfg.APIKeys.AllowedScopes, Keyrings: c.keyrings,
 		Issuer: c.issuer, AccessLifetime: cfg.Tokens.Access.Lifetime, FingerprintKey: c.fpKey,
-		Backup: st.BackupFile,
+	}
+	if b, ok := c.store.(interface{ BackupFile(string) error }); ok {
+		c.ops.Backup = b.BackupFile
 	}
 	return c, nil
 }
@@ -240,8 +258,6 @@ func nextKeyID(ids []string) string {
 	}
 	return "k" + strconv.Itoa(max+1)
 }
-
-var _ keystore.Store = (*bolt.Store)(nil)
 
 // assertionKeyFile holds the Ed25519 key that signs Gatehouse-Assertion
 // JWTs; generated on first use, mode 0600.
