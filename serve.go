@@ -446,6 +446,11 @@ func (s *server) reload() {
 	if err == nil {
 		err = s.ver.Reload(cfg.Rules, cfg.DefaultPolicy)
 	}
+	if err == nil {
+		if ring := rings[keystore.RingAPIKeySigning]; ring != nil {
+			err = s.ver.ReloadKeyring(ring)
+		}
+	}
 	if err != nil {
 		s.log.Error().Err(err).Msg("reload refused; keeping the running configuration")
 		return

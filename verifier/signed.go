@@ -44,7 +44,7 @@ func (ss *signedScratch) header(name []byte) [][]byte {
 func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, auth []byte, now int64) Reason {
 	ss := &s.sig
 	h := &ctx.Request.Header
-	if v.keysStore == nil || v.keyring == nil || v.nonces == nil {
+	if v.keysStore == nil || v.keyring.Load() == nil || v.nonces == nil {
 		return ReasonAPIKeySignatureInvalid
 	}
 	a, err := signing.ParseLSA1Authorization(auth)
@@ -172,7 +172,7 @@ func (v *Verifier) signingSecret(k *keySnap, now int64) ([]byte, Reason) {
 	if sec, ok := v.secrets.get([]byte(k.keyID), now); ok && sec.envelope == k.signingSecret {
 		return sec.secret, ReasonNone
 	}
-	pt, err := v.keyring.Open(k.signingSecret)
+	pt, err := v.keyring.Load().Open(k.signingSecret)
 	if err != nil {
 		// Never log the envelope or the key id with the failure.
 		v.log.Warn().Msg("verifier: an API key signing secret could not be decrypted with the configured keyring")

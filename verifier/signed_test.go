@@ -186,3 +186,40 @@ func TestSignedSecretReopenedAfterRotation(t *testing.T) {
 	wantDeny(t, e.do(e.signed(t, keyID, secret, r)), 401, "API_KEY_SIGNATURE_INVALID")
 	wantAllow(t, e.do(e.signed(t, keyID, newSecret, r)))
 }
+
+// TestSignedKeyringReloadOpensKeysSealedUnderANewKey: after `keys rotate`
+// and SIGHUP, keys sealed under the new active key must verify without a
+// restart.
+func TestSignedKeyringReloadOpensKeysSealedUnderANewKey(t *testing.T) {
+	e := newEnv(t, nil)
+	oldID, oldSecret := e.signingKey(aliceID, []string{"read"})
+	r := signReq{dialect: "nginx", method: "GET", url: "https://app.example.test/api/x"}
+	wantAllow(t, e.do(e.signed(t, oldID, oldSecret, r)))
+
+	k2, err := signing.GenerateFernetKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ring that does not know the old key: keys sealed under it stop
+	// verifying (fail closed), those sealed under k2 work.
+	onlyNew, err := signing.NewKeyring("k2", map[string]string{"k2": k2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, newSecret := e.signingKey(aliceID, []string{"read"})
+	sealed, err := onlyNew.Seal([]byte(newSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.keys[newID].SigningSecret = sealed
+	e.v.InvalidateAPIKey(newID)
+	wantDeny(t, e.do(e.signed(t, newID, newSecret, r)), 401, "API_KEY_SIGNATURE_INVALID")
+
+	if err := e.v.ReloadKeyring(nil); err == nil {
+		t.Fatal("nil keyring accepted")
+	}
+	if err := e.v.ReloadKeyring(onlyNew); err != nil {
+		t.Fatal(err)
+	}
+	wantAllow(t, e.do(e.signed(t, newID, newSecret, r)))
+}

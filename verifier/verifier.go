@@ -119,7 +119,7 @@ type Verifier struct {
 	apiKeyPrefix  string
 	apiKeyPrefixU []byte // prefix + "_"
 	scopeSubset   bool
-	keyring       *signing.Keyring
+	keyring       atomic.Pointer[signing.Keyring] // swapped by ReloadKeyring
 	forwardsBody  [len(dialectNames)]bool
 	signedBodyMax int
 	maxSkew       int64
@@ -179,11 +179,13 @@ func New(opts Options) (*Verifier, error) {
 		jwt:           opts.JWT,
 		apiKeyPrefix:  opts.APIKeyPrefix,
 		scopeSubset:   opts.ScopeSubsetCheck,
-		keyring:       opts.SigningKeyring,
 		signedBodyMax: opts.SignedBodyMax,
 		maxSkew:       int64(opts.MaxSkew),
 		stepUpTTL:     int64(opts.StepUpTTL),
 		storeTimeout:  opts.StoreTimeout,
+	}
+	if opts.SigningKeyring != nil {
+		v.keyring.Store(opts.SigningKeyring)
 	}
 	if v.now == nil {
 		v.now = time.Now
@@ -319,6 +321,25 @@ var ErrOptions = errors.New("verifier: invalid options")
 // old rules stay in force. In-flight requests finish with the rules they
 // started with.
 func (v *Verifier) Reload(rules []config.Rule, defaultPolicy string) error {
+	return v.reloadRules(rules, defaultPolicy)
+}
+
+// ReloadKeyring swaps the keyring that opens API keys' signing secrets
+// (after `gatehouse keys rotate` and SIGHUP). Cached plaintext secrets stay
+// valid: a re-sealed envelope is re-opened with the new keyring on its next
+// use. A nil keyring is refused.
+func (v *Verifier) ReloadKeyring(k *signing.Keyring) error {
+	if k == nil {
+		return errors.New("verifier: nil signing keyring")
+	}
+	if v.keyring.Load() == nil {
+		return errors.New("verifier: signed requests were not enabled at start; restart to enable them")
+	}
+	v.keyring.Store(k)
+	return nil
+}
+
+func (v *Verifier) reloadRules(rules []config.Rule, defaultPolicy string) error {
 	rs, err := compileRules(rules, defaultPolicy)
 	if err != nil {
 		return err
