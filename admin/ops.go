@@ -94,24 +94,6 @@ type UserAddRequest struct {
 	Verified    bool     `json:"verified"`
 }
 
-// ValidEmail is a deliberately small check: one @, non-empty parts, no
-// white space or control characters, at most 254 bytes.
-func ValidEmail(e string) bool {
-	if len(e) < 3 || len(e) > 254 {
-		return false
-	}
-	at := strings.IndexByte(e, '@')
-	if at <= 0 || at != strings.LastIndexByte(e, '@') || at == len(e)-1 {
-		return false
-	}
-	for _, r := range e {
-		if r <= ' ' || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseRoles splits "a,b" into a sorted, de-duplicated list and checks
 // each name.
 func ParseRoles(s string) ([]string, error) {
@@ -121,28 +103,18 @@ func ParseRoles(s string) ([]string, error) {
 		if r == "" {
 			continue
 		}
-		if !validName(r) {
-			return nil, opErr("INVALID_ROLE", "role %q: use letters, digits, '-', '_', '.' or ':' (at most 64)", r)
+		if !keystore.ValidRoleName(r) {
+			return nil, opErr("INVALID_ROLE", "role %q: use letters, digits, '-', '_', '.' or ':' (at most %d)", r, keystore.MaxRoleNameLen)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
+	if len(out) > keystore.MaxRoles {
+		return nil, opErr("INVALID_ROLE", "at most %d roles", keystore.MaxRoles)
+	}
 	slices.Sort(out)
 	return out, nil
-}
-
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return false
-		}
-	}
-	return true
 }
 
 func (o *Ops) checkPassword(pw string) error {
@@ -154,7 +126,7 @@ func (o *Ops) checkPassword(pw string) error {
 
 // UserAdd creates an account.
 func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
-	if !ValidEmail(r.Email) {
+	if !keystore.ValidEmail(strings.TrimSpace(r.Email)) {
 		return UserView{}, opErr("INVALID_EMAIL", "--email is not a valid address")
 	}
 	if err := o.checkPassword(r.Password); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -90,7 +91,7 @@ func (v *validator) email() {
 		}
 	case EmailHookSMTP:
 		v.hostPort("email.smtp.addr", e.SMTP.Addr)
-		if !plausibleAddress(e.SMTP.From) {
+		if !keystore.ValidEmail(e.SMTP.From) {
 			v.errf("email.smtp.from", "must be an email address")
 		}
 		if e.SMTP.Username == "" && !e.SMTP.Password.IsZero() {
@@ -99,23 +100,4 @@ func (v *validator) email() {
 	default:
 		v.errf("email.hook", "must be log, none, webhook or smtp, not %q", e.Hook)
 	}
-}
-
-// plausibleAddress is a small check: one @ with text on both sides, no
-// white space, control characters or header punctuation.
-func plausibleAddress(s string) bool {
-	at := -1
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' {
-			return false
-		}
-		if c == '@' {
-			if at >= 0 {
-				return false
-			}
-			at = i
-		}
-	}
-	return at > 0 && at < len(s)-1 && len(s) <= 254
 }
