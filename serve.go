@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
@@ -48,6 +49,7 @@ func cmdServe(env *cmdEnv, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.stderr)
+	goredis.SetLogger(redisLogger{log.With().Str("component", "redis").Logger()})
 	c, err := openApp(cfg, env.stderr, false)
 	if errors.Is(err, errStoreLocked) {
 		return fmt.Errorf("the store in %s is held by another process (is gatehouse already running?)", cfg.DataDir)
@@ -484,6 +486,14 @@ func (s *server) janitor(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// redisLogger sends go-redis's own messages (dial failures; they name the
+// address, never the password) through the process logger.
+type redisLogger struct{ l zerolog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn().Msg(fmt.Sprintf(format, v...))
 }
 
 type fasthttpLogger struct{ l zerolog.Logger }
