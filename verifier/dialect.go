@@ -174,10 +174,12 @@ func (o *original) set(method, scheme, host, uri []byte) Reason {
 	}
 	o.scheme = o.scheme[:0]
 	if len(scheme) > 0 {
+		// Traefik reports WebSocket upgrades as ws/wss; they are
+		// http/https requests.
 		switch {
-		case asciiEqualFold(scheme, "https"):
+		case asciiEqualFold(scheme, "https"), asciiEqualFold(scheme, "wss"):
 			o.scheme = append(o.scheme, "https"...)
-		case asciiEqualFold(scheme, "http"):
+		case asciiEqualFold(scheme, "http"), asciiEqualFold(scheme, "ws"):
 			o.scheme = append(o.scheme, "http"...)
 		default:
 			return ReasonRequestInvalid
@@ -187,7 +189,9 @@ func (o *original) set(method, scheme, host, uri []byte) Reason {
 		return ReasonRequestInvalid
 	}
 	o.hostRaw = append(o.hostRaw[:0], host...)
-	o.host = appendHostForMatch(o.host[:0], host)
+	// Proxies route "app.example." like "app.example" (nginx drops the
+	// dot when it picks a server), so rules must see them alike.
+	o.host = trimHostDot(appendHostForMatch(o.host[:0], host))
 	if !validURI(uri) {
 		return ReasonRequestInvalid
 	}
@@ -284,12 +288,30 @@ func validHost(h []byte) bool {
 	if name != nil && len(name) == 0 {
 		return false
 	}
-	for _, c := range name {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+	// Labels are non-empty; one trailing dot (a fully qualified name) is
+	// allowed.
+	prev := byte('.')
+	for i, c := range name {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_':
+		case c == '.':
+			if prev == '.' || (i == len(name)-1 && i == 0) {
+				return false
+			}
+		default:
 			return false
 		}
+		prev = c
 	}
 	return true
+}
+
+// trimHostDot drops the trailing dot of a fully qualified host name.
+func trimHostDot(h []byte) []byte {
+	if len(h) > 1 && h[len(h)-1] == '.' {
+		return h[:len(h)-1]
+	}
+	return h
 }
 
 // appendHostForMatch appends h lower-cased and without its port.

@@ -28,12 +28,12 @@ func TestParseOriginalNginx(t *testing.T) {
 }
 
 func TestValidHost(t *testing.T) {
-	for _, h := range []string{"a.example", "A-b.c", "x:80", "[::1]", "[::1]:9000", "127.0.0.1:1", "under_score.test"} {
+	for _, h := range []string{"a.example", "A-b.c", "x:80", "[::1]", "[::1]:9000", "127.0.0.1:1", "under_score.test", "fqdn.test.", "fqdn.test.:443"} {
 		if !validHost([]byte(h)) {
 			t.Errorf("validHost(%q) = false", h)
 		}
 	}
-	for _, h := range []string{"", "a@b", "a/b", "a b", "a\tb", "a\\b", "a:", "a:123456", "a:8x", "[::1", "[zz]", "[::1]x", "é.test", ":80", "a:1:2", "%61.test"} {
+	for _, h := range []string{"", "a@b", "a/b", "a b", "a\tb", "a\\b", "a:", "a:123456", "a:8x", "[::1", "[zz]", "[::1]x", "é.test", ":80", "a:1:2", "%61.test", ".", ".a", "a..b", "a.b..", "..:80"} {
 		if validHost([]byte(h)) {
 			t.Errorf("validHost(%q) = true", h)
 		}

@@ -141,9 +141,9 @@ func compileRules(in []config.Rule, defaultPolicy string) (*ruleSet, error) {
 					bad(i, cr.Name, "bad host pattern")
 					continue
 				}
-				r.hosts = append(r.hosts, hostMatcher{suffix: h[1:]})
+				r.hosts = append(r.hosts, hostMatcher{suffix: string(trimHostDot([]byte(h[1:])))})
 			case h != "" && validHost([]byte(h)):
-				r.hosts = append(r.hosts, hostMatcher{exact: string(appendHostForMatch(nil, []byte(h)))})
+				r.hosts = append(r.hosts, hostMatcher{exact: string(trimHostDot(appendHostForMatch(nil, []byte(h))))})
 			default:
 				bad(i, cr.Name, "bad host pattern")
 			}
