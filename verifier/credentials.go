@@ -58,10 +58,12 @@ func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect,
 	if hasPrefixFold(auth, lsa1Scheme) && len(auth) > len(lsa1Scheme) && auth[len(lsa1Scheme)] == ' ' {
 		return KindSigned, v.checkSigned(ctx, s, d, auth, now)
 	}
+	// "Bearer" followed by white space or nothing is a bearer credential,
+	// even an empty (so invalid) one: it must not fall through.
 	var bearer []byte
 	isBearer := false
-	if len(auth) > 7 && hasPrefixFold(auth, "Bearer ") {
-		bearer = bytes.TrimSpace(auth[7:])
+	if hasPrefixFold(auth, "Bearer") && (len(auth) == 6 || auth[6] == ' ' || auth[6] == '\t') {
+		bearer = bytes.TrimSpace(auth[6:])
 		isBearer = true
 	}
 	if isBearer && v.isAPIKeyToken(bearer) {
@@ -76,6 +78,9 @@ func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect,
 		return KindAPIKey, ReasonAPIKeyInvalid
 	}
 	if isBearer {
+		if len(bearer) == 0 {
+			return KindJWT, ReasonAuthenticationFailed
+		}
 		return KindJWT, v.checkJWT(s, bearer, now)
 	}
 	if c := h.Cookie(v.cookieName); len(c) > 0 {
@@ -246,8 +251,10 @@ func (l *lazyClientIP) clientIP() netip.Addr {
 }
 
 // clientIPFromXFF takes the hops-th address from the right of
-// X-Forwarded-For (all headers joined in order). Any malformed or missing
-// entry falls back to the peer address.
+// X-Forwarded-For (all headers joined in order); with hops 0 it is the
+// peer. When that entry is missing or malformed the client is unknown and
+// the result is the zero Addr: never the peer, which is a trusted proxy
+// and usually lies in the very networks rules let through.
 func clientIPFromXFF(h *fasthttp.RequestHeader, peer netip.Addr, hops int) netip.Addr {
 	if hops <= 0 {
 		return peer
@@ -257,7 +264,7 @@ func clientIPFromXFF(h *fasthttp.RequestHeader, peer netip.Addr, hops int) netip
 	for i := len(all) - 1; i >= 0; i-- {
 		v := all[i]
 		if len(v) > 4096 {
-			return peer
+			return netip.Addr{}
 		}
 		for len(v) > 0 {
 			j := bytes.LastIndexByte(v, ',')
@@ -271,11 +278,11 @@ func clientIPFromXFF(h *fasthttp.RequestHeader, peer netip.Addr, hops int) netip
 			if seen == hops {
 				a, err := netip.ParseAddr(string(item))
 				if err != nil {
-					return peer
+					return netip.Addr{}
 				}
 				return a.Unmap()
 			}
 		}
 	}
-	return peer
+	return netip.Addr{}
 }

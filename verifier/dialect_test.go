@@ -50,11 +50,13 @@ func TestClientIPFromXFF(t *testing.T) {
 		{[]string{"1.1.1.1, 2.2.2.2"}, 1, "2.2.2.2"},
 		{[]string{"1.1.1.1, 2.2.2.2"}, 2, "1.1.1.1"},
 		{[]string{"1.1.1.1", "2.2.2.2"}, 2, "1.1.1.1"},
-		{[]string{"1.1.1.1"}, 2, "127.0.0.1"},
+		{[]string{"1.1.1.1"}, 2, "invalid IP"},
 		{[]string{"::ffff:10.0.0.1"}, 1, "10.0.0.1"},
-		{[]string{"nope"}, 1, "127.0.0.1"},
+		{[]string{"nope"}, 1, "invalid IP"},
+		{[]string{"1.1.1.1, "}, 1, "invalid IP"},
 		{[]string{"1.1.1.1"}, 0, "127.0.0.1"},
-		{nil, 1, "127.0.0.1"},
+		{nil, 0, "127.0.0.1"},
+		{nil, 1, "invalid IP"},
 	}
 	for _, c := range cases {
 		var h fasthttp.RequestHeader

@@ -133,6 +133,7 @@ func TestDenyStatusPerReason(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req := fwd("traefik", "GET", c.url)
+			req.Header.Set("X-Forwarded-For", "203.0.113.9") // as Traefik appends it
 			if c.tok != "" {
 				bearer(req, c.tok)
 			}
@@ -168,8 +169,8 @@ func TestNetworksUseTrustedHops(t *testing.T) {
 		{[]string{"203.0.113.9, 10.1.2.3"}, 200},
 		{[]string{"10.1.2.3, 203.0.113.9"}, 403}, // client spoofed the left entry
 		{[]string{"10.9.9.9", "203.0.113.9"}, 403},
-		{[]string{"garbage"}, 403}, // falls back to peer 127.0.0.1
-		{nil, 403},
+		{[]string{"garbage"}, 400}, // client unknown: never the peer's address
+		{nil, 400},
 	}
 	for _, c := range cases {
 		req := fwd("haproxy", "GET", "https://app.example.test/intranet/x")

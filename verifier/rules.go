@@ -230,7 +230,10 @@ func nonEmpty(in []string) []string {
 type clientIPSource interface{ clientIP() netip.Addr }
 
 // match returns the first rule that matches the request, or the default.
-// clientIP is called at most once, and only when a rule has networks.
+// clientIP is called at most once, and only when a rule has networks. It
+// returns nil when such a rule's other conditions match but the client
+// address is unknown (X-Forwarded-For short or malformed): the caller
+// refuses the request rather than guess which way the rule would go.
 func (rs *ruleSet) match(o *original, ip clientIPSource) *rule {
 	var client netip.Addr
 	haveIP := false
@@ -242,6 +245,9 @@ func (rs *ruleSet) match(o *original, ip clientIPSource) *rule {
 		if len(r.networks) > 0 {
 			if !haveIP {
 				client, haveIP = ip.clientIP(), true
+			}
+			if !client.IsValid() {
+				return nil
 			}
 			if !r.matchNetwork(client) {
 				continue

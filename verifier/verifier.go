@@ -479,6 +479,10 @@ func (v *Verifier) decideInto(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, p
 	}
 	s.ip = lazyClientIP{v: v, ctx: ctx, peer: peer}
 	rl := v.rules.Load().match(&s.orig, &s.ip)
+	if rl == nil {
+		v.writeDeny(ctx, s, d, nil, ReasonRequestInvalid, KindNone)
+		return KindNone, ReasonRequestInvalid
+	}
 	if rl.policy == policyDeny {
 		v.writeDeny(ctx, s, d, &s.orig, ReasonAuthorizationDenied, KindNone)
 		return KindNone, ReasonAuthorizationDenied
