@@ -169,7 +169,23 @@ func (p *Portal) createSession(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	p.setSessionCookie(w, tok, s.ExpiresAt)
 	p.setCSRFCookie(w, csrf)
+	p.dropPreviousSession(ctx, r)
 	return csrf, nil
+}
+
+// dropPreviousSession revokes the session whose token the request's cookie
+// carries, if any: a login replaces the browser's session, and the old
+// token must not outlive it. It is best effort (the new session is already
+// issued and nothing is claimed about the old one), so a store failure is
+// only logged.
+func (p *Portal) dropPreviousSession(ctx context.Context, r *http.Request) {
+	old := cookieValue(r, p.o.CookieName)
+	if old == "" || len(old) > 128 {
+		return
+	}
+	if err := p.o.Sessions.DeleteSession(ctx, p.tokenDigest(old)); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		p.log.Warn().Str("component", "loginui").Msg("previous session not revoked at login")
+	}
 }
 
 // bearerTokens is the answer of a bearer login or refresh.

@@ -20,12 +20,12 @@ type caller struct {
 	claims    tokenClaims       // bearer JWTs
 }
 
-// passwordSession reports whether the caller logged in with a password.
+// passwordSession reports whether the caller holds a browser session that
+// was opened with a password. Bearer access tokens never count: any
+// refresh of a long chain mints one without a password, and they cannot
+// carry a step-up proof.
 func (c *caller) passwordSession() bool {
-	if c.viaCookie {
-		return c.session.AuthMethod == "password"
-	}
-	return true // access JWTs are only minted by password login and refresh
+	return c.viaCookie && c.session != nil && c.session.AuthMethod == methodPassword
 }
 
 // errAuthStore marks a store failure while authenticating (503, not 401).

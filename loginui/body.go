@@ -23,8 +23,14 @@ func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	if err != nil || len(body) > maxJSONBody {
 		return errBadBody
 	}
-	if len(bytes.TrimSpace(body)) == 0 && allowEmpty {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 && allowEmpty {
 		return nil
+	}
+	// Only an object is a request: null, arrays and scalars are refused
+	// rather than decoded as zero values.
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return errBadBody
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {

@@ -57,9 +57,20 @@ func (p *Portal) clearRefreshCookie(w http.ResponseWriter) {
 
 // setCSRFCookie sets the double-submit cookie. It is readable by scripts
 // on purpose (a client copies it into X-CSRF-Token) and SameSite=Strict.
+// Unlike the session cookie it is host-only: with Domain = cookie.domain
+// every script on every sibling host could read it and forge same-site
+// form posts, which SameSite=Lax on the session cookie does not stop.
+// A Domain-scoped copy (set by an older version, or planted by a sibling
+// host) is expired at the same time, so it cannot shadow this one.
 func (p *Portal) setCSRFCookie(w http.ResponseWriter, token string) {
+	if p.o.CookieDomain != "" {
+		http.SetCookie(w, &http.Cookie{
+			Name: csrfCookieName, Value: "", Path: "/", Domain: p.o.CookieDomain,
+			MaxAge: -1, Secure: p.cookieSec, SameSite: http.SameSiteStrictMode,
+		})
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: csrfCookieName, Value: token, Path: "/", Domain: p.o.CookieDomain,
+		Name: csrfCookieName, Value: token, Path: "/",
 		Secure: p.cookieSec, SameSite: http.SameSiteStrictMode,
 	})
 }

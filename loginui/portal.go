@@ -50,7 +50,9 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	p := &Portal{o: o, log: o.Logger, public: pub}
-	p.cookieSec = !(o.Development && pub.Scheme == "http")
+	// Secure is relaxed only for a development portal on a loopback http
+	// URL; any other host gets Secure cookies even in development.
+	p.cookieSec = !(o.Development && pub.Scheme == "http" && isLoopbackHost(strings.ToLower(pub.Hostname())))
 	if o.Hasher != nil {
 		p.hasher = o.Hasher
 	} else if p.hasher, err = signing.NewHasher(o.PasswordParams); err != nil {
