@@ -1,13 +1,17 @@
 package verifier
 
+import "unicode/utf8"
+
 // Path normalisation (SPEC §3.3). The result is what access rules match on.
 //
 // normalizePath writes the normal form of the raw path raw (no query, no
 // fragment) to dst[:0] and returns it, using tmp as working space. ok is
 // false when the path must be refused: an encoded '/', '\' or NUL, a raw
 // backslash, NUL or other control byte, or a malformed escape. Steps:
-//   - escapes of unreserved characters (A-Z a-z 0-9 - . _ ~) are decoded;
-//     other escapes are kept with upper-case hex digits;
+//   - escapes of unreserved characters (A-Z a-z 0-9 - . _ ~) are decoded,
+//     and so are escapes that together encode one valid UTF-8 character
+//     ("%C3%A9" and a raw "é" are one resource); other escapes are kept
+//     with upper-case hex digits;
 //   - empty segments ("//") and "." segments are dropped;
 //   - ".." removes the previous segment and never climbs above the root;
 //   - the result always starts with '/', and keeps a trailing '/' when the
@@ -39,6 +43,19 @@ func normalizePath(dst, tmp, raw []byte) (out, tmpOut []byte, ok bool) {
 				return dst, tmp, false
 			case isUnreserved(d):
 				tmp = append(tmp, d)
+			case d >= utf8.RuneSelf:
+				// An encoded UTF-8 character is the same resource as
+				// the raw one: both normalise to the raw bytes.
+				if n := escapedRuneLen(raw[i:]); n > 0 {
+					for k := 0; k < n; k++ {
+						h, _ := unhex(raw[i+3*k+1])
+						l, _ := unhex(raw[i+3*k+2])
+						tmp = append(tmp, h<<4|l)
+					}
+					i += 3*n - 1
+					continue
+				}
+				tmp = append(tmp, '%', upperHex[hi], upperHex[lo])
 			default:
 				tmp = append(tmp, '%', upperHex[hi], upperHex[lo])
 			}
@@ -89,6 +106,30 @@ func normalizePath(dst, tmp, raw []byte) (out, tmpOut []byte, ok bool) {
 }
 
 const upperHex = "0123456789ABCDEF"
+
+// escapedRuneLen reports how many consecutive %XX escapes at the start of
+// b encode one valid UTF-8 character (2-4), or 0 when they do not.
+func escapedRuneLen(b []byte) int {
+	var buf [utf8.UTFMax]byte
+	n := 0
+	for n < utf8.UTFMax && len(b) >= 3*(n+1) && b[3*n] == '%' {
+		hi, ok1 := unhex(b[3*n+1])
+		lo, ok2 := unhex(b[3*n+2])
+		if !ok1 || !ok2 {
+			break
+		}
+		buf[n] = hi<<4 | lo
+		n++
+		if utf8.FullRune(buf[:n]) {
+			r, size := utf8.DecodeRune(buf[:n])
+			if r == utf8.RuneError || size != n || size < 2 {
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
+}
 
 func unhex(c byte) (byte, bool) {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestNormalizePath(t *testing.T) {
@@ -26,8 +27,16 @@ func TestNormalizePath(t *testing.T) {
 		{"/%41%7a%30%2D%5F%7E", "/Az0-_~", true},
 		{"/a%3ab", "/a%3Ab", true},
 		{"/a%20b", "/a%20b", true},
-		{"/caf%C3%A9", "/caf%C3%A9", true},
+		{"/caf%C3%A9", "/café", true},
+		{"/caf%c3%a9/", "/café/", true},
 		{"/café", "/café", true},
+		{"/%F0%9F%98%80", "/\U0001F600", true},
+		{"/%E2%82", "/%E2%82", true},       // truncated character stays encoded
+		{"/%C0%AF", "/%C0%AF", true},       // overlong '/' is not decoded
+		{"/%ED%A0%80", "/%ED%A0%80", true}, // surrogate is not decoded
+		{"/%A9%C3%A9", "/%A9é", true},      // stray continuation byte stays
+		{"/%C3\xa9", "/%C3\xa9", true},     // escape + raw byte is not one character
+		{"/%FF", "/%FF", true},
 		{"/a/%2F/b", "", false},
 		{"/a/%2f", "", false},
 		{"/a/%5C", "", false},
@@ -88,6 +97,21 @@ func FuzzNormalizePath(f *testing.F) {
 		lo := bytes.ToLower(out)
 		if bytes.Contains(lo, []byte("%2f")) || bytes.Contains(lo, []byte("%5c")) || bytes.Contains(lo, []byte("%2e")) || bytes.Contains(lo, []byte("%00")) {
 			t.Fatalf("%q -> %q: encoded separator or dot left", in, out)
+		}
+		// A raw UTF-8 character and its percent-encoded form normalise
+		// alike, so neither spelling escapes a rule.
+		if utf8.Valid([]byte(in)) {
+			var enc []byte
+			for i := 0; i < len(in); i++ {
+				if c := in[i]; c >= utf8.RuneSelf {
+					enc = append(enc, '%', upperHex[c>>4], upperHex[c&15])
+				} else {
+					enc = append(enc, c)
+				}
+			}
+			if got, _, ok3 := normalizePath(nil, nil, enc); !ok3 || !bytes.Equal(got, out) {
+				t.Fatalf("%q -> %q but encoded %q -> %q (%v)", in, out, enc, got, ok3)
+			}
 		}
 		again, _, ok2 := normalizePath(nil, nil, out)
 		if !ok2 || !bytes.Equal(again, out) {

@@ -132,3 +132,27 @@ func TestEmptyBearerDoesNotFallThroughToCookie(t *testing.T) {
 	req.Header.Set(fasthttp.HeaderAuthorization, "Basic dXNlcjpwYXNz")
 	wantAllow(t, e.do(req))
 }
+
+// The same path spelt with raw UTF-8 or with percent-encoded UTF-8 (in
+// either hex case) reaches the same upstream resource; a rule written
+// one way must guard the other spellings too.
+func TestEncodedUTF8PathDoesNotEscapeRule(t *testing.T) {
+	for _, rulePath := range []string{"/café/", "/caf%C3%A9/", "/caf%c3%a9/"} {
+		e := newEnv(t, func(o *verifier.Options) {
+			o.Rules = []config.Rule{
+				{Name: "cafe", Paths: []string{rulePath}, Policy: config.PolicyDeny},
+				{Name: "rest", Policy: config.PolicyBypass},
+			}
+		})
+		for _, uri := range []string{"/café/x", "/caf%C3%A9/x", "/caf%c3%a9/x", "/ca%66%C3%a9/x", "/café"} {
+			req := fwd("haproxy", "GET", "https://app.example.test/")
+			req.Header.Set("X-Forwarded-Uri", uri)
+			a := e.do(req)
+			if a.status == 200 {
+				t.Fatalf("rule %q: %s allowed", rulePath, uri)
+			}
+			wantDeny(t, a, 403, "AUTHORIZATION_DENIED")
+		}
+		wantAllow(t, e.do(fwd("haproxy", "GET", "https://app.example.test/cafe/x")))
+	}
+}

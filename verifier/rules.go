@@ -158,8 +158,9 @@ func compileRules(in []config.Rule, defaultPolicy string) (*ruleSet, error) {
 				}
 				r.paths = append(r.paths, pathMatcher{kind: pathRegex, re: re})
 			case strings.HasPrefix(p, "=/"):
-				r.paths = append(r.paths, pathMatcher{kind: pathExact, s: p[1:]})
+				r.paths = append(r.paths, pathMatcher{kind: pathExact, s: normalizeRulePath(p[1:])})
 			case strings.HasPrefix(p, "/"):
+				p = normalizeRulePath(p)
 				m := pathMatcher{kind: pathPrefix, s: p}
 				if len(p) > 1 && strings.HasSuffix(p, "/") {
 					m.bare = p[:len(p)-1]
@@ -214,6 +215,19 @@ func compileRules(in []config.Rule, defaultPolicy string) (*ruleSet, error) {
 		return nil, fmt.Errorf("%w: %s", ErrRuleInvalid, strings.Join(problems, "; "))
 	}
 	return rs, nil
+}
+
+// normalizeRulePath puts a literal rule path in the form request paths are
+// matched in (escapes of unreserved and UTF-8 characters decoded, other
+// escapes upper-case, dot segments and "//" resolved), so "/caf%c3%a9/"
+// and "/café/" guard the same requests. A path that requests can never
+// normalise to (config validation warns about those) is kept as written.
+func normalizeRulePath(p string) string {
+	out, _, ok := normalizePath(nil, nil, []byte(p))
+	if !ok {
+		return p
+	}
+	return string(out)
 }
 
 func nonEmpty(in []string) []string {
