@@ -134,18 +134,31 @@ func (p *Portal) apiDeleteSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // revokeOthers deletes every session of the caller except the current one
-// (a bearer caller keeps its own refresh chain).
+// (a bearer caller keeps its own refresh chain). The refresh chains it
+// deletes are denied first, so their access tokens die at the portal too;
+// if that fails nothing is deleted.
 func (p *Portal) revokeOthers(ctx context.Context, c *caller) (int, error) {
+	ss, err := p.o.Sessions.ListUserSessions(ctx, c.user.ID)
+	if err != nil {
+		return 0, err
+	}
+	now := p.o.Now()
+	denied := map[string]bool{}
+	for _, s := range ss {
+		if s.Kind != kindRefresh || s.ChainID == "" || denied[s.ChainID] || p.isCurrent(c, s) || !now.Before(s.ExpiresAt) {
+			continue
+		}
+		denied[s.ChainID] = true
+		if err := p.o.Denylist.Deny(ctx, chainDenyKey(s.ChainID), s.ExpiresAt); err != nil {
+			return 0, err
+		}
+	}
 	if c.viaCookie {
 		n, err := p.o.Sessions.DeleteUserSessions(ctx, c.user.ID, c.digest)
 		if err == nil && n > 0 {
 			p.audit("session_revoked", c.user.ID)
 		}
 		return n, err
-	}
-	ss, err := p.o.Sessions.ListUserSessions(ctx, c.user.ID)
-	if err != nil {
-		return 0, err
 	}
 	n := 0
 	for _, s := range ss {

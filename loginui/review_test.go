@@ -184,3 +184,45 @@ func TestJSONBodiesMustBeObjects(t *testing.T) {
 		wantStatus(t, h.client().do("POST", "/api/auth/login", body), 422, loginui.CodeLoginPayloadInvalid)
 	}
 }
+
+// TestRevokeOthersKillsOtherChainsAccessTokens: "sign out everywhere
+// else" also denies the refresh chains it deletes, so the access tokens
+// minted in those chains stop working at the portal at once instead of
+// living on until they expire.
+func TestRevokeOthersKillsOtherChainsAccessTokens(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addUser("ro@example.test", false)
+	c := h.client()
+	c.login("ro@example.test", testPassword)
+	tk := h.loginBearer("ro@example.test", testPassword)
+	wantStatus(t, h.bearer(tk.AccessToken).do("GET", "/api/users/me", nil), 200, "")
+	wantStatus(t, c.do("POST", "/api/auth/sessions/revoke-others", nil), 200, "")
+	wantStatus(t, h.bearer(tk.AccessToken).do("GET", "/api/users/me", nil), 401, loginui.CodeAuthenticationFailed)
+	wantStatus(t, h.client().do("POST", "/api/auth/refresh", map[string]string{"refresh_token": tk.RefreshToken}), 401, loginui.CodeRefreshTokenInvalid)
+	wantStatus(t, c.do("GET", "/api/users/me", nil), 200, "")
+
+	// From a bearer caller: the other chain dies, its own survives.
+	mine := h.loginBearer("ro@example.test", testPassword)
+	other := h.loginBearer("ro@example.test", testPassword)
+	wantStatus(t, h.bearer(mine.AccessToken).do("POST", "/api/auth/sessions/revoke-others", nil), 200, "")
+	wantStatus(t, h.bearer(other.AccessToken).do("GET", "/api/users/me", nil), 401, loginui.CodeAuthenticationFailed)
+	wantStatus(t, h.bearer(mine.AccessToken).do("GET", "/api/users/me", nil), 200, "")
+	wantStatus(t, c.do("GET", "/api/users/me", nil), 401, loginui.CodeAuthenticationFailed)
+}
+
+// TestRevokeOthersStoreFailureIsNotASuccess: when the chains cannot be
+// denied, revoke-others answers 503 and deletes nothing.
+func TestRevokeOthersStoreFailureIsNotASuccess(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addUser("rf@example.test", false)
+	c, d := h.client(), h.client()
+	c.login("rf@example.test", testPassword)
+	d.login("rf@example.test", testPassword)
+	tk := h.loginBearer("rf@example.test", testPassword)
+	h.deny.set(true)
+	r := c.do("POST", "/api/auth/sessions/revoke-others", nil)
+	h.deny.set(false)
+	wantStatus(t, r, 503, loginui.CodeTokenProcessingFailed)
+	wantStatus(t, d.do("GET", "/api/users/me", nil), 200, "")
+	wantStatus(t, h.bearer(tk.AccessToken).do("GET", "/api/users/me", nil), 200, "")
+}
