@@ -1,7 +1,9 @@
 package verifier_test
 
 import (
+	"math/big"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -154,5 +156,35 @@ func TestEncodedUTF8PathDoesNotEscapeRule(t *testing.T) {
 			wantDeny(t, a, 403, "AUTHORIZATION_DENIED")
 		}
 		wantAllow(t, e.do(fwd("haproxy", "GET", "https://app.example.test/cafe/x")))
+	}
+}
+
+// An X-Auth-Date far in the future whose nanosecond count wraps around
+// int64 onto "now" must still be outside the clock skew; otherwise a
+// signed request is accepted at a date no nonce window covers.
+func TestSignedDateOverflowIsSkew(t *testing.T) {
+	e := newEnv(t, nil)
+	keyID, secret := e.signingKey(aliceID, []string{"read"})
+	now := e.clk.Now().UnixNano()
+	var wrapped []time.Time
+	for k := int64(1); k < 16; k++ {
+		// sec*1e9 ≡ now (mod 2^64): sec = (now + k*2^64) / 1e9.
+		sum := new(big.Int).Add(big.NewInt(now), new(big.Int).Lsh(big.NewInt(k), 64))
+		sec := new(big.Int).Div(sum, big.NewInt(1e9)).Int64()
+		at := time.Unix(sec, 0).UTC()
+		if at.Year() > 9999 {
+			break
+		}
+		if d := time.Duration(at.UnixNano() - now); d > time.Minute || d < -time.Minute {
+			t.Fatalf("wrap arithmetic: %v", d)
+		}
+		wrapped = append(wrapped, at)
+	}
+	if len(wrapped) == 0 {
+		t.Fatal("no wrapping date found")
+	}
+	for _, at := range wrapped {
+		a := e.do(e.signed(t, keyID, secret, signReq{dialect: "nginx", method: "GET", url: "https://app.example.test/api/x", at: at}))
+		wantDeny(t, a, 401, "API_KEY_SIGNATURE_TIMESTAMP_SKEW")
 	}
 }

@@ -139,7 +139,9 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	if err != nil {
 		return ReasonAPIKeySignatureInvalid
 	}
-	if skew := now - t.UnixNano(); skew > v.maxSkew || skew < -v.maxSkew {
+	// Sub saturates; t.UnixNano would wrap for dates past 2262 and could
+	// land on "now".
+	if skew := int64(time.Unix(0, now).Sub(t)); skew > v.maxSkew || skew < -v.maxSkew {
 		return ReasonAPIKeySignatureTimestampSkew
 	}
 	nonce, ok := oneHeader(h, "X-Auth-Nonce")
