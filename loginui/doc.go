@@ -21,7 +21,13 @@
 //     token (double-submit cookie gatehouse_csrf + X-CSRF-Token header or
 //     "csrf" form field) bound to the session by HMAC; HTML forms that run
 //     before a session exists use a pre-session token. JSON bodies must be
-//     application/json, so a cross-site form cannot forge them.
+//     application/json objects, so a cross-site form cannot forge them.
+//     The CSRF cookie is host-only (no Domain), unlike the session cookie:
+//     scripts on sibling hosts under cookie.domain must not read it.
+//   - Cookies are Secure except in development on a loopback http public
+//     URL (localhost, 127.0.0.1, [::1]).
+//   - A login issues a new session id and revokes the session the browser
+//     presented before, if any.
 //   - Login, register and forgot-password answer identically (status,
 //     body, headers) whether or not the account exists, take at least
 //     MinResponseTime, and spend a dummy password hash for unknown users.
@@ -41,7 +47,15 @@
 //   - Register and request-verify-token answer 202 and forgot-password 202,
 //     with fixed bodies; logout, session delete and admin delete answer 204.
 //   - Admin PATCH and DELETE /api/users/{id} take the admin's
-//     {"current_password"} in the JSON body.
+//     {"current_password"} in the JSON body. The admin routes (API and
+//     pages) need a browser session opened with a password (plus step-up
+//     with TOTP on); bearer access tokens are refused with 403
+//     AUTHORIZATION_DENIED, since a refresh chain mints them for 30 days
+//     without a password and they cannot carry a step-up proof.
+//   - revoke-others denies the refresh chains it deletes, so their access
+//     tokens stop working at the portal at once (the verifier checks jti
+//     only, so there they live until they expire, at most the access
+//     lifetime).
 //   - A session id that is not one of the caller's answers 404
 //     AUTHORIZATION_DENIED (the same whether it exists or not).
 //   - change-password keeps the caller's cookie session; a bearer caller's
