@@ -138,6 +138,9 @@ func (v *Verifier) appendScopes(dst []byte, k *keySnap, u *userSnap) []byte {
 		if v.scopeSubset && !u.superuser && !u.hasRole(sc) {
 			continue
 		}
+		if containsByte(sc, ' ') {
+			continue // Remote-Scopes is comma-separated without spaces
+		}
 		if !first {
 			dst = append(dst, ',')
 		}

@@ -139,9 +139,10 @@ func (v *Verifier) lookupUser(id []byte, now int64) (*userSnap, Reason) {
 	cancel()
 	var snap *userSnap
 	switch {
-	case err == nil && u != nil:
+	case err == nil && u != nil && headerSafe(u.ID):
 		snap = snapUser(u, v.fingerprint(u))
 	case err == nil || errors.Is(err, keystore.ErrNotFound):
+		// Not found, or an id that cannot go into Remote-User-Id.
 		snap = notFoundUser
 	default:
 		v.storeFailed("users", err)
@@ -171,7 +172,7 @@ func (v *Verifier) lookupAPIKey(keyID []byte, now int64) (*keySnap, Reason) {
 	cancel()
 	var snap *keySnap
 	switch {
-	case err == nil && k != nil:
+	case err == nil && k != nil && headerSafe(k.KeyID):
 		var touched = (*keySnap)(nil)
 		if old, ok := v.keys.stale(keyID); ok && old.found {
 			touched = old

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/verifier"
 )
 
@@ -186,5 +187,24 @@ func TestSignedDateOverflowIsSkew(t *testing.T) {
 	for _, at := range wrapped {
 		a := e.do(e.signed(t, keyID, secret, signReq{dialect: "nginx", method: "GET", url: "https://app.example.test/api/x", at: at}))
 		wantDeny(t, a, 401, "API_KEY_SIGNATURE_TIMESTAMP_SKEW")
+	}
+}
+
+// Stored data reaches response headers. A user id with a control byte
+// cannot be sent safely, so the account is refused rather than emitted;
+// a scope with a space is left out of Remote-Scopes (comma-separated
+// without spaces, SPEC §10) like a role with one is left out of
+// Remote-Groups.
+func TestStoredControlBytesNeverReachIdentityHeaders(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, id := range []string{"bad\x00id", "bad\x1bid", "bad\x7fid", "bad\r\nX-Evil: 1"} {
+		e.addUser(keystore.User{ID: id, Email: "x@example.test", PasswordHash: "$x", Active: true})
+		cookie := e.session(id, nil)
+		wantDeny(t, e.do(withCookie(fwd("traefik", "GET", "https://app.example.test/x"), cookie)), 401, "AUTHENTICATION_FAILED")
+	}
+	raw, _, _ := e.apiKey(aliceID, []string{"read all", "read", "write"}, nil)
+	h := wantAllow(t, e.do(bearer(fwd("caddy", "GET", "https://app.example.test/api/x"), raw)))
+	if got := h.Get("Remote-Scopes"); got != "read,write" {
+		t.Fatalf("Remote-Scopes %q", got)
 	}
 }
