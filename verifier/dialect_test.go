@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 	"unicode/utf8"
@@ -124,6 +125,9 @@ func FuzzDialectParse(f *testing.F) {
 				if 'A' <= c && c <= 'Z' {
 					t.Fatalf("%v: host not lower-cased %q", d, o.host)
 				}
+			}
+			if o.host[0] == '.' || o.host[len(o.host)-1] == '.' || bytes.Contains(o.host, []byte("..")) {
+				t.Fatalf("%v: host with an empty label or trailing dot %q", d, o.host)
 			}
 			if len(o.path) == 0 || o.path[0] != '/' || !utf8.Valid(o.path) || len(o.norm) == 0 || o.norm[0] != '/' {
 				t.Fatalf("%v: path %q norm %q", d, o.path, o.norm)
