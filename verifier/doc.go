@@ -20,6 +20,14 @@
 //   - allow on a parse error, a store error or timeout (503), a missing or
 //     duplicated forwarded header (400), or a connection from outside the
 //     trusted proxies (403);
+//   - guess a client address: when a rule with networks must be checked
+//     and X-Forwarded-For has fewer than trusted_hops entries or a
+//     malformed one, the answer is 400, never a match on the proxy's own
+//     address;
+//   - let one resource escape a rule through another spelling: hosts match
+//     case-insensitively and without a trailing dot, paths after
+//     normalisation (unreserved and UTF-8 escapes decoded, dot segments
+//     and "//" resolved), and literal rule paths are normalised alike;
 //   - let a present but invalid credential fall through to the next kind
 //     (except under a bypass rule, which always answers 200 and then sends
 //     empty identity headers);
