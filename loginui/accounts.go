@@ -26,11 +26,9 @@ const (
 
 // Limits on identifiers and free text.
 const (
-	maxEmailLen       = 254
+	maxEmailLen       = keystore.MaxEmailLen
 	maxDisplayNameLen = 128
 	maxUserAgentLen   = 256
-	maxRoles          = 32
-	maxRoleLen        = 64
 )
 
 // loginOutcome is the result of checking a password login.
@@ -301,38 +299,18 @@ func (p *Portal) sendReset(u *keystore.User) error {
 	return nil
 }
 
-// validEmail is a deliberately small check: one '@', no white space or
-// control characters, bounded length. Delivery proves the rest.
-func validEmail(s string) bool {
-	if len(s) < 3 || len(s) > maxEmailLen || !utf8.ValidString(s) {
-		return false
-	}
-	at := strings.IndexByte(s, '@')
-	if at < 1 || at != strings.LastIndexByte(s, '@') || at == len(s)-1 {
-		return false
-	}
-	for _, c := range s {
-		if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+// validEmail is keystore.ValidEmail: every writer of accounts agrees on
+// what an address is.
+func validEmail(s string) bool { return keystore.ValidEmail(s) }
 
-// validRoles checks a role list: short names of [a-z0-9_.:-].
+// validRoles checks a role list with keystore's rules.
 func validRoles(roles []string) bool {
-	if len(roles) > maxRoles {
+	if len(roles) > keystore.MaxRoles {
 		return false
 	}
 	for _, r := range roles {
-		if r == "" || len(r) > maxRoleLen {
+		if !keystore.ValidRoleName(r) {
 			return false
-		}
-		for i := 0; i < len(r); i++ {
-			c := r[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
-				return false
-			}
 		}
 	}
 	return true
