@@ -332,9 +332,21 @@ func startUpstream(t testing.TB) *upstream {
 
 // values returns every value the upstream received under a header name
 // that an application could take for name: the same letters in any case,
-// with '-' and '_' interchangeable (CGI/WSGI/PHP fold both to HTTP_X_Y).
+// with every character other than a letter or digit interchangeable
+// ('-', '_', '.': CGI, WSGI and PHP fold them all to HTTP_X_Y).
 func (e *echoed) values(name string) []string {
-	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+				return r
+			case r >= 'A' && r <= 'Z':
+				return r + ('a' - 'A')
+			default:
+				return '-'
+			}
+		}, s)
+	}
 	var out []string
 	for k, vs := range e.Headers {
 		if norm(k) == norm(name) {

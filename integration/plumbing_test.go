@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/proxyconf"
 )
@@ -29,6 +31,11 @@ type scriptedVerifier struct {
 	portal string
 	mu     sync.Mutex
 	seen   []string // "METHOD URL" per check
+	// failWith, when not zero, is the status every check answers with
+	// (with a forged Remote-User, which no proxy may take for an allow);
+	// -1 makes every check hang for stall before answering 200.
+	failWith atomic.Int64
+	stall    time.Duration
 }
 
 func startScriptedVerifier(t *testing.T) *scriptedVerifier {
@@ -60,6 +67,21 @@ func one(r *http.Request, h string) (string, bool) {
 }
 
 func (v *scriptedVerifier) serve(w http.ResponseWriter, r *http.Request) {
+	switch f := v.failWith.Load(); {
+	case f == -1:
+		select {
+		case <-time.After(v.stall):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Remote-User", "stalled@example.test")
+		w.WriteHeader(http.StatusOK)
+		return
+	case f != 0:
+		w.Header().Set("Remote-User", "failing@example.test")
+		writeJSON(w, int(f), "STORE_UNAVAILABLE")
+		return
+	}
 	var method, original string
 	ok := true
 	switch r.URL.Path {
@@ -133,6 +155,11 @@ func (v *scriptedVerifier) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for h, val := range identity {
+		// Under /public/omit/ the empty ones are left out altogether, as
+		// a verifier may do: a client's copy must not survive that either.
+		if val == "" && strings.HasPrefix(u.Path, "/public/omit/") {
+			continue
+		}
 		w.Header()[h] = []string{val}
 	}
 	w.WriteHeader(http.StatusOK)
@@ -164,12 +191,12 @@ func TestProxyPlumbing(t *testing.T) {
 			v := startScriptedVerifier(t)
 			up := startUpstream(t)
 			base := px.start(t, libRenderer(v.addr()), up.srv.URL)
-			runPlumbingScenarios(t, v, up, base)
+			runPlumbingScenarios(t, px.name, v, up, base)
 		})
 	}
 }
 
-func runPlumbingScenarios(t *testing.T, v *scriptedVerifier, up *upstream, base string) {
+func runPlumbingScenarios(t *testing.T, proxy string, v *scriptedVerifier, up *upstream, base string) {
 	t.Run("original request reported to the verifier", func(t *testing.T) {
 		upstreamSaw(t, call(t, http.MethodGet, base+"/app/page?x=1&y=%20z", with(apiHeaders, "Authorization", "Bearer user")))
 		if got, want := v.last(), "GET "+base+"/app/page?x=1&y=%20z"; got != want {
@@ -216,7 +243,7 @@ func runPlumbingScenarios(t *testing.T, v *scriptedVerifier, up *upstream, base 
 
 	t.Run("forged headers are dropped on a bypass path", func(t *testing.T) {
 		e := upstreamSaw(t, call(t, http.MethodGet, base+"/public/x", with(apiHeaders, spoofed...)))
-		for _, h := range identityHeaders {
+		for _, h := range proxyconf.DefaultIdentityHeaders() {
 			wantOnly(t, e, h, "")
 		}
 	})
@@ -252,6 +279,69 @@ func runPlumbingScenarios(t *testing.T, v *scriptedVerifier, up *upstream, base 
 		resp.Body.Close()
 		if resp.Header.Get("X-Echo") != "" {
 			t.Errorf("request for another host reached the upstream (status %d)", resp.StatusCode)
+		}
+	})
+
+	t.Run("forged identity headers in every spelling never reach the upstream", func(t *testing.T) {
+		checkForgedSpellings(t, base, "/app/page", with(apiHeaders, "Authorization", "Bearer user"))
+	})
+
+	t.Run("forged identity headers in every spelling are dropped on a bypass path", func(t *testing.T) {
+		checkForgedSpellings(t, base, "/public/x", apiHeaders)
+		checkForgedSpellings(t, base, "/public/x", with(apiHeaders, "Authorization", "Bearer invalid"))
+	})
+
+	t.Run("forged identity headers are dropped when the verifier omits them", func(t *testing.T) {
+		checkForgedSpellings(t, base, "/public/omit/x", apiHeaders)
+	})
+
+	t.Run("absolute-form request line cannot report another host", func(t *testing.T) {
+		checkAbsoluteForm(t, v, base)
+	})
+
+	t.Run("verifier errors deny", func(t *testing.T) {
+		defer v.failWith.Store(0)
+		before := up.hits.Load()
+		for _, status := range []int{400, 404, 500, 502, 503, 504} {
+			v.failWith.Store(int64(status))
+			for _, p := range []string{"/app/page", "/public/x"} {
+				r := call(t, http.MethodGet, base+p, with(apiHeaders, "Authorization", "Bearer user"))
+				if r.resp.StatusCode < 400 || r.resp.Header.Get("X-Echo") != "" {
+					t.Errorf("%s: verifier answered %d, proxy answered %d; want a deny", p, status, r.resp.StatusCode)
+				}
+			}
+		}
+		if up.hits.Load() != before {
+			t.Error("upstream reached while the verifier failed")
+		}
+	})
+
+	t.Run("stalled verifier denies", func(t *testing.T) {
+		if proxy == "traefik" {
+			// Traefik's ForwardAuth client has a fixed 30 s timeout and no
+			// option for it; a verifier that answers 200 late is an allow.
+			t.Skip("Traefik's forwardAuth timeout is not configurable (30 s)")
+		}
+		// The rendered timeout is the default 1 s. HAProxy 2.6's httpclient
+		// retries a timed-out call 3 times, so it gives up after about 4 s.
+		limit := 2500 * time.Millisecond
+		if proxy == "haproxy" {
+			limit = 5500 * time.Millisecond
+		}
+		defer v.failWith.Store(0)
+		v.stall = limit + time.Second // a late 200 must not turn into an allow
+		v.failWith.Store(-1)
+		before := up.hits.Load()
+		start := time.Now()
+		r := call(t, http.MethodGet, base+"/app/page", with(apiHeaders, "Authorization", "Bearer user"))
+		if r.resp.StatusCode < 400 || r.resp.Header.Get("X-Echo") != "" {
+			t.Errorf("stalled verifier: proxy answered %d; want a deny", r.resp.StatusCode)
+		}
+		if d := time.Since(start); d > limit {
+			t.Errorf("the proxy waited %v for a stalled verifier, want at most %v", d, limit)
+		}
+		if up.hits.Load() != before {
+			t.Error("upstream reached while the verifier stalled")
 		}
 	})
 

@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxyconf"
 )
 
 // traefikVersion is the Traefik release scripts/build-traefik.sh builds.
@@ -158,7 +163,9 @@ func startTraefik(t *testing.T, r renderer, upstream string) string {
 	return "http://" + listen
 }
 
-// identityHeaders are the names the default config sends.
+// identityHeaders are the names gatehouse's default config sends on every
+// allow (Remote-Content-SHA256 and Gatehouse-Assertion only in some cases;
+// proxyconf.DefaultIdentityHeaders lists all that are stripped).
 var identityHeaders = []string{
 	"Remote-User", "Remote-User-Id", "Remote-Email", "Remote-Name",
 	"Remote-Groups", "Remote-Auth-Method", "Remote-Api-Key-Id", "Remote-Scopes",
@@ -335,9 +342,19 @@ func runProxyScenarios(t *testing.T, g *gatehouse, up *upstream, base string) {
 
 	t.Run("client-sent identity headers are dropped on a bypass path", func(t *testing.T) {
 		e := upstreamSaw(t, call(t, http.MethodGet, base+"/public/info", with(apiHeaders, spoofed...)))
-		for _, h := range identityHeaders {
+		for _, h := range proxyconf.DefaultIdentityHeaders() {
 			wantOnly(t, e, h, "")
 		}
+	})
+
+	t.Run("forged identity headers in every spelling never reach the upstream", func(t *testing.T) {
+		checkForgedSpellings(t, base, "/app/page", with(apiHeaders, "Authorization", "Bearer "+jwt))
+		checkForgedSpellings(t, base, "/app/page", with(apiHeaders, "Authorization", "Bearer "+key))
+	})
+
+	t.Run("forged identity headers in every spelling are dropped on a bypass path", func(t *testing.T) {
+		checkForgedSpellings(t, base, "/public/info", apiHeaders)
+		checkForgedSpellings(t, base, "/public/info", with(apiHeaders, "Authorization", "Bearer "+jwt[:len(jwt)-4]+"AAAA"))
 	})
 
 	t.Run("bypass path passes anonymously", func(t *testing.T) {
@@ -396,5 +413,108 @@ func TestProxyconfCLIFormats(t *testing.T) {
 	}
 	if out, err := exec.Command(gatehouseBin, "proxyconf", "nginx", "--app-host", "x;\n}").CombinedOutput(); err == nil {
 		t.Errorf("proxyconf accepted a hostile --app-host:\n%s", out)
+	}
+}
+
+// forgedSpellings returns header lines that smuggle name in every
+// spelling a back end may take for it: each word joined by '-', '_' or
+// '.' in every combination, the name in lower and upper case, and the
+// name itself twice. Values are "forged-<n>".
+func forgedSpellings(name string) map[string][]string {
+	words := strings.Split(name, "-")
+	spellings := []string{words[0]}
+	for _, w := range words[1:] {
+		var next []string
+		for _, s := range spellings {
+			for _, sep := range []string{"-", "_", "."} {
+				next = append(next, s+sep+w)
+			}
+		}
+		spellings = next
+	}
+	spellings = append(spellings, strings.ToLower(name), strings.ToUpper(name))
+	out := make(map[string][]string, len(spellings))
+	for i, s := range spellings {
+		out[s] = append(out[s], fmt.Sprintf("forged-%d", i))
+	}
+	out[name] = append(out[name], "forged-dup")
+	return out
+}
+
+// checkForgedSpellings sends path once as is and then once per identity
+// header with every forged spelling of it added; the upstream must see
+// exactly what it saw without the forgeries (gatehouse's value or nothing).
+func checkForgedSpellings(t *testing.T, base, path string, hdr map[string][]string) {
+	t.Helper()
+	clean := upstreamSaw(t, call(t, http.MethodGet, base+path, hdr))
+	for _, h := range proxyconf.DefaultIdentityHeaders() {
+		want := clean.values(h)
+		for _, v := range want {
+			// A proxy's own unexpanded placeholder, e.g. Caddy's
+			// "{http.reverse_proxy.header.X}", is not gatehouse's value.
+			if strings.ContainsAny(v, "{}$%") {
+				t.Errorf("without forgeries the upstream saw %s = %q, which gatehouse never sends", h, v)
+			}
+		}
+		if len(want) > 1 {
+			t.Fatalf("without forgeries the upstream already saw %s %d times: %q", h, len(want), want)
+		}
+		wantVal := ""
+		if len(want) == 1 {
+			wantVal = want[0]
+		}
+		forged := forgedSpellings(h)
+		req := make(map[string][]string, len(hdr)+len(forged))
+		for k, v := range hdr {
+			req[k] = v
+		}
+		for k, v := range forged {
+			req[k] = v
+		}
+		e := upstreamSaw(t, call(t, http.MethodGet, base+path, req))
+		wantOnly(t, e, h, wantVal)
+	}
+}
+
+// checkAbsoluteForm sends "GET <absolute URL> HTTP/1.1" with a Host
+// header naming another host. HTTP/1.1 says the request line wins; a
+// proxy that checks one and reports the other to the verifier lets a
+// client pick another host's rules. Either the proxy refuses, or the
+// verifier and the upstream both see the app's host.
+func checkAbsoluteForm(t *testing.T, v *scriptedVerifier, base string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "GET " + base + "/app/abs HTTP/1.1\r\nHost: other.example.test\r\n" +
+		"Authorization: Bearer user\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.Header.Get("X-Echo") == "" {
+		return // refused
+	}
+	if got, want := v.last(), "GET "+base+"/app/abs"; got != want {
+		t.Errorf("verifier saw %q, want %q", got, want)
+	}
+	var e echoed
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Host != u.Host {
+		t.Errorf("upstream saw Host %q, want %q", e.Host, u.Host)
 	}
 }

@@ -110,11 +110,22 @@ type view struct {
 
 // header is one identity header with the spellings each template needs.
 type header struct {
-	Name       string // as configured, e.g. Remote-User
-	Lower      string // remote-user
-	Underscore string // Remote_User: the alias some servers treat as the same field
-	Var        string // remote_user: nginx/HAProxy variable suffix
+	Name  string // as configured, e.g. Remote-User
+	Lower string // remote-user
+	Var   string // remote_user: nginx/HAProxy variable suffix
+	// Aliases are the other spellings a back end folds into the same
+	// variable (CGI, WSGI, PHP: HTTP_REMOTE_USER): every combination of
+	// '-', '_' and '.' between the words, e.g. Remote_User, Remote.User,
+	// Remote-User_Id. Proxies that cannot delete by pattern list them all.
+	Aliases []string
+	// Pattern matches the name and every alias in a lower-case header
+	// name: the words joined by [^a-z0-9] (remote[^a-z0-9]user).
+	Pattern string
 }
+
+// maxHeaderDashes bounds the words of an identity header name: its
+// aliases grow as 3^dashes and some templates list each one.
+const maxHeaderDashes = 4
 
 // build applies defaults and validates p. Values end up inside quoted or
 // bare tokens of several config languages, so each is held to a character
@@ -211,6 +222,10 @@ func (p Params) build(name string) (view, error) {
 			bad("identity header %q must be letters, digits and '-'", n)
 			continue
 		}
+		if strings.Count(n, "-") > maxHeaderDashes {
+			bad("identity header %q has more than %d '-'", n, maxHeaderDashes)
+			continue
+		}
 		l := strings.ToLower(n)
 		if seen[l] {
 			bad("identity header %q is listed twice", n)
@@ -218,10 +233,11 @@ func (p Params) build(name string) (view, error) {
 		}
 		seen[l] = true
 		v.Headers = append(v.Headers, header{
-			Name:       n,
-			Lower:      l,
-			Underscore: strings.ReplaceAll(n, "-", "_"),
-			Var:        strings.ReplaceAll(l, "-", "_"),
+			Name:    n,
+			Lower:   l,
+			Var:     strings.ReplaceAll(l, "-", "_"),
+			Aliases: aliases(n),
+			Pattern: strings.ReplaceAll(l, "-", "[^a-z0-9]"),
 		})
 	}
 	if len(v.Headers) > 64 {
@@ -350,4 +366,21 @@ func validPath(s string) bool {
 		}
 	}
 	return true
+}
+
+// aliases returns every spelling of name with each '-' replaced by '-',
+// '_' or '.', except name itself, in a stable order.
+func aliases(name string) []string {
+	words := strings.Split(name, "-")
+	all := []string{words[0]}
+	for _, w := range words[1:] {
+		next := make([]string, 0, len(all)*3)
+		for _, s := range all {
+			for _, sep := range []string{"-", "_", "."} {
+				next = append(next, s+sep+w)
+			}
+		}
+		all = next
+	}
+	return all[1:] // all[0] joins every word with '-': the name itself
 }

@@ -33,6 +33,16 @@ var templates = template.Must(template.New("proxyconf").Funcs(template.FuncMap{
 	"seconds":  seconds,
 	"headers":  headerNames,
 	"escapeRe": escapeRegexp,
+	"aliasRe":  aliasRegexp,
+	"withoutUnderscore": func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			if !strings.Contains(n, "_") {
+				out = append(out, strings.ToLower(n))
+			}
+		}
+		return out
+	},
 }).ParseFS(templateFS, "templates/*.tmpl"))
 
 // Render returns the configuration for proxy (one of Names or Variants)
@@ -74,3 +84,15 @@ func headerNames(hs []header) string {
 // escapeRegexp escapes the dots of a validated host name for a regular
 // expression (hosts hold only letters, digits, '-' and '.').
 func escapeRegexp(s string) string { return strings.ReplaceAll(s, ".", `\.`) }
+
+// aliasRegexp matches, ignoring case, the name of every identity header
+// and of each of its aliases (Go regexp syntax, for Traefik's
+// authResponseHeadersRegex). Patterns hold only letters, digits and
+// "[^a-z0-9]", so nothing needs quoting in YAML or labels.
+func aliasRegexp(hs []header) string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.Pattern
+	}
+	return "(?i)^(" + strings.Join(out, "|") + ")$"
+}

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
+	"net/textproto"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,30 +83,35 @@ func TestRenderStripsEveryIdentityHeader(t *testing.T) {
 	hs := []string{"Remote-User", "Remote-Groups", "X-Tenant-Id"}
 	p := proxyconf.Params{IdentityHeaders: hs}
 	type check func(h string) []string
+	traefikList := func(h string) []string { return []string{"- " + h + "\n"} }
 	checks := map[string]check{
 		"nginx": func(h string) []string {
 			v := strings.ReplaceAll(strings.ToLower(h), "-", "_")
 			return []string{"auth_request_set $gatehouse_" + v + " $upstream_http_" + v + ";", "proxy_set_header " + h + " $gatehouse_" + v + ";"}
 		},
-		"nginx-ingress": func(h string) []string { return []string{h} },
-		"traefik": func(h string) []string {
-			return []string{"- " + h + "\n", strings.ReplaceAll(h, "-", "_") + `: ""`}
-		},
-		"traefik-docker": func(h string) []string {
-			return []string{h, "customrequestheaders." + strings.ReplaceAll(h, "-", "_") + "="}
-		},
-		"traefik-k8s": func(h string) []string {
-			return []string{"- " + h + "\n", strings.ReplaceAll(h, "-", "_") + `: ""`}
-		},
+		"nginx-ingress":  func(h string) []string { return []string{h} },
+		"traefik":        traefikList,
+		"traefik-docker": func(h string) []string { return []string{h} },
+		"traefik-k8s":    traefikList,
 		"caddy": func(h string) []string {
-			return []string{"request_header -" + h + "\n", "request_header -" + strings.ReplaceAll(h, "-", "_") + "\n", " " + h}
+			out := []string{" " + h}
+			for _, s := range spellings(h) {
+				out = append(out, "request_header -"+s+"\n")
+			}
+			return out
 		},
 		"envoy": func(h string) []string {
-			return []string{"- remove: " + strings.ToLower(h) + "\n", "- exact: " + strings.ToLower(h) + "\n"}
+			out := []string{"- exact: " + strings.ToLower(h) + "\n"}
+			for _, s := range spellings(h) {
+				if !strings.Contains(s, "_") { // dropped by headers_with_underscores_action
+					out = append(out, "- remove: "+strings.ToLower(s)+"\n")
+				}
+			}
+			return out
 		},
 		"haproxy": func(h string) []string {
 			v := strings.ReplaceAll(strings.ToLower(h), "-", "_")
-			return []string{"del-header " + h + "\n", "del-header " + strings.ReplaceAll(h, "-", "_") + "\n", "set-header " + h + " %[var(txn.gatehouse_h_" + v + ")]"}
+			return []string{"set-header " + h + " %[var(txn.gatehouse_h_" + v + ")]"}
 		},
 		"haproxy-lua": func(h string) []string {
 			return []string{`["` + strings.ToLower(h) + `"] = "txn.gatehouse_h_` + strings.ReplaceAll(strings.ToLower(h), "-", "_") + `"`}
@@ -124,6 +133,95 @@ func TestRenderStripsEveryIdentityHeader(t *testing.T) {
 					t.Errorf("%s: header %s: missing %q", name, h, want)
 				}
 			}
+		}
+	}
+}
+
+// spellings returns h with each '-' as '-', '_' or '.', in every
+// combination, plus h in upper and lower case.
+func spellings(h string) []string {
+	words := strings.Split(h, "-")
+	all := []string{words[0]}
+	for _, w := range words[1:] {
+		var next []string
+		for _, s := range all {
+			next = append(next, s+"-"+w, s+"_"+w, s+"."+w)
+		}
+		all = next
+	}
+	return all
+}
+
+// TestAliasedIdentityHeadersAreStripped pins the pattern-based strips
+// (Traefik's authResponseHeadersRegex, HAProxy's del-header -m reg): every
+// spelling a CGI/WSGI/PHP back end folds into an identity header must
+// match, in any case, and unrelated names must not.
+func TestAliasedIdentityHeadersAreStripped(t *testing.T) {
+	hs := []string{"Remote-User", "Remote-Api-Key-Id", "X-Tenant-Id", "Gatehouse-Assertion"}
+	p := proxyconf.Params{IdentityHeaders: hs}
+	others := []string{"Remote-Userx", "Xremote-User", "Remote-Use", "Remote--User", "Remote-User-Id", "X-Tenant", "Remote", "Accept"}
+
+	// Traefik: one regexp, matched against Go-canonicalised names.
+	for _, variant := range []string{"traefik", "traefik-k8s", "traefik-docker"} {
+		out, err := proxyconf.Render(variant, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`authResponseHeadersRegex[:=] ?"?(\(\?i\)[^"\n]+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("%s: no authResponseHeadersRegex", variant)
+		}
+		// Compose's "$$" escape is still a valid anchor when left as is.
+		re := regexp.MustCompile(string(m[1]))
+		for _, h := range hs {
+			for _, s := range spellings(h) {
+				for _, form := range []string{s, strings.ToLower(s), strings.ToUpper(s), textproto.CanonicalMIMEHeaderKey(s)} {
+					if !re.MatchString(form) {
+						t.Errorf("%s: %q does not match %s", variant, form, re)
+					}
+				}
+			}
+		}
+		for _, o := range others {
+			if re.MatchString(o) {
+				t.Errorf("%s: unrelated header %q matches %s", variant, o, re)
+			}
+		}
+		if strings.Contains(string(out), "gatehouse-strip") {
+			t.Errorf("%s: still refers to the removed gatehouse-strip middleware", variant)
+		}
+	}
+
+	// HAProxy: one del-header -m reg per header, on lower-case names.
+	out, err := proxyconf.Render("haproxy", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res []*regexp.Regexp
+	for _, m := range regexp.MustCompile(`(?m)^\s*http-request del-header (\S+) -m reg$`).FindAllSubmatch(out, -1) {
+		res = append(res, regexp.MustCompile(string(m[1])))
+	}
+	if len(res) != len(hs) {
+		t.Fatalf("haproxy: %d del-header -m reg lines, want %d", len(res), len(hs))
+	}
+	matches := func(name string) bool {
+		for _, re := range res {
+			if re.MatchString(name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, h := range hs {
+		for _, s := range spellings(h) {
+			if !matches(strings.ToLower(s)) {
+				t.Errorf("haproxy: %q is not deleted", strings.ToLower(s))
+			}
+		}
+	}
+	for _, o := range others {
+		if matches(strings.ToLower(o)) && !slices.Contains(hs, o) {
+			t.Errorf("haproxy: unrelated header %q is deleted", o)
 		}
 	}
 }
@@ -193,6 +291,16 @@ func TestRenderRefusesInjection(t *testing.T) {
 		{"timeout too small", proxyconf.Params{Timeout: time.Millisecond}},
 		{"timeout fraction", proxyconf.Params{Timeout: 1500 * time.Microsecond}},
 		{"body negative", proxyconf.Params{MaxBodyBytes: -1}},
+		{"body too large", proxyconf.Params{MaxBodyBytes: 64<<20 + 1}},
+		{"header too many words", proxyconf.Params{IdentityHeaders: []string{"X-A-B-C-D-E"}}},
+		{"header dot", proxyconf.Params{IdentityHeaders: []string{"Remote.User"}}},
+		{"header regexp", proxyconf.Params{IdentityHeaders: []string{"Remote-(User|.*)"}}},
+		{"header too many", proxyconf.Params{IdentityHeaders: manyHeaders(65)}},
+		{"timeout too long", proxyconf.Params{Timeout: time.Minute + time.Millisecond}},
+		{"namespace dot", proxyconf.Params{Namespace: "a.b"}},
+		{"portal userinfo", proxyconf.Params{PortalURL: "https://evil@auth.example.com"}},
+		{"upstream dollar", proxyconf.Params{Upstream: "http://127.0.0.1:80$host"}},
+		{"app host dollar", proxyconf.Params{AppHost: "$host"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,4 +335,12 @@ func TestNamesAreCopies(t *testing.T) {
 	if strings.Join(proxyconf.Names(), ",") != strings.Join(want, ",") {
 		t.Fatalf("Names = %v", proxyconf.Names())
 	}
+}
+
+func manyHeaders(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("X-H%d", i)
+	}
+	return out
 }
