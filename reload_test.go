@@ -33,7 +33,9 @@ func TestSIGHUPReloadsRulesAndKeyrings(t *testing.T) {
 	ports := [3]string{freePort(t), freePort(t), freePort(t)}
 	cfg := writeConfig(t, dir, ports, "")
 	p := startServe(t, dir, ports[2], "--config", cfg)
-	c := func(stdin string, args ...string) string { return mustCLI(t, dir, stdin, append(args, "--config", cfg)...) }
+	c := func(stdin string, args ...string) string {
+		return mustCLI(t, dir, stdin, append(args, "--config", cfg)...)
+	}
 	c("a-long-password-1\n", "user", "add", "--email", "hal@example.test", "--password-stdin")
 	key := strings.TrimSpace(c("", "apikey", "create", "--user", "hal@example.test", "--name", "k"))
 	auth := map[string]string{"Authorization": "Bearer " + key}
