@@ -154,6 +154,12 @@ type Sealed interface {
 	SwapSealed(ctx context.Context, ref SealedRef, old, new string) error
 }
 
+// ChainDenyPrefix starts the Denylist id of a revoked refresh-token chain:
+// the portal denies ChainDenyPrefix+<chain id> when it revokes a chain
+// (logout, reuse of a spent refresh token, sign out everywhere else), and
+// the verifier refuses every access JWT whose "sid" is that chain.
+const ChainDenyPrefix = "chain:"
+
 // Denylist holds revoked token ids (JWT jti, spent refresh/reset tokens)
 // until they would have expired anyway.
 type Denylist interface {

@@ -222,7 +222,7 @@ func (p *Portal) issueAccess(u *keystore.User, sid string) (string, error) {
 }
 
 // chainDenyKey is the denylist entry of a revoked refresh chain.
-func chainDenyKey(chainID string) string { return "chain:" + chainID }
+func chainDenyKey(chainID string) string { return keystore.ChainDenyPrefix + chainID }
 
 // spentKey is the marker/denylist entry of a spent refresh token.
 func spentKey(digest []byte) string { return "rt:" + hex.EncodeToString(digest) }

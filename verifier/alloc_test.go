@@ -37,6 +37,7 @@ func TestZeroAllocsAllowedDecisions(t *testing.T) {
 		{"hs256 jwt nginx", bearer(fwd("nginx", "GET", "https://app.example.test/api/items?x=1"), e.jwt(aliceID))},
 		{"hs256 jwt traefik", bearer(fwd("traefik", "POST", "https://app.example.test/api/items"), e.jwt(aliceID))},
 		{"hs256 jwt envoy", bearer(fwd("envoy", "GET", "https://app.example.test/api/items"), e.jwt(aliceID))},
+		{"hs256 jwt in a refresh chain", bearer(fwd("nginx", "GET", "https://app.example.test/api/items"), e.jwtInChain(aliceID, "0123456789abcdef0123456789abcdef"))},
 		{"api key caddy", bearer(fwd("caddy", "GET", "https://app.example.test/api/items"), raw)},
 		{"api key haproxy x-api-key", func() *fasthttp.Request {
 			r := fwd("haproxy", "GET", "https://app.example.test/api/items")

@@ -3,11 +3,14 @@ package verifier
 import (
 	"crypto/subtle"
 	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // checkJWT verifies a gatehouse access token: signature, typ, alg, claims
-// (signing.JWTVerifier), then the jti denylist, an active user and the
-// session fingerprint of the user's current email and password hash.
+// (signing.JWTVerifier), then the jti and refresh-chain denylist, an active
+// user and the session fingerprint of the user's current email and
+// password hash.
 func (v *Verifier) checkJWT(s *scratch, token []byte, now int64) Reason {
 	if v.jwt == nil {
 		return ReasonAuthenticationFailed
@@ -22,6 +25,16 @@ func (v *Verifier) checkJWT(s *scratch, token []byte, now int64) Reason {
 	}
 	if denied {
 		return ReasonAuthenticationFailed
+	}
+	if len(c.SID) > 0 {
+		s.chainKey = append(append(s.chainKey[:0], keystore.ChainDenyPrefix...), c.SID...)
+		denied, r = v.isDenied(s.chainKey, now)
+		if r != ReasonNone {
+			return r
+		}
+		if denied {
+			return ReasonAuthenticationFailed
+		}
 	}
 	u, r := v.lookupUser(c.Sub, now)
 	if r != ReasonNone {

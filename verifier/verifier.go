@@ -156,6 +156,7 @@ type scratch struct {
 	scopes     []byte
 	assertion  []byte
 	claimsJSON []byte
+	chainKey   []byte // "chain:<sid>" denylist key of a JWT's refresh chain
 	sig        signedScratch
 }
 
