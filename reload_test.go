@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"strings"
@@ -102,5 +103,88 @@ func TestSIGHUPReloadsRulesAndKeyrings(t *testing.T) {
 		if code, reason := askNginxWith(t, ports[0], "http://app.example.test/api/v1", h); code != 200 {
 			t.Fatalf("signed request with key %d after rotation: %d %s", i, code, reason)
 		}
+	}
+}
+
+// TestPortalChangesReachVerifierAtOnce: a logout in the portal must not
+// leave the verifier's warm cache accepting the credential for another
+// second.
+func TestPortalChangesReachVerifierAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server")
+	}
+	dir := t.TempDir()
+	ports := [3]string{freePort(t), freePort(t), freePort(t)}
+	cfg := writeConfig(t, dir, ports, "")
+	startServe(t, dir, ports[2], "--config", cfg)
+	const pw = "a-long-password-1"
+	mustCLI(t, dir, pw+"\n", "user", "add", "--email", "ivy@example.test", "--password-stdin", "--config", cfg)
+	portal := "http://" + ports[1]
+
+	// Cookie session: log in, warm the verifier, log out, ask again.
+	body := `{"identifier":"ivy@example.test","password":"` + pw + `"}`
+	resp, err := http.Post(portal+"/api/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		CSRF string `json:"csrf_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	var session, csrf string
+	for _, c := range resp.Cookies() {
+		switch c.Name {
+		case "gatehouse_session":
+			session = c.Value
+		case "gatehouse_csrf":
+			csrf = c.Value
+		}
+	}
+	if session == "" || login.CSRF == "" {
+		t.Fatalf("cookie login: %s", resp.Status)
+	}
+	cookieHdr := map[string]string{"Cookie": "gatehouse_session=" + session}
+	if code, _ := askNginxWith(t, ports[0], "http://app.example.test/x", cookieHdr); code != 200 {
+		t.Fatalf("session before logout: %d", code)
+	}
+	req, _ := http.NewRequest("POST", portal+"/api/auth/logout", nil)
+	req.Header.Set("Cookie", "gatehouse_session="+session+"; gatehouse_csrf="+csrf)
+	req.Header.Set("X-CSRF-Token", login.CSRF)
+	lr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr.Body.Close()
+	if lr.StatusCode != http.StatusNoContent {
+		t.Fatalf("cookie logout: %s", lr.Status)
+	}
+	if code, _ := askNginxWith(t, ports[0], "http://app.example.test/x", cookieHdr); code != 401 {
+		t.Fatalf("session right after logout: %d, want 401", code)
+	}
+
+	// Bearer token: the same for its jti.
+	resp, err = http.Post(portal+"/api/auth/login?transport=bearer", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	bearer := map[string]string{"Authorization": "Bearer " + tok.AccessToken}
+	if code, _ := askNginxWith(t, ports[0], "http://app.example.test/x", bearer); code != 200 {
+		t.Fatalf("JWT before logout: %d", code)
+	}
+	req, _ = http.NewRequest("POST", portal+"/api/auth/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	lr, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr.Body.Close()
+	if code, _ := askNginxWith(t, ports[0], "http://app.example.test/x", bearer); code != 401 {
+		t.Fatalf("JWT right after logout: %d, want 401", code)
 	}
 }

@@ -153,13 +153,13 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 	if err != nil {
 		return nil, err
 	}
-	c.ops.Changed = func(userID, keyID string) {
-		if userID != "" {
-			s.ver.InvalidateUser(userID)
-		}
-		if keyID != "" {
-			s.ver.InvalidateAPIKey(keyID)
-		}
+	// Writes made in this process (portal, admin commands) drop the
+	// verifier's cached answers at once.
+	ns := notifyingStore{Store: c.store, drop: s.ver}
+	c.ops.Store = ns
+	var portalDeny keystore.Denylist = ns
+	if s.deny != keystore.Denylist(c.store) {
+		portalDeny = notifyingDenylist{Denylist: s.deny, drop: s.ver}
 	}
 	setupToken, err := s.setupToken()
 	if err != nil {
@@ -171,7 +171,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		limits[slot] = loginui.RateLimit{Max: rl.Max, Window: rl.Window}
 	}
 	s.portal, err = loginui.New(loginui.Options{
-		Users: c.store, Sessions: c.store, Denylist: s.deny, Markers: s.shared, Counters: s.shared,
+		Users: ns, Sessions: ns, Denylist: portalDeny, Markers: s.shared, Counters: s.shared,
 		Secrets: loginui.Secrets{TokenHash: cfg.Secrets.TokenHash, CSRF: cfg.Secrets.CSRF,
 			VerifyToken: cfg.Secrets.VerifyToken, ResetToken: cfg.Secrets.ResetToken,
 			AccessToken: cfg.Secrets.AccessToken, Fingerprint: c.fpKey, Telemetry: cfg.Secrets.Telemetry},

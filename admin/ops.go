@@ -32,9 +32,6 @@ type Ops struct {
 	FingerprintKey signing.Secret
 	Backup         func(path string) error
 	Now            func() time.Time
-	// Changed is called after a write that a verifier cache must see
-	// (user or API key changed); may be nil.
-	Changed func(userID, keyID string)
 }
 
 // Error is an operation failure with a stable code the CLI prints.
@@ -54,12 +51,6 @@ func (o *Ops) now() time.Time {
 		return o.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-func (o *Ops) changed(userID, keyID string) {
-	if o.Changed != nil {
-		o.Changed(userID, keyID)
-	}
 }
 
 // UserView is what listings show: never a hash or a secret.
@@ -197,7 +188,6 @@ func (o *Ops) updateUser(ctx context.Context, email string, mutate func(u *keyst
 	if err := o.Store.UpdateUser(ctx, u); err != nil {
 		return UserView{}, err
 	}
-	o.changed(u.ID, "")
 	return viewUser(u), nil
 }
 
@@ -253,6 +243,5 @@ func (o *Ops) UserDelete(ctx context.Context, r UserUpdateRequest) (UserView, er
 	if err := o.Store.DeleteUser(ctx, u.ID); err != nil {
 		return UserView{}, err
 	}
-	o.changed(u.ID, "")
 	return viewUser(u), nil
 }

@@ -160,7 +160,6 @@ func (o *Ops) APIKeyRevoke(ctx context.Context, r APIKeyRevokeRequest) (APIKeyVi
 			return APIKeyView{}, err
 		}
 	}
-	o.changed("", k.KeyID)
 	return viewKey(k), nil
 }
 
