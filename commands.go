@@ -74,6 +74,8 @@ func openCaller(env *cmdEnv, sf stateFlags) (*caller, *config.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Audit events of commands run on the file directly go to stderr.
+	app.ops.Log = newLogger(cfg, env.stderr).With().Str("component", "admin").Logger()
 	return &caller{ops: app.ops, close: app.Close}, cfg, nil
 }
 

@@ -157,6 +157,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 	// verifier's cached answers at once.
 	ns := notifyingStore{Store: c.store, drop: s.ver}
 	c.ops.Store = ns
+	c.ops.Log = log.With().Str("component", "admin").Logger()
 	var portalDeny keystore.Denylist = ns
 	if s.deny != keystore.Denylist(c.store) {
 		portalDeny = notifyingDenylist{Denylist: s.deny, drop: s.ver}

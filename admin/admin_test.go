@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/keystore/bolt"
@@ -216,5 +219,43 @@ func TestAPIKeyCapCountsOnlyLiveKeys(t *testing.T) {
 	}
 	if got.ExpiresAt.IsZero() || got.SigningSecret != "" {
 		t.Fatalf("stored key: expires %v, signing secret set %v", got.ExpiresAt, got.SigningSecret != "")
+	}
+}
+
+func TestOpsWriteAuditEventsWithoutIdentifiers(t *testing.T) {
+	o := newOps(t)
+	var buf bytes.Buffer
+	o.Log = zerolog.New(&buf)
+	ctx := context.Background()
+	u, err := o.UserAdd(ctx, admin.UserAddRequest{Email: "audit@example.test", Password: "a-long-enough-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := o.APIKeyCreate(ctx, admin.APIKeyCreateRequest{Email: "audit@example.test", Name: "k", Scopes: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.UserSetRoles(ctx, admin.UserUpdateRequest{Email: "audit@example.test", Roles: []string{"ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.APIKeyRevoke(ctx, admin.APIKeyRevokeRequest{KeyID: k.Key.KeyID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.UserDelete(ctx, admin.UserUpdateRequest{Email: "audit@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	logs := buf.String()
+	for _, ev := range []string{"user_created", "api_key_created", "roles_changed", "api_key_revoked", "user_deleted"} {
+		if !strings.Contains(logs, `"audit":"`+ev+`"`) {
+			t.Errorf("no %s audit event in %s", ev, logs)
+		}
+	}
+	if !strings.Contains(logs, u.ID) || !strings.Contains(logs, k.Key.KeyID) {
+		t.Error("audit events lack the user or key id")
+	}
+	for _, secret := range []string{"audit@example.test", "a-long-enough-password", k.Raw, k.Raw[strings.IndexByte(k.Raw, '.')+1:]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("audit log contains an identifier or secret (%d chars)", len(secret))
+		}
 	}
 }

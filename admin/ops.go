@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -32,6 +34,9 @@ type Ops struct {
 	FingerprintKey signing.Secret
 	Backup         func(path string) error
 	Now            func() time.Time
+	// Log receives audit events (user and key ids only, never emails or
+	// secrets); the zero Logger discards them.
+	Log zerolog.Logger
 }
 
 // Error is an operation failure with a stable code the CLI prints.
@@ -44,6 +49,18 @@ func (e *Error) Error() string { return e.Message }
 
 func opErr(code, format string, args ...any) error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// audit records a security event done by an administrator command.
+func (o *Ops) audit(event, userID, keyID string) {
+	ev := o.Log.Info().Str("audit", event).Str("via", "admin_command")
+	if userID != "" {
+		ev = ev.Str("user_id", userID)
+	}
+	if keyID != "" {
+		ev = ev.Str("key_id", keyID)
+	}
+	ev.Msg("audit")
 }
 
 func (o *Ops) now() time.Time {
@@ -144,6 +161,7 @@ func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
 		}
 		return UserView{}, err
 	}
+	o.audit("user_created", u.ID, "")
 	return viewUser(u), nil
 }
 
@@ -176,7 +194,7 @@ type UserUpdateRequest struct {
 	Active   *bool    `json:"active,omitempty"`
 }
 
-func (o *Ops) updateUser(ctx context.Context, email string, mutate func(u *keystore.User) error) (UserView, error) {
+func (o *Ops) updateUser(ctx context.Context, event, email string, mutate func(u *keystore.User) error) (UserView, error) {
 	u, err := o.userByEmail(ctx, email)
 	if err != nil {
 		return UserView{}, err
@@ -188,6 +206,7 @@ func (o *Ops) updateUser(ctx context.Context, email string, mutate func(u *keyst
 	if err := o.Store.UpdateUser(ctx, u); err != nil {
 		return UserView{}, err
 	}
+	o.audit(event, u.ID, "")
 	return viewUser(u), nil
 }
 
@@ -201,7 +220,7 @@ func (o *Ops) UserSetPassword(ctx context.Context, r UserUpdateRequest) (UserVie
 	if err != nil {
 		return UserView{}, fmt.Errorf("hash password: %w", err)
 	}
-	v, err := o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.PasswordHash = hash; return nil })
+	v, err := o.updateUser(ctx, "password_changed", r.Email, func(u *keystore.User) error { u.PasswordHash = hash; return nil })
 	if err != nil {
 		return v, err
 	}
@@ -217,14 +236,18 @@ func (o *Ops) UserSetRoles(ctx context.Context, r UserUpdateRequest) (UserView, 
 	if err != nil {
 		return UserView{}, err
 	}
-	return o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.Roles = roles; return nil })
+	return o.updateUser(ctx, "roles_changed", r.Email, func(u *keystore.User) error { u.Roles = roles; return nil })
 }
 
 // UserSetActive disables (or re-enables) an account; disabling revokes
 // its sessions.
 func (o *Ops) UserSetActive(ctx context.Context, r UserUpdateRequest) (UserView, error) {
 	active := r.Active != nil && *r.Active
-	v, err := o.updateUser(ctx, r.Email, func(u *keystore.User) error { u.Active = active; return nil })
+	event := "user_disabled"
+	if active {
+		event = "user_enabled"
+	}
+	v, err := o.updateUser(ctx, event, r.Email, func(u *keystore.User) error { u.Active = active; return nil })
 	if err != nil || active {
 		return v, err
 	}
@@ -243,5 +266,6 @@ func (o *Ops) UserDelete(ctx context.Context, r UserUpdateRequest) (UserView, er
 	if err := o.Store.DeleteUser(ctx, u.ID); err != nil {
 		return UserView{}, err
 	}
+	o.audit("user_deleted", u.ID, "")
 	return viewUser(u), nil
 }

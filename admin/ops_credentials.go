@@ -115,6 +115,7 @@ func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCr
 	if err := o.Store.CreateAPIKey(ctx, k); err != nil {
 		return APIKeyCreated{}, err
 	}
+	o.audit("api_key_created", u.ID, k.KeyID)
 	return APIKeyCreated{Key: viewKey(k), Raw: raw}, nil
 }
 
@@ -159,6 +160,7 @@ func (o *Ops) APIKeyRevoke(ctx context.Context, r APIKeyRevokeRequest) (APIKeyVi
 		if err := o.Store.RevokeAPIKey(ctx, k.KeyID, k.RevokedAt); err != nil {
 			return APIKeyView{}, err
 		}
+		o.audit("api_key_revoked", k.UserID, k.KeyID)
 	}
 	return viewKey(k), nil
 }
@@ -205,5 +207,6 @@ func (o *Ops) TokenIssue(ctx context.Context, r TokenIssueRequest) (TokenIssued,
 	if err != nil {
 		return TokenIssued{}, fmt.Errorf("issue token: %w", err)
 	}
+	o.audit("token_issued", u.ID, "")
 	return TokenIssued{Token: tok, ExpiresAt: now.Add(life)}, nil
 }
