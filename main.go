@@ -1,6 +1,3 @@
-// Command gatehouse is a forward-auth sidecar for reverse proxies: see
-// README.md. This file holds the subcommands and their flags; wiring.go
-// turns a config into components, serve.go runs the listeners.
 package main
 
 import (
