@@ -21,6 +21,7 @@ const (
 	kindRefresh = "refresh"
 
 	methodPassword = "password"
+	methodTOTP     = "totp"     // password, then a TOTP or recovery code
 	methodSetup    = "password" // the setup form sets a password, so it counts as one
 )
 

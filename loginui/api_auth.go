@@ -44,14 +44,24 @@ func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) {
 	if !p.answerLoginOutcome(w, out) {
 		return
 	}
+	if u.TOTPEnabled {
+		p.apiTOTPRequired(w, r, u)
+		return
+	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
 		return
 	}
+	p.finishAPILogin(ctx, w, r, u, transport, methodPassword)
+}
+
+// finishAPILogin issues the credentials of a completed login: bearer
+// tokens or a cookie session.
+func (p *Portal) finishAPILogin(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, transport, method string) {
 	if transport == "bearer" {
 		p.loginBearer(ctx, w, r, u)
 		return
 	}
-	csrf, err := p.createSession(ctx, w, r, u, methodPassword)
+	csrf, err := p.createSession(ctx, w, r, u, method)
 	if err != nil {
 		errStore(w)
 		return

@@ -71,12 +71,14 @@ func TestPatchMe(t *testing.T) {
 func TestPatchMeEmailNeedsStepUpWithTOTP(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.addUser("pia@example.test", false)
+	c := h.client()
+	c.login("pia@example.test", testPassword)
+	// TOTP turned on after this session was opened (a login would now
+	// need the second step; totp_test.go covers that path).
 	u.TOTPEnabled = true
 	if err := h.store.UpdateUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	c := h.client()
-	c.login("pia@example.test", testPassword)
 	wantStatus(t, c.do("PATCH", "/api/users/me", map[string]string{"email": "pia2@example.test", "current_password": testPassword}), 403, loginui.CodeTOTPStepUpRequired)
 }
 

@@ -21,11 +21,12 @@ type caller struct {
 }
 
 // passwordSession reports whether the caller holds a browser session that
-// was opened with a password. Bearer access tokens never count: any
+// was opened with a password (alone or followed by a TOTP or recovery
+// code). Bearer access tokens never count: any
 // refresh of a long chain mints one without a password, and they cannot
 // carry a step-up proof.
 func (c *caller) passwordSession() bool {
-	return c.viaCookie && c.session != nil && c.session.AuthMethod == methodPassword
+	return c.viaCookie && c.session != nil && (c.session.AuthMethod == methodPassword || c.session.AuthMethod == methodTOTP)
 }
 
 // errAuthStore marks a store failure while authenticating (503, not 401).

@@ -28,6 +28,10 @@ const (
 	CodeSuperuserCannotDelete   = "SUPERUSER_CANNOT_DELETE_SELF"
 	CodeUserNotFound            = "USER_NOT_FOUND"
 	CodeCSRFFailed              = "CSRF_FAILED"
+	CodeTOTPPendingBadToken     = "TOTP_PENDING_BAD_TOKEN"
+	CodeTOTPCodeInvalid         = "TOTP_CODE_INVALID"
+	CodeTOTPAlreadyEnabled      = "TOTP_ALREADY_ENABLED"
+	CodeTOTPEnrollBadToken      = "TOTP_ENROLL_BAD_TOKEN"
 )
 
 // apiError is the JSON error body {"code","detail"}. Details are fixed

@@ -23,6 +23,29 @@ type Secrets struct {
 	AccessToken signing.Secret // access JWTs (HS256), used when AccessKeys is empty
 	Fingerprint signing.Secret // session fingerprint key (sfp claim; shared with the verifier)
 	Telemetry   signing.Secret // optional: HMAC digests of failed-login identifiers
+	// TOTPPending keys the TOTP pending-login and enrollment JWTs and the
+	// HMACs that bind a pending token to the client (HKDF subkeys each).
+	// Required when TOTP.Enabled or TOTP.Keyring is set.
+	TOTPPending signing.Secret
+	// RecoveryCodeLookup keys the lookup digests of recovery codes.
+	// Required with TOTPPending.
+	RecoveryCodeLookup signing.Secret
+}
+
+// TOTPOptions configure the second factor (SPEC §5.6).
+type TOTPOptions struct {
+	// Enabled lets users enrol. When false, enrollment is refused and the
+	// /account section is shown only to users who already have TOTP on;
+	// those still need their code at login (which needs Keyring).
+	Enabled bool
+	// Algorithm of new enrollments: SHA1, SHA256 (default) or SHA512.
+	// Each user's secret keeps the algorithm it was enrolled with.
+	Algorithm string
+	Issuer    string        // otpauth issuer; default "gatehouse"
+	StepUpTTL time.Duration // default 5m
+	// Keyring seals TOTP secrets and recovery-code hashes at rest
+	// (keyring totp_secrets). Required when Enabled.
+	Keyring *signing.Keyring
 }
 
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
@@ -41,6 +64,8 @@ const (
 	SlotVerifyToken    = "verify_token"
 	SlotRefresh        = "refresh"
 	SlotSetup          = "setup"
+	SlotTOTPVerify     = "totp_verify"
+	SlotTOTPEnable     = "totp_enable"
 )
 
 // DefaultRateLimits apply to the slots Options.RateLimits leaves out.
@@ -53,6 +78,8 @@ var DefaultRateLimits = map[string]RateLimit{
 	SlotVerifyToken:    {Max: 10, Window: time.Hour},
 	SlotRefresh:        {Max: 60, Window: time.Minute},
 	SlotSetup:          {Max: 10, Window: time.Hour},
+	SlotTOTPVerify:     {Max: 10, Window: 10 * time.Minute},
+	SlotTOTPEnable:     {Max: 10, Window: time.Hour},
 }
 
 // Options configure a Portal. main.go fills it from the configuration.
@@ -114,9 +141,12 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	TrustedHops    int
 
-	// SecondStep, when set, runs after a correct password; if it returns
-	// handled=true it has answered (e.g. 202 {totp_required, pending_token})
-	// and no session is issued. The TOTP issue plugs in here.
+	// TOTP configures the built-in second factor.
+	TOTP TOTPOptions
+
+	// SecondStep, when set, runs after a correct password (and after the
+	// built-in TOTP step, which answers for users with TOTP on); if it
+	// returns handled=true it has answered and no session is issued.
 	SecondStep func(w http.ResponseWriter, r *http.Request, u *keystore.User) (handled bool)
 	// AccountSections are extra sections rendered on /account, in order.
 	AccountSections []AccountSection
@@ -129,6 +159,7 @@ var (
 	ErrPublicURL     = errors.New("loginui: public URL must be an absolute http(s) URL without path, query or userinfo")
 	ErrCookieName    = errors.New("loginui: invalid cookie name")
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
+	ErrTOTPConfig    = errors.New("loginui: TOTP needs a keyring, a known algorithm and the totp_pending and recovery_code_lookup secrets")
 )
 
 const minSecretLen = 32
@@ -173,6 +204,12 @@ func (o *Options) withDefaults() {
 	if len(o.TrustedProxies) == 0 {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
+	if o.TOTP.Issuer == "" {
+		o.TOTP.Issuer = "gatehouse"
+	}
+	if o.TOTP.StepUpTTL <= 0 {
+		o.TOTP.StepUpTTL = 5 * time.Minute
+	}
 	if o.TrustedHops <= 0 {
 		o.TrustedHops = 1
 	}
@@ -201,6 +238,14 @@ func (o *Options) validate() error {
 	}
 	if !s.Telemetry.IsZero() && s.Telemetry.Len() < minSecretLen {
 		return ErrWeakSecret
+	}
+	if o.TOTP.Enabled || o.TOTP.Keyring != nil {
+		if o.TOTP.Keyring == nil || s.TOTPPending.Len() < minSecretLen || s.RecoveryCodeLookup.Len() < minSecretLen {
+			return ErrTOTPConfig
+		}
+		if _, err := signing.ParseTOTPAlgorithm(o.TOTP.Algorithm); err != nil {
+			return ErrTOTPConfig
+		}
 	}
 	if !validCookieName(o.CookieName) {
 		return ErrCookieName

@@ -21,7 +21,7 @@ var templateFS embed.FS
 var styleCSS []byte
 
 // pageNames are the page templates; each is parsed with base.html.
-var pageNames = []string{"login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account", "admin", "admin_user"}
+var pageNames = []string{"2fa", "login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account", "admin", "admin_user"}
 
 type pageSet map[string]*template.Template
 
@@ -58,6 +58,7 @@ type pageData struct {
 	Query            string
 	Target           userView
 	Self             bool
+	TOTP             *totpView
 }
 
 type renderedSection struct {
@@ -183,6 +184,8 @@ var notices = map[string]string{
 	"saved":      "The user has been saved.",
 	"deleted":    "The user has been deleted.",
 	"setup":      "Your administrator account is ready.",
+	"totp_off":   "Two-factor authentication is off.",
+	"stepup":     "Thank you. Sensitive changes are allowed for a few minutes.",
 }
 
 func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) {
@@ -244,6 +247,10 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	default:
 		d.Error = "Wrong email or password."
 		p.render(w, http.StatusBadRequest, "login", d)
+		return
+	}
+	if u.TOTPEnabled {
+		p.pageTOTPRequired(w, r, u, d.RD)
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
@@ -445,6 +452,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	d.Sessions = p.viewSessions(c, ss)
 	if d.Notice == "" {
 		d.Notice = notices[r.URL.Query().Get("done")]
+	}
+	if d.TOTP == nil {
+		d.TOTP = p.totpSectionView(c)
 	}
 	for _, s := range p.o.AccountSections {
 		h, err := s.Render(r, c.user)

@@ -34,6 +34,7 @@ type Portal struct {
 	pages       pageSet
 	mux         *http.ServeMux
 	csp         string
+	totp        totpState
 
 	closeOnce sync.Once
 }
@@ -71,6 +72,9 @@ func New(o Options) (*Portal, error) {
 	}
 	if p.resetTok, err = newJWTCodec(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}); err != nil {
 		return nil, fmt.Errorf("loginui: reset tokens: %w", err)
+	}
+	if err := p.initTOTP(iss); err != nil {
+		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
 	p.resetFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32))
@@ -159,6 +163,12 @@ func (p *Portal) routes() {
 	api("GET /api/auth/sessions", p.apiSessions)
 	api("DELETE /api/auth/sessions/{id}", p.apiDeleteSession)
 	api("POST /api/auth/sessions/revoke-others", p.apiRevokeOthers)
+	api("POST /api/auth/2fa/enable", p.apiTOTPEnable)
+	api("POST /api/auth/2fa/enable/confirm", p.apiTOTPConfirm)
+	api("POST /api/auth/2fa/verify", p.apiTOTPVerify)
+	api("POST /api/auth/2fa/disable", p.apiTOTPDisable)
+	api("POST /api/auth/2fa/step-up", p.apiTOTPStepUp)
+	api("POST /api/auth/2fa/recovery-codes/regenerate", p.apiTOTPRegenerate)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
 	})
@@ -182,6 +192,13 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/password", p.pageAccountPassword)
 	m.HandleFunc("POST /account/sessions/revoke", p.pageAccountRevoke)
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageAccountRevokeOthers)
+	m.HandleFunc("GET /2fa", p.pageTOTP)
+	m.HandleFunc("POST /2fa", p.pageTOTPPost)
+	m.HandleFunc("POST /account/2fa/enable", p.pageTOTPEnable)
+	m.HandleFunc("POST /account/2fa/confirm", p.pageTOTPConfirm)
+	m.HandleFunc("POST /account/2fa/step-up", p.pageTOTPStepUp)
+	m.HandleFunc("POST /account/2fa/disable", p.pageTOTPDisable)
+	m.HandleFunc("POST /account/2fa/regenerate", p.pageTOTPRegenerate)
 	m.HandleFunc("GET /admin", p.pageAdmin)
 	m.HandleFunc("GET /admin/users/{id}", p.pageAdminUser)
 	m.HandleFunc("POST /admin/users/{id}", p.pageAdminUserPost)

@@ -1,0 +1,170 @@
+package loginui
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// apiTOTPRequired answers the password step of a user with TOTP on:
+// 202 {totp_required, pending_token}. Without TOTP configured the login
+// cannot finish (503), never a login without the second factor.
+func (p *Portal) apiTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User) {
+	if !p.totp.ready {
+		p.log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
+		errStore(w)
+		return
+	}
+	tok, err := p.issuePending(u, r)
+	if err != nil {
+		errStore(w)
+		return
+	}
+	p.audit("login_password_ok_totp_pending", u.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"totp_required": true, "pending_token": tok})
+}
+
+type totpVerifyRequest struct {
+	PendingToken string `json:"pending_token"`
+	Code         string `json:"code"`
+}
+
+// apiTOTPVerify: POST /api/auth/2fa/verify {pending_token, code}, the
+// second login step. ?transport= and ?refresh= work as on login.
+func (p *Portal) apiTOTPVerify(w http.ResponseWriter, r *http.Request) {
+	transport := r.URL.Query().Get("transport")
+	if transport != "" && transport != "cookie" && transport != "bearer" {
+		errBody(w)
+		return
+	}
+	var req totpVerifyRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	u, e := p.completeTOTPLogin(r, req.PendingToken, req.Code)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	p.finishAPILogin(ctx, w, r, u, transport, methodTOTP)
+}
+
+type emptyRequest struct{}
+
+// apiTOTPEnable: POST /api/auth/2fa/enable (body empty or {}); needs a
+// browser session opened with a password.
+func (p *Portal) apiTOTPEnable(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
+		errBody(w)
+		return
+	}
+	en, e := p.startEnrollment(r, c)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, en)
+}
+
+type totpConfirmRequest struct {
+	EnrollmentToken string `json:"enrollment_token"`
+	Code            string `json:"code"`
+}
+
+// apiTOTPConfirm: POST /api/auth/2fa/enable/confirm {enrollment_token, code}
+// answers {recovery_codes} (shown this once).
+func (p *Portal) apiTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req totpConfirmRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	codes, e := p.confirmEnrollment(r, c, req.EnrollmentToken, req.Code)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"totp_enabled": true, "recovery_codes": codes})
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+// apiTOTPStepUp: POST /api/auth/2fa/step-up {code} marks the cookie
+// session for StepUpTTL. A TOTP code or a recovery code is accepted.
+func (p *Portal) apiTOTPStepUp(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req codeRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	until, e := p.stepUp(r, c, req.Code)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"step_up_until": until.UTC().Format(time.RFC3339)})
+}
+
+type totpDisableRequest struct {
+	CurrentPassword string `json:"current_password"`
+	Code            string `json:"code"`
+}
+
+// apiTOTPDisable: POST /api/auth/2fa/disable {current_password[, code]}.
+// It needs the current password and a step-up proof: either a recent
+// /2fa/step-up on this session or a code in the body.
+func (p *Portal) apiTOTPDisable(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req totpDisableRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		errBody(w)
+		return
+	}
+	if e := p.disableTOTP(r, c, req.Code, req.CurrentPassword); e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"totp_enabled": false})
+}
+
+// apiTOTPRegenerate: POST /api/auth/2fa/recovery-codes/regenerate
+// {[code]} needs a step-up proof (recent, or a code in the body) and
+// answers {recovery_codes}; the old codes stop working.
+func (p *Portal) apiTOTPRegenerate(w http.ResponseWriter, r *http.Request) {
+	c := p.requireAPI(w, r)
+	if c == nil {
+		return
+	}
+	var req codeRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		errBody(w)
+		return
+	}
+	codes, e := p.regenerateRecovery(r, c, req.Code)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+}
