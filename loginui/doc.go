@@ -67,6 +67,40 @@
 //     no superuser exists; the created account is a verified superuser with
 //     role "admin".
 //
+// Two-factor authentication (SPEC §5.6), decisions:
+//   - The TOTP secret and the stored form of the recovery codes (HMAC
+//     lookup digest -> argon2id hash) are sealed together, as a small
+//     versioned JSON record that also names the algorithm, in one Fernet
+//     envelope in User.TOTPSecret; an unconfirmed enrollment sits in
+//     User.TOTPPending until confirmed. Each user keeps the algorithm
+//     they enrolled with; TOTP.Algorithm applies to new enrollments.
+//   - Login with TOTP on: the password step answers 202
+//     {totp_required, pending_token} (HTML: 303 to /2fa with the token in
+//     an HttpOnly, SameSite=Strict cookie scoped to /2fa). The pending
+//     token (5 min, audience gatehouse:totp-pending) is bound by HMAC to
+//     the client IP, the User-Agent and the user's access fingerprint (a
+//     password or email change kills it). It is spent (Markers
+//     set-if-absent plus a durable denylist entry) only when a code
+//     matched, so a typo does not cost the password step. Second-step
+//     sessions have AuthMethod "totp" and count as password sessions.
+//     /api/auth/2fa/verify takes ?transport= and ?refresh= as login does.
+//   - A used (user, counter) pair is refused for 90 s; a recovery code is
+//     claimed with set-if-absent (one concurrent winner), recorded in the
+//     denylist (durable) and dropped from the list. Recovery codes are
+//     accepted wherever a code is: second step, step-up, disable,
+//     regenerate.
+//   - Step-up (POST /api/auth/2fa/step-up {code}) needs a cookie session
+//     and sets its StepUpUntil to now + TOTP.StepUpTTL; logging in with
+//     TOTP does not itself grant step-up. Disable needs
+//     {current_password} plus step-up; regenerate needs step-up; both
+//     accept a "code" in the body that steps up on the spot. Enrollment
+//     (enable, enable/confirm) needs a browser session opened with a
+//     password and TOTP.Enabled.
+//   - With TOTP.Enabled false, enrollment is refused and the /account
+//     section is shown only to users who already have TOTP on; they still
+//     need it at login. A user with TOTP on and no TOTP configuration at
+//     all cannot log in (503): never a login without the second factor.
+//
 // It must never: log or echo a password, token, secret or email address
 // (audit events carry user ids only; failed logins carry an HMAC digest of
 // the identifier only when a telemetry secret is set; the development
