@@ -175,7 +175,10 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		Users: ns, Sessions: ns, Denylist: portalDeny, Markers: s.shared, Counters: s.shared,
 		Secrets: loginui.Secrets{TokenHash: cfg.Secrets.TokenHash, CSRF: cfg.Secrets.CSRF,
 			VerifyToken: cfg.Secrets.VerifyToken, ResetToken: cfg.Secrets.ResetToken,
-			AccessToken: cfg.Secrets.AccessToken, Fingerprint: c.fpKey, Telemetry: cfg.Secrets.Telemetry},
+			AccessToken: cfg.Secrets.AccessToken, Fingerprint: c.fpKey, Telemetry: cfg.Secrets.Telemetry,
+			TOTPPending: cfg.Secrets.TOTPPending, RecoveryCodeLookup: cfg.Secrets.RecoveryCodeLookup},
+		TOTP: loginui.TOTPOptions{Enabled: cfg.TOTP.Enabled, Algorithm: cfg.TOTP.Algorithm, Issuer: cfg.TOTP.Issuer,
+			StepUpTTL: cfg.TOTP.StepUpTTL, Keyring: c.keyrings[keystore.RingTOTPSecrets]},
 		AccessKeys: accessKeysForPortal(c), PublicURL: cfg.PublicURL, CookieName: cfg.Cookie.Name,
 		CookieDomain: cfg.Cookie.Domain, Development: !cfg.IsProduction(),
 		SessionLifetime: cfg.Tokens.Session.Lifetime, AccessLifetime: cfg.Tokens.Access.Lifetime,
@@ -452,6 +455,11 @@ func (s *server) reload() {
 	if err == nil {
 		if ring := rings[keystore.RingAPIKeySigning]; ring != nil {
 			err = s.ver.ReloadKeyring(ring)
+		}
+	}
+	if err == nil && s.core.keyrings[keystore.RingTOTPSecrets] != nil {
+		if ring := rings[keystore.RingTOTPSecrets]; ring != nil {
+			err = s.portal.ReloadTOTPKeyring(ring)
 		}
 	}
 	if err != nil {

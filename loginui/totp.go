@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
@@ -41,6 +42,7 @@ type totpState struct {
 	pending *jwtCodec
 	enroll  *jwtCodec
 	bindKey []byte
+	ring    atomic.Pointer[signing.Keyring] // swapped by ReloadTOTPKeyring
 }
 
 func (p *Portal) initTOTP(iss string) error {
@@ -52,6 +54,7 @@ func (p *Portal) initTOTP(iss string) error {
 	if err != nil {
 		return ErrTOTPConfig
 	}
+	p.totp.ring.Store(o.TOTP.Keyring)
 	pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
 	ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
 	t := &p.totp
@@ -91,12 +94,27 @@ type totpRecord struct {
 
 var errTOTPRecord = errors.New("loginui: TOTP record unusable")
 
+// ReloadTOTPKeyring swaps the keyring that seals and opens TOTP records
+// (after `gatehouse keys rotate` and SIGHUP), so rows re-encrypted under a
+// new key keep working without a restart. It is refused when TOTP was not
+// configured at start, or for a nil keyring.
+func (p *Portal) ReloadTOTPKeyring(k *signing.Keyring) error {
+	if k == nil {
+		return errors.New("loginui: nil TOTP keyring")
+	}
+	if p.totp.ring.Load() == nil {
+		return errors.New("loginui: TOTP was not configured at start; restart to enable it")
+	}
+	p.totp.ring.Store(k)
+	return nil
+}
+
 func (p *Portal) sealTOTP(rec *totpRecord) (string, error) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return "", err
 	}
-	return p.o.TOTP.Keyring.Seal(b)
+	return p.totp.ring.Load().Seal(b)
 }
 
 // openTOTP opens an envelope; every failure is errTOTPRecord and never
@@ -105,7 +123,7 @@ func (p *Portal) openTOTP(env string) (*totpRecord, signing.TOTPAlgorithm, []byt
 	if !p.totp.ready || env == "" {
 		return nil, 0, nil, errTOTPRecord
 	}
-	b, err := p.o.TOTP.Keyring.Open(env)
+	b, err := p.totp.ring.Load().Open(env)
 	if err != nil {
 		return nil, 0, nil, errTOTPRecord
 	}
