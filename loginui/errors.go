@@ -32,6 +32,18 @@ const (
 	CodeTOTPCodeInvalid         = "TOTP_CODE_INVALID"
 	CodeTOTPAlreadyEnabled      = "TOTP_ALREADY_ENABLED"
 	CodeTOTPEnrollBadToken      = "TOTP_ENROLL_BAD_TOKEN"
+	CodeAPIKeyLimitReached      = "API_KEY_LIMIT_REACHED"
+	CodeAPIKeyScopeDenied       = "API_KEY_SCOPE_DENIED"
+	CodeAPIKeyRevoked           = "API_KEY_REVOKED"
+)
+
+// OAuth error codes (SPEC §3.5, §5.7).
+const (
+	CodeOAuthStateInvalid         = "OAUTH_STATE_INVALID"
+	CodeOAuthNotAvailableEmail    = "OAUTH_NOT_AVAILABLE_EMAIL"
+	CodeOAuthEmailNotVerified     = "OAUTH_EMAIL_NOT_VERIFIED"
+	CodeOAuthUserAlreadyExists    = "OAUTH_USER_ALREADY_EXISTS"
+	CodeOAuthAccountAlreadyLinked = "OAUTH_ACCOUNT_ALREADY_LINKED"
 )
 
 // apiError is the JSON error body {"code","detail"}. Details are fixed

@@ -48,6 +48,28 @@ type TOTPOptions struct {
 	Keyring *signing.Keyring
 }
 
+// APIKeyOptions configure self-service and admin API-key management
+// (SPEC §5.4). Disabled: the API-key routes answer 404 and /account shows
+// no API-key section.
+type APIKeyOptions struct {
+	Enabled bool
+	Prefix  string // raw key prefix; default "ak" (must match the verifier)
+	Env     string // raw key env label; default "prod"
+	// AllowedScopes are the scopes a key may carry (api_keys.allowed_scopes).
+	AllowedScopes   []string
+	MaxPerUser      int           // live (unrevoked) keys per user; default 20
+	DefaultLifetime time.Duration // default 365 days
+	// ScopeSubsetCheck: a key may only carry scopes named like roles its
+	// owner holds (superusers: any allowed scope).
+	ScopeSubsetCheck bool
+	// Hasher digests key secrets (secret api_key_hash). Required when Enabled.
+	Hasher *signing.APIKeyHasher
+	// SigningEnabled with SigningKeyring (keyring api_key_signing) allows
+	// signing_required keys, whose secret is also kept sealed.
+	SigningEnabled bool
+	SigningKeyring *signing.Keyring
+}
+
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
 type RateLimit struct {
 	Max    int
@@ -66,6 +88,7 @@ const (
 	SlotSetup          = "setup"
 	SlotTOTPVerify     = "totp_verify"
 	SlotTOTPEnable     = "totp_enable"
+	SlotAPIKeyCreate   = "api_key_create"
 )
 
 // DefaultRateLimits apply to the slots Options.RateLimits leaves out.
@@ -80,6 +103,7 @@ var DefaultRateLimits = map[string]RateLimit{
 	SlotSetup:          {Max: 10, Window: time.Hour},
 	SlotTOTPVerify:     {Max: 10, Window: 10 * time.Minute},
 	SlotTOTPEnable:     {Max: 10, Window: time.Hour},
+	SlotAPIKeyCreate:   {Max: 20, Window: time.Hour},
 }
 
 // Options configure a Portal. main.go fills it from the configuration.
@@ -144,6 +168,16 @@ type Options struct {
 	// TOTP configures the built-in second factor.
 	TOTP TOTPOptions
 
+	// APIKeys stores API keys; required when APIKeyConfig.Enabled.
+	APIKeys keystore.APIKeys
+	// APIKeyConfig configures API-key management.
+	APIKeyConfig APIKeyOptions
+
+	// OAuth configures login with upstream OAuth/OIDC providers; Links
+	// stores the links (required when OAuth.Enabled).
+	OAuth OAuthOptions
+	Links keystore.OAuthLinks
+
 	// SecondStep, when set, runs after a correct password (and after the
 	// built-in TOTP step, which answers for users with TOTP on); if it
 	// returns handled=true it has answered and no session is issued.
@@ -160,6 +194,7 @@ var (
 	ErrCookieName    = errors.New("loginui: invalid cookie name")
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
 	ErrTOTPConfig    = errors.New("loginui: TOTP needs a keyring, a known algorithm and the totp_pending and recovery_code_lookup secrets")
+	ErrAPIKeyConfig  = errors.New("loginui: API keys need a store, a hasher, valid prefix, env and scope names, and a keyring when signing is enabled")
 )
 
 const minSecretLen = 32

@@ -35,6 +35,8 @@ type Portal struct {
 	mux         *http.ServeMux
 	csp         string
 	totp        totpState
+	oauth       oauthState
+	keys        *apiKeyState // nil: API keys disabled
 
 	closeOnce sync.Once
 }
@@ -75,6 +77,12 @@ func New(o Options) (*Portal, error) {
 	}
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
+	}
+	if err := p.initOAuth(); err != nil {
+		return nil, err
+	}
+	if err := p.initAPIKeys(); err != nil {
+		return nil, err
 	}
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
 	p.resetFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32))
@@ -137,6 +145,7 @@ func (p *Portal) buildCSP() string {
 	if p.o.Development {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
+	fa = append(fa, p.oauth.formOrigins...)
 	return "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
 }
 
@@ -169,6 +178,18 @@ func (p *Portal) routes() {
 	api("POST /api/auth/2fa/disable", p.apiTOTPDisable)
 	api("POST /api/auth/2fa/step-up", p.apiTOTPStepUp)
 	api("POST /api/auth/2fa/recovery-codes/regenerate", p.apiTOTPRegenerate)
+	api("POST /api/api-keys", p.apiKeyCreate)
+	api("GET /api/api-keys", p.apiKeyList)
+	api("GET /api/api-keys/{key_id}", p.apiKeyGet)
+	api("PATCH /api/api-keys/{key_id}", p.apiKeyPatch)
+	api("DELETE /api/api-keys/{key_id}", p.apiKeyDelete)
+	api("POST /api/users/{id}/api-keys", p.apiAdminKeyCreate)
+	api("GET /api/users/{id}/api-keys", p.apiAdminKeyList)
+	api("DELETE /api/users/{id}/api-keys/{key_id}", p.apiAdminKeyDelete)
+	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
+	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
+	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
+	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
 	})
@@ -199,6 +220,10 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/2fa/step-up", p.pageTOTPStepUp)
 	m.HandleFunc("POST /account/2fa/disable", p.pageTOTPDisable)
 	m.HandleFunc("POST /account/2fa/regenerate", p.pageTOTPRegenerate)
+	m.HandleFunc("GET /account/api-keys", p.pageAPIKeys)
+	m.HandleFunc("POST /account/api-keys", p.pageAPIKeyCreate)
+	m.HandleFunc("POST /account/api-keys/revoke", p.pageAPIKeyRevoke)
+	m.HandleFunc("POST /account/linked/unlink", p.pageOAuthUnlink)
 	m.HandleFunc("GET /admin", p.pageAdmin)
 	m.HandleFunc("GET /admin/users/{id}", p.pageAdminUser)
 	m.HandleFunc("POST /admin/users/{id}", p.pageAdminUserPost)
