@@ -101,6 +101,36 @@
 //     need it at login. A user with TOTP on and no TOTP configuration at
 //     all cannot log in (503): never a login without the second factor.
 //
+// API keys (SPEC §5.4), decisions:
+//   - Every management route (POST/GET /api/api-keys, GET/PATCH/DELETE
+//     /api/api-keys/{key_id}) needs a browser session opened with a
+//     password; bearer access JWTs get 403 AUTHORIZATION_DENIED. A request
+//     that carries an API key (Bearer <prefix>_..., X-API-Key, or an
+//     LSA1-HMAC-SHA256 signature) gets 403 AUTHORIZATION_DENIED before any
+//     other check, even with a valid cookie alongside. Create, PATCH and
+//     DELETE need a step-up while the user has TOTP on. The admin routes
+//     (/api/users/{id}/api-keys) use the other admin routes' gate.
+//   - Create takes {name, scopes, expires_in?, signing_required?};
+//     expires_in is a number of whole seconds or a string such as "720h"
+//     or "90d" (one minute to ten years; absent: DefaultLifetime). It
+//     answers 201 {key, api_key}: the raw key, shown that once. Lists are
+//     newest first and carry state active|revoked|expired; no answer ever
+//     carries the secret, its digest or its sealed copy.
+//   - Errors: cap of live keys reached 409 API_KEY_LIMIT_REACHED; a scope
+//     outside AllowedScopes 400 API_KEY_SCOPE_DENIED; with ScopeSubsetCheck
+//     a scope that is not one of the owner's roles (superusers exempt) 403
+//     API_KEY_SCOPE_DENIED; signing_required without signing 422
+//     REQUEST_BODY_INVALID; PATCH of a revoked key 409 API_KEY_REVOKED; an
+//     unknown key id and another user's key both 404 AUTHORIZATION_DENIED.
+//     DELETE is a soft revoke and idempotent (204).
+//   - The cap is counted and the key created under one lock per portal;
+//     several replicas may overshoot it by the number of concurrent
+//     creates.
+//   - The /account section comes through AccountSections and uses the
+//     CSRF cookie the request carries; when that is not valid it links to
+//     /account/api-keys, a full page that mints one. Page forms take an
+//     optional "code" that steps up on the spot.
+//
 // It must never: log or echo a password, token, secret or email address
 // (audit events carry user ids only; failed logins carry an HMAC digest of
 // the identifier only when a telemetry secret is set; the development
