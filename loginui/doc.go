@@ -131,6 +131,45 @@
 //     /account/api-keys, a full page that mints one. Page forms take an
 //     optional "code" that steps up on the spot.
 //
+// OAuth / OIDC login (SPEC §5.7), decisions:
+//   - Routes: GET /api/auth/oauth/{provider}/authorize[?rd=] (302 to the
+//     provider) and .../callback; POST /api/auth/associate/{provider}/
+//     authorize (JSON {authorization_url} with the X-CSRF-Token header, or
+//     a 303 for the /account form) and .../callback; POST
+//     /account/linked/unlink. Callback failures are HTML (login page, or a
+//     message page for linking) with the code in a Gatehouse-Error header.
+//   - State (256 bits), PKCE S256 verifier, OIDC nonce, rd, provider and
+//     flow kind (login, or associate with the user id) travel in one
+//     AES-256-GCM cookie (<cookie>_oauth, HKDF subkey of the flow-cookie
+//     secret, 5 min, HttpOnly, SameSite=Lax, path /api/auth/). The
+//     callback clears it, compares state in constant time, demands the
+//     same provider and kind, and spends the state with a Markers
+//     set-if-absent, so a replayed callback fails (OAUTH_STATE_INVALID).
+//   - OIDC: discovery is lazy (first use), cached 24 h, retried after
+//     10 s on failure, and its issuer must equal the configured one
+//     exactly. ID tokens: RS256 (>= 2048-bit keys) or ES256 from the JWKS
+//     (refetched on an unknown kid at most every 10 s), iss, aud (azp
+//     when several), exp and iat required, nonce. Without an email in
+//     the token the userinfo answer is used when its sub matches. GitHub:
+//     /user and the primary entry of /user/emails.
+//   - Mapping: existing link -> that user; else an email is required
+//     (OAUTH_NOT_AVAILABLE_EMAIL), verified and trusted
+//     (OAUTH_EMAIL_NOT_VERIFIED); an account with that email is linked
+//     only with associate_by_email and only when it is itself verified
+//     (else OAUTH_USER_ALREADY_EXISTS: no pre-hijacking through an
+//     unverified sign-up); otherwise a verified account without password
+//     is created, unless registration is closed (403).
+//   - Sessions have AuthMethod "oauth:<provider>" and are not password
+//     sessions. Users with TOTP on go through /2fa exactly as after a
+//     password; that session then has AuthMethod "totp".
+//   - Linking needs a password session, CSRF and step-up (TOTP on); an
+//     identity linked to another user is OAUTH_ACCOUNT_ALREADY_LINKED.
+//     Unlinking refuses the last link of an account without a password.
+//   - Provider tokens are kept only with store_tokens, sealed with the
+//     oauth_tokens keyring, at link creation; never logged.
+//   - Provider calls use OAuthOptions.HTTPClient (default 10 s timeout)
+//     and read at most 1 MiB (discovery 256 KiB, ID token 16 KiB).
+//
 // It must never: log or echo a password, token, secret or email address
 // (audit events carry user ids only; failed logins carry an HMAC digest of
 // the identifier only when a telemetry secret is set; the development

@@ -173,6 +173,11 @@ type Options struct {
 	// APIKeyConfig configures API-key management.
 	APIKeyConfig APIKeyOptions
 
+	// OAuth configures login with upstream OAuth/OIDC providers; Links
+	// stores the links (required when OAuth.Enabled).
+	OAuth OAuthOptions
+	Links keystore.OAuthLinks
+
 	// SecondStep, when set, runs after a correct password (and after the
 	// built-in TOTP step, which answers for users with TOTP on); if it
 	// returns handled=true it has answered and no session is issued.

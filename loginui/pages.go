@@ -59,6 +59,8 @@ type pageData struct {
 	Target           userView
 	Self             bool
 	TOTP             *totpView
+	OAuthButtons     []oauthButton // login page
+	OAuth            *oauthView    // /account linked accounts
 }
 
 type renderedSection struct {
@@ -75,6 +77,9 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 // render writes page name with status. Pages are never cached.
 func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	d.RegistrationOpen = !p.o.RegistrationDisabled
+	if name == "login" {
+		d.OAuthButtons = p.oauthButtons(d.RD)
+	}
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
 	}
@@ -455,6 +460,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	if d.TOTP == nil {
 		d.TOTP = p.totpSectionView(c)
+	}
+	if d.OAuth == nil {
+		d.OAuth = p.oauthSectionView(r, c)
 	}
 	for _, s := range p.o.AccountSections {
 		h, err := s.Render(r, c.user)

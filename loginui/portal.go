@@ -35,6 +35,7 @@ type Portal struct {
 	mux         *http.ServeMux
 	csp         string
 	totp        totpState
+	oauth       oauthState
 	keys        *apiKeyState // nil: API keys disabled
 
 	closeOnce sync.Once
@@ -76,6 +77,9 @@ func New(o Options) (*Portal, error) {
 	}
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
+	}
+	if err := p.initOAuth(); err != nil {
+		return nil, err
 	}
 	if err := p.initAPIKeys(); err != nil {
 		return nil, err
@@ -141,6 +145,7 @@ func (p *Portal) buildCSP() string {
 	if p.o.Development {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
+	fa = append(fa, p.oauth.formOrigins...)
 	return "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
 }
 
@@ -181,6 +186,10 @@ func (p *Portal) routes() {
 	api("POST /api/users/{id}/api-keys", p.apiAdminKeyCreate)
 	api("GET /api/users/{id}/api-keys", p.apiAdminKeyList)
 	api("DELETE /api/users/{id}/api-keys/{key_id}", p.apiAdminKeyDelete)
+	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
+	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
+	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
+	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
 	})
@@ -214,6 +223,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /account/api-keys", p.pageAPIKeys)
 	m.HandleFunc("POST /account/api-keys", p.pageAPIKeyCreate)
 	m.HandleFunc("POST /account/api-keys/revoke", p.pageAPIKeyRevoke)
+	m.HandleFunc("POST /account/linked/unlink", p.pageOAuthUnlink)
 	m.HandleFunc("GET /admin", p.pageAdmin)
 	m.HandleFunc("GET /admin/users/{id}", p.pageAdminUser)
 	m.HandleFunc("POST /admin/users/{id}", p.pageAdminUserPost)
