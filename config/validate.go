@@ -668,9 +668,6 @@ func (v *validator) oauth() {
 	if !o.Enabled {
 		return
 	}
-	// The keys below are the contract for OAuth login; the login flow
-	// itself is not in this build, so enabling it must not pass silently.
-	v.errf("oauth.enabled", "OAuth/OIDC login is not available in this version of gatehouse; set oauth.enabled: false")
 	if len(o.Providers) == 0 {
 		v.errf("oauth.providers", "oauth is enabled but no provider is configured")
 	}
