@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -94,7 +95,7 @@ type oauthState struct {
 	flowKey      []byte
 	redirectBase string
 	client       *http.Client
-	tokens       *signing.Keyring
+	tokens       atomic.Pointer[signing.Keyring] // swapped by ReloadOAuthKeyring
 	// formOrigins are the providers' authorization origins known at
 	// start (issuer, preset or override), added to the CSP form-action
 	// so the /account link form may redirect there.
@@ -125,7 +126,7 @@ func (p *Portal) initOAuth() error {
 	st := &p.oauth
 	st.providers = map[string]*oauthProvider{}
 	st.flowKey = signing.DeriveKey(o.FlowCookieSecret, "loginui/oauth-flow-cookie", 32)
-	st.tokens = o.TokensKeyring
+	st.tokens.Store(o.TokensKeyring)
 	st.client = o.HTTPClient
 	if st.client == nil {
 		st.client = &http.Client{Timeout: oauthHTTPTimout}
@@ -143,7 +144,7 @@ func (p *Portal) initOAuth() error {
 		if !validOAuthName(pc.Name) || st.providers[pc.Name] != nil || pc.ClientID == "" || pc.ClientSecret.IsZero() {
 			return ErrOAuthConfig
 		}
-		if pc.StoreTokens && st.tokens == nil {
+		if pc.StoreTokens && o.TokensKeyring == nil {
 			return ErrOAuthConfig
 		}
 		if pc.DisplayName == "" {
@@ -213,6 +214,17 @@ func urlOrigin(s string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// ReloadOAuthKeyring swaps the keyring that seals stored provider tokens
+// (SIGHUP after `gatehouse keys rotate`). A nil keyring is refused while
+// OAuth is on with a keyring.
+func (p *Portal) ReloadOAuthKeyring(k *signing.Keyring) error {
+	if k == nil && p.oauth.tokens.Load() != nil {
+		return ErrOAuthConfig
+	}
+	p.oauth.tokens.Store(k)
+	return nil
 }
 
 // validIssuer: an absolute http(s) URL without userinfo, query or fragment.

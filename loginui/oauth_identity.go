@@ -89,7 +89,10 @@ func (p *Portal) sealTokens(pr *oauthProvider, tok *oauth2.Token) (access, refre
 	if !pr.cfg.StoreTokens {
 		return "", "", nil
 	}
-	ring := p.oauth.tokens
+	ring := p.oauth.tokens.Load()
+	if ring == nil {
+		return "", "", errIdentity
+	}
 	if tok.AccessToken != "" {
 		if access, err = ring.Seal([]byte(tok.AccessToken)); err != nil {
 			return "", "", err

@@ -762,3 +762,23 @@ func TestOAuthLogsCarryNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestOAuthKeyringReloadSealsUnderTheNewKey(t *testing.T) {
+	kr := testKeyring(t)
+	s := newOAuthSetup(t, func(o *loginui.Options, p *loginui.OAuthProvider) { p.StoreTokens = true; o.OAuth.TokensKeyring = kr })
+	kr2 := testKeyring(t)
+	if err := s.h.p.ReloadOAuthKeyring(kr2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.h.p.ReloadOAuthKeyring(nil); err == nil {
+		t.Fatal("nil keyring accepted")
+	}
+	wantStatus(t, s.h.client().oauthLogin(t, "idp", ""), http.StatusSeeOther, "")
+	l := s.link(t, "idp", "sub-1")
+	if _, err := kr2.Open(l.AccessToken); err != nil {
+		t.Fatal("not sealed under the reloaded keyring")
+	}
+	if _, err := kr.Open(l.AccessToken); err == nil {
+		t.Fatal("sealed under the old keyring")
+	}
+}
