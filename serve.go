@@ -180,6 +180,10 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		TOTP: loginui.TOTPOptions{Enabled: cfg.TOTP.Enabled, Algorithm: cfg.TOTP.Algorithm, Issuer: cfg.TOTP.Issuer,
 			StepUpTTL: cfg.TOTP.StepUpTTL, Keyring: c.keyrings[keystore.RingTOTPSecrets]},
 		APIKeys: ns,
+		Links:   ns,
+		OAuth: loginui.OAuthOptions{Enabled: cfg.OAuth.Enabled, RedirectBase: cfg.OAuthRedirectBase(),
+			FlowCookieSecret: cfg.Secrets.OAuthFlowCookie, TokensKeyring: c.keyrings[keystore.RingOAuthTokens],
+			Providers: oauthProviders(cfg.OAuth.Providers)},
 		APIKeyConfig: loginui.APIKeyOptions{Enabled: cfg.APIKeys.Enabled, Prefix: cfg.APIKeys.Prefix, Env: cfg.APIKeys.Env,
 			AllowedScopes: cfg.APIKeys.AllowedScopes, MaxPerUser: cfg.APIKeys.MaxPerUser,
 			DefaultLifetime: cfg.APIKeys.DefaultLifetime, ScopeSubsetCheck: cfg.APIKeys.ScopeSubsetCheck,
@@ -272,6 +276,18 @@ func (s *server) watchRevocations(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// oauthProviders maps the configured providers onto the portal's.
+func oauthProviders(ps []config.OAuthProvider) []loginui.OAuthProvider {
+	out := make([]loginui.OAuthProvider, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, loginui.OAuthProvider{Name: p.Name, Kind: p.Kind, DisplayName: p.DisplayName,
+			Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+			TrustEmailVerified: p.TrustProviderEmailVerified, AssociateByEmail: p.AssociateByEmail,
+			StoreTokens: p.StoreTokens})
+	}
+	return out
 }
 
 // accessKeysForPortal hands asymmetric keys to the portal; HS256 uses the
@@ -466,6 +482,11 @@ func (s *server) reload() {
 	if err == nil && s.core.keyrings[keystore.RingTOTPSecrets] != nil {
 		if ring := rings[keystore.RingTOTPSecrets]; ring != nil {
 			err = s.portal.ReloadTOTPKeyring(ring)
+		}
+	}
+	if err == nil && s.cfg.OAuth.Enabled && s.core.keyrings[keystore.RingOAuthTokens] != nil {
+		if ring := rings[keystore.RingOAuthTokens]; ring != nil {
+			err = s.portal.ReloadOAuthKeyring(ring)
 		}
 	}
 	if err != nil {
