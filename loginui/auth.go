@@ -141,6 +141,12 @@ func (p *Portal) authCookie(ctx context.Context, tok string) (*caller, error) {
 // cookie-authenticated requests, checks CSRF. It writes the error answer
 // and returns nil when the request may not proceed.
 func (p *Portal) requireAPI(w http.ResponseWriter, r *http.Request) *caller {
+	// API keys and signed requests are machine credentials for the
+	// verifier; they never reach account or key management (SPEC §5.4).
+	if p.presentsAPIKey(r) {
+		errForbidden(w, "API keys cannot use account routes")
+		return nil
+	}
 	c, err := p.authenticate(r)
 	switch {
 	case errors.Is(err, errAuthStore):
