@@ -142,7 +142,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		Denylist: s.deny, Nonces: s.shared,
 		TokenHashKey: cfg.Secrets.TokenHash, APIKeyHashKey: cfg.Secrets.APIKeyHash, FingerprintKey: c.fpKey,
 		JWT: c.jwtVerify, APIKeyPrefix: cfg.APIKeys.Prefix, ScopeSubsetCheck: cfg.APIKeys.ScopeSubsetCheck,
-		SigningKeyring: c.keyrings[keystore.RingAPIKeySigning], ForwardsBody: cfg.Verifier.ForwardsBody,
+		SigningKeyring: signingRing(cfg, c), ForwardsBody: cfg.Verifier.ForwardsBody,
 		SignedBodyMax: int(cfg.APIKeys.Signing.BodyMaxBytes), MaxSkew: cfg.APIKeys.Signing.MaxSkew,
 		StoreTimeout: cfg.Verifier.StoreTimeout, StepUpTTL: cfg.TOTP.StepUpTTL,
 		Headers: headerNames(cfg.Verifier.Headers), JWKS: jwks,
@@ -276,6 +276,15 @@ func (s *server) watchRevocations(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// signingRing is the keyring that opens API keys' signing secrets, or nil
+// when signed requests are off (the verifier then refuses them).
+func signingRing(cfg *config.Config, c *core) *signing.Keyring {
+	if !cfg.APIKeys.Enabled || !cfg.APIKeys.Signing.Enabled {
+		return nil
+	}
+	return c.keyrings[keystore.RingAPIKeySigning]
 }
 
 // oauthProviders maps the configured providers onto the portal's.
@@ -475,8 +484,11 @@ func (s *server) reload() {
 		err = s.ver.Reload(cfg.Rules, cfg.DefaultPolicy)
 	}
 	if err == nil {
-		if ring := rings[keystore.RingAPIKeySigning]; ring != nil {
+		if ring := rings[keystore.RingAPIKeySigning]; ring != nil && signingRing(s.cfg, s.core) != nil {
 			err = s.ver.ReloadKeyring(ring)
+			if err == nil && s.cfg.APIKeys.Enabled && s.cfg.APIKeys.Signing.Enabled {
+				err = s.portal.ReloadAPIKeySigningKeyring(ring)
+			}
 		}
 	}
 	if err == nil && s.core.keyrings[keystore.RingTOTPSecrets] != nil {

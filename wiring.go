@@ -144,7 +144,7 @@ func openApp(cfg *config.Config, warn io.Writer, cli bool) (*core, error) {
 		MinPassword: cfg.Passwords.MinLength, MaxPassword: cfg.Passwords.MaxLength,
 		APIKeyHasher: c.apiHasher, APIKeyPrefix: cfg.APIKeys.Prefix, APIKeyEnv: cfg.APIKeys.Env,
 		APIKeyMax: cfg.APIKeys.MaxPerUser, APIKeyLifetime: cfg.APIKeys.DefaultLifetime,
-		AllowedScopes: cfg.APIKeys.AllowedScopes, Keyrings: c.keyrings,
+		AllowedScopes: cfg.APIKeys.AllowedScopes, Keyrings: c.keyrings, SigningEnabled: cfg.APIKeys.Signing.Enabled,
 		Issuer: c.issuer, AccessLifetime: cfg.Tokens.Access.Lifetime, FingerprintKey: c.fpKey,
 	}
 	if b, ok := c.store.(interface{ BackupFile(string) error }); ok {

@@ -28,6 +28,7 @@ type Ops struct {
 	APIKeyMax      int           // per user; 0: unlimited
 	APIKeyLifetime time.Duration // default expiry; 0: never
 	AllowedScopes  []string
+	SigningEnabled bool                        // api_keys.signing.enabled: signing_required keys may be made
 	Keyrings       map[string]*signing.Keyring // by keystore.Ring* name
 	Issuer         *signing.JWTIssuer
 	AccessLifetime time.Duration

@@ -102,6 +102,9 @@ func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCr
 		k.ExpiresAt = now.Add(life)
 	}
 	if r.SigningRequired {
+		if !o.SigningEnabled {
+			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signed requests are off (api_keys.signing.enabled: false)")
+		}
 		ring := o.Keyrings[keystore.RingAPIKeySigning]
 		if ring == nil {
 			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signing-required keys need the api_key_signing keyring")

@@ -253,7 +253,7 @@ func Default() *Config {
 			DefaultLifetime:  8760 * time.Hour,
 			ScopeSubsetCheck: true,
 			Signing: Signing{
-				Enabled:      false,
+				Enabled:      true,
 				MaxSkew:      300 * time.Second,
 				BodyMaxBytes: 1 << 20,
 			},

@@ -348,7 +348,7 @@ func TestProductionBaselineIsClean(t *testing.T) {
 }
 
 func TestProductionMissingSecretsNamesEachOne(t *testing.T) {
-	c := load(t, "mode: production\npublic_url: https://auth.example.com\nshared: {allow_in_memory: true}\ntotp: {enabled: false}\n")
+	c := load(t, "mode: production\npublic_url: https://auth.example.com\nshared: {allow_in_memory: true}\ntotp: {enabled: false}\napi_keys: {signing: {enabled: false}}\n")
 	ps := problems(t, c.Validate())
 	required := []string{"access_token", "verify_token", "reset_token", "token_hash", "api_key_hash", "csrf", "totp_pending", "recovery_code_lookup"}
 	for _, role := range required {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -38,6 +39,23 @@ type apiKeyState struct {
 	// createMu serialises count-then-create so concurrent requests of one
 	// portal cannot overshoot the per-user cap.
 	createMu sync.Mutex
+	// ring seals signing secrets; swapped by ReloadAPIKeySigningKeyring.
+	ring atomic.Pointer[signing.Keyring]
+}
+
+// ReloadAPIKeySigningKeyring swaps the keyring that seals the signing
+// secrets of new signing_required keys (after `gatehouse keys rotate` and
+// SIGHUP), so they are written under the new active key. Refused for a nil
+// keyring or when signing keys were not enabled at start.
+func (p *Portal) ReloadAPIKeySigningKeyring(k *signing.Keyring) error {
+	if k == nil {
+		return errors.New("loginui: nil API-key signing keyring")
+	}
+	if p.keys == nil || p.keys.ring.Load() == nil {
+		return errors.New("loginui: signing keys were not enabled at start; restart to enable them")
+	}
+	p.keys.ring.Store(k)
+	return nil
 }
 
 // initAPIKeys validates and fills the API-key options; disabled leaves
@@ -78,13 +96,16 @@ func (p *Portal) initAPIKeys() error {
 	slices.Sort(scopes)
 	o.AllowedScopes = scopes
 	p.keys = &apiKeyState{APIKeyOptions: o, store: p.o.APIKeys}
+	if o.SigningKeyring != nil {
+		p.keys.ring.Store(o.SigningKeyring)
+	}
 	p.o.AccountSections = append(slices.Clip(p.o.AccountSections), AccountSection{Title: "API keys", Render: p.renderAPIKeySection})
 	return nil
 }
 
 // signingAllowed reports whether signing_required keys can be made.
 func (k *apiKeyState) signingAllowed() bool {
-	return k.SigningEnabled && k.SigningKeyring != nil
+	return k.SigningEnabled && k.ring.Load() != nil
 }
 
 // apiKeyView is a key as the API and pages show it: never the secret, its
@@ -259,7 +280,7 @@ func (p *Portal) createAPIKey(r *http.Request, by, owner *keystore.User, req key
 	key := &keystore.APIKey{KeyID: keyID, UserID: owner.ID, Name: name, Env: k.Env, Digest: digest[:],
 		Scopes: scopes, SigningRequired: req.SigningRequired, CreatedAt: now, ExpiresAt: now.Add(life)}
 	if req.SigningRequired {
-		env, err := k.SigningKeyring.Seal([]byte(secret))
+		env, err := k.ring.Load().Seal([]byte(secret))
 		if err != nil {
 			return nil, "", opStore
 		}
