@@ -194,7 +194,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 		SessionLifetime: cfg.Tokens.Session.Lifetime, AccessLifetime: cfg.Tokens.Access.Lifetime,
 		RefreshLifetime: cfg.Tokens.Refresh.Lifetime, Hasher: c.hasher,
 		PasswordMinLen: cfg.Passwords.MinLength, PasswordMaxLen: cfg.Passwords.MaxLength,
-		RateLimits: limits, Mailer: mailer(cfg, log), Logger: log.With().Str("component", "portal").Logger(),
+		RateLimits: limits, Mailer: mailer(cfg, log), OnRateLimited: s.metrics.RateLimitHit, Logger: log.With().Str("component", "portal").Logger(),
 		SetupToken: setupToken, SetupTokenExpires: time.Now().Add(24 * time.Hour),
 		TrustedProxies: trusted, TrustedHops: cfg.TrustedHops,
 	})

@@ -184,6 +184,10 @@ type Options struct {
 	SecondStep func(w http.ResponseWriter, r *http.Request, u *keystore.User) (handled bool)
 	// AccountSections are extra sections rendered on /account, in order.
 	AccountSections []AccountSection
+
+	// OnRateLimited, when set, is called with the slot name each time a
+	// request is refused by a rate limit (metrics); it must not block.
+	OnRateLimited func(slot string)
 }
 
 // Errors from New. They never carry secret material.

@@ -65,6 +65,9 @@ func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 		secs = 1
 	}
 	p.log.Info().Str("audit", "rate_limited").Str("slot", slot).Msg("audit")
+	if p.o.OnRateLimited != nil {
+		p.o.OnRateLimited(slot)
+	}
 	return &opErr{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "too many requests; retry later", RetryAfter: secs}
 }
 

@@ -74,8 +74,10 @@ func TestCSRFOnForms(t *testing.T) {
 
 // TestRateLimitAnswers429WithRetryAfter.
 func TestRateLimitAnswers429WithRetryAfter(t *testing.T) {
+	var hits []string
 	h := newHarness(t, func(o *loginui.Options) {
 		o.RateLimits[loginui.SlotLogin] = loginui.RateLimit{Max: 2, Window: time.Minute}
+		o.OnRateLimited = func(slot string) { hits = append(hits, slot) }
 	})
 	c := h.client()
 	body := map[string]string{"identifier": "x@example.test", "password": "whatever it is"}
@@ -86,6 +88,9 @@ func TestRateLimitAnswers429WithRetryAfter(t *testing.T) {
 	wantStatus(t, r, 429, loginui.CodeRateLimited)
 	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Fatalf("Retry-After = %q", ra)
+	}
+	if len(hits) != 1 || hits[0] != loginui.SlotLogin {
+		t.Fatalf("rate-limit hook calls: %v", hits)
 	}
 	h.clock.Advance(time.Minute + time.Second)
 	wantStatus(t, c.do("POST", "/api/auth/login", body), 400, loginui.CodeLoginBadCredentials)

@@ -54,6 +54,9 @@ func New() *Metrics {
 	return m
 }
 
+// RateLimitHit counts a request a portal rate limit refused.
+func (m *Metrics) RateLimitHit(slot string) { m.RateLimited.WithLabelValues(slot).Inc() }
+
 // ObserveDecision implements verifier.Observer.
 func (m *Metrics) ObserveDecision(d verifier.Decision) {
 	di, ri, ki := int(d.Dialect), int(d.Reason), int(d.Kind)
