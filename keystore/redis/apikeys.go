@@ -187,20 +187,10 @@ func (s *Store) ListUserAPIKeys(ctx context.Context, userID string) ([]*keystore
 	if userID == "" || len(userID) > maxIDLen {
 		return nil, nil
 	}
-	vals, err := s.listOwned(ctx, "list api keys", s.k.userKeys(userID), famAPIKey)
+	out, err := listUserRecords(ctx, s, "list api keys", "api keys", s.k.userKeys(userID), famAPIKey, userID,
+		decodeAPIKey, func(r *keystore.APIKey) string { return r.UserID })
 	if err != nil {
 		return nil, err
-	}
-	out := make([]*keystore.APIKey, 0, len(vals))
-	for _, v := range vals {
-		k, err := decodeAPIKey(v)
-		if err == nil && k.UserID != userID {
-			err = errCorrupt
-		}
-		if err != nil {
-			return nil, fmt.Errorf("keystore/redis: api keys of user %s: %w", userID, err)
-		}
-		out = append(out, k)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {

@@ -92,20 +92,10 @@ func (s *Store) ListUserOAuthLinks(ctx context.Context, userID string) ([]*keyst
 	if userID == "" || len(userID) > maxIDLen {
 		return nil, nil
 	}
-	vals, err := s.listOwned(ctx, "list oauth links", s.k.userLinks(userID), famLink)
+	out, err := listUserRecords(ctx, s, "list oauth links", "oauth links", s.k.userLinks(userID), famLink, userID,
+		decodeOAuthLink, func(r *keystore.OAuthLink) string { return r.UserID })
 	if err != nil {
 		return nil, err
-	}
-	out := make([]*keystore.OAuthLink, 0, len(vals))
-	for _, v := range vals {
-		l, err := decodeOAuthLink(v)
-		if err == nil && l.UserID != userID {
-			err = errCorrupt
-		}
-		if err != nil {
-			return nil, fmt.Errorf("keystore/redis: oauth links of user %s: %w", userID, err)
-		}
-		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Provider != out[j].Provider {

@@ -248,22 +248,35 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*keystor
 	if userID == "" || len(userID) > maxIDLen {
 		return nil, nil
 	}
-	vals, err := s.listOwned(ctx, "list sessions", s.k.userSessions(userID), famSession)
+	out, err := listUserRecords(ctx, s, "list sessions", "sessions", s.k.userSessions(userID), famSession, userID,
+		decodeSession, func(r *keystore.Session) string { return r.UserID })
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*keystore.Session, 0, len(vals))
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Digest, out[j].Digest) < 0 })
+	return out, nil
+}
+
+// listUserRecords reads a per-user index and decodes every record, which
+// must belong to userID (a record owned by someone else is corrupt); what
+// names the records in errors.
+func listUserRecords[T any](ctx context.Context, s *Store, op, what, index, family, userID string,
+	decode func(string) (*T, error), owner func(*T) string) ([]*T, error) {
+	vals, err := s.listOwned(ctx, op, index, family)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(vals))
 	for _, v := range vals {
-		sess, err := decodeSession(v)
-		if err == nil && sess.UserID != userID {
+		rec, err := decode(v)
+		if err == nil && owner(rec) != userID {
 			err = errCorrupt
 		}
 		if err != nil {
-			return nil, fmt.Errorf("keystore/redis: sessions of user %s: %w", userID, err)
+			return nil, fmt.Errorf("keystore/redis: %s of user %s: %w", what, userID, err)
 		}
-		out = append(out, sess)
+		out = append(out, rec)
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Digest, out[j].Digest) < 0 })
 	return out, nil
 }
 
