@@ -203,7 +203,9 @@ func (e *env) apiKey(userID string, scopes []string, mut func(*keystore.APIKey))
 	if mut != nil {
 		mut(k)
 	}
+	e.st.mu.Lock() // the verifier's last-used writer reads the map concurrently
 	e.st.keys[keyID] = k
+	e.st.mu.Unlock()
 	return raw, keyID, secret
 }
 
@@ -215,7 +217,9 @@ func (e *env) signingKey(userID string, scopes []string) (keyID, secret string) 
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.st.mu.Lock()
 	e.st.keys[keyID].SigningSecret = sealed
+	e.st.mu.Unlock()
 	return keyID, secret
 }
 

@@ -88,7 +88,9 @@ func TestSignedRequests(t *testing.T) {
 	keyID, secret := e.signingKey(aliceID, []string{"read"})
 	writeID, writeSecret := e.signingKey(aliceID, []string{"write"})
 	revokedID, revokedSecret := e.signingKey(aliceID, []string{"read"})
+	e.st.mu.Lock()
 	e.st.keys[revokedID].RevokedAt = t0.Add(-time.Minute)
+	e.st.mu.Unlock()
 	_, plainID, plainSecret := e.apiKey(aliceID, []string{"read"}, nil) // no sealed secret
 	body := []byte(`{"amount":42}`)
 	sum := sha256.Sum256(body)
@@ -181,7 +183,9 @@ func TestSignedSecretReopenedAfterRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.st.mu.Lock()
 	e.st.keys[keyID].SigningSecret = sealed
+	e.st.mu.Unlock()
 	e.v.InvalidateAPIKey(keyID)
 	wantDeny(t, e.do(e.signed(t, keyID, secret, r)), 401, "API_KEY_SIGNATURE_INVALID")
 	wantAllow(t, e.do(e.signed(t, keyID, newSecret, r)))
@@ -211,7 +215,9 @@ func TestSignedKeyringReloadOpensKeysSealedUnderANewKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.st.mu.Lock()
 	e.st.keys[newID].SigningSecret = sealed
+	e.st.mu.Unlock()
 	e.v.InvalidateAPIKey(newID)
 	wantDeny(t, e.do(e.signed(t, newID, newSecret, r)), 401, "API_KEY_SIGNATURE_INVALID")
 
