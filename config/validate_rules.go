@@ -236,6 +236,10 @@ func unmatchablePath(p string) string {
 		return "request paths are matched without query or fragment, so this never matches"
 	case strings.ContainsAny(p, "\\\x00"):
 		return "requests with a backslash or NUL in the path are denied, so this never matches"
+	case strings.IndexByte(p, ';') >= 0 || strings.Contains(strings.ToLower(p), "%3b"):
+		return "requests with ';' (path parameters) in the path are refused, so this never matches"
+	case hasEscapedEscape(p):
+		return "requests with an escaped escape (%25 and two hex digits) are refused, so this never matches"
 	case strings.Contains(p, "//"):
 		return "request paths are matched with // collapsed, so this never matches"
 	}
@@ -260,6 +264,21 @@ func unmatchablePath(p string) string {
 		}
 	}
 	return ""
+}
+
+// hasEscapedEscape reports "%25" followed by two hex digits.
+func hasEscapedEscape(p string) bool {
+	for i := strings.Index(p, "%25"); i >= 0; {
+		if i+4 < len(p) && isHex(p[i+3]) && isHex(p[i+4]) {
+			return true
+		}
+		j := strings.Index(p[i+3:], "%25")
+		if j < 0 {
+			return false
+		}
+		i += 3 + j
+	}
+	return false
 }
 
 func isHex(c byte) bool {

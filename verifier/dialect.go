@@ -197,11 +197,17 @@ func (o *original) set(method, scheme, host, uri []byte) Reason {
 	}
 	p := uri
 	q := []byte(nil)
-	if i := bytes.IndexByte(p, '#'); i >= 0 {
-		p = p[:i]
-	}
 	if i := bytes.IndexByte(p, '?'); i >= 0 {
 		p, q = p[:i], p[i+1:]
+		if j := bytes.IndexByte(q, '#'); j >= 0 {
+			q = q[:j]
+		}
+	}
+	if bytes.IndexByte(p, '#') >= 0 {
+		// No client sends a fragment in the path; an upstream that
+		// parses the request target as a path (Go's ParseRequestURI)
+		// reads "/public#/../admin" as "/admin", the rules "/public".
+		return ReasonRequestInvalid
 	}
 	o.path = append(o.path[:0], p...)
 	o.query = append(o.query[:0], q...)

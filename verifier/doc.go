@@ -28,6 +28,12 @@
 //     case-insensitively and without a trailing dot, paths after
 //     normalisation (unreserved and UTF-8 escapes decoded, dot segments
 //     and "//" resolved), and literal rule paths are normalised alike;
+//   - match a path that upstreams could read as another resource: a ';'
+//     (raw or %3B; Java containers strip ";params", so ";jsessionid=" URLs
+//     are refused too), a dot segment after an empty segment, a dot
+//     segment written with escapes, an escaped escape ("%2541"), or a '#'
+//     in the path part all answer 400 REQUEST_INVALID (pathnorm.go lists
+//     them and why; SECURITY.md says it for operators);
 //   - let a present but invalid credential fall through to the next kind
 //     (except under a bypass rule, which always answers 200 and then sends
 //     empty identity headers);
