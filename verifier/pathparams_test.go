@@ -93,7 +93,7 @@ func TestDoubleEncodedEscapesAreRefused(t *testing.T) {
 		{"/%2561dmin/users", 400, "REQUEST_INVALID"},
 		{"/public/%252e%252e/admin", 400, "REQUEST_INVALID"},
 		{"/%25%41%41/x", 400, "REQUEST_INVALID"}, // unreserved escapes decode to "%25AA"
-		{"/public/%25zz", 200, ""}, // a literal percent sign stays allowed
+		{"/public/%25zz", 200, ""},               // a literal percent sign stays allowed
 	}, false)
 }
 
