@@ -533,6 +533,8 @@ func TestValidateOtherSections(t *testing.T) {
 		{"host cookie with domain", "cookie: {name: __Host-s, domain: example.com, secure: true}", "cookie.name"},
 		{"trusted proxy not CIDR", "trusted_proxies: [localhost]", "trusted_proxies[0]"},
 		{"negative hops", "trusted_hops: -1", "trusted_hops"},
+		{"zero hops makes the proxy the client", "trusted_hops: 0", "trusted_hops"},
+		{"too many hops", "trusted_hops: 65", "trusted_hops"},
 		{"state backend", "state: {backend: sqlite}", "state.backend"},
 		{"shared backend", "shared: {backend: disk}", "shared.backend"},
 		{"redis url missing", "state: {backend: redis}", "state.redis.url"},

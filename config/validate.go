@@ -174,8 +174,10 @@ func (v *validator) network() {
 			v.warnf(path, "trusts forwarded headers from every address")
 		}
 	}
-	if c.TrustedHops < 0 {
-		v.errf("trusted_hops", "must not be negative")
+	if c.TrustedHops < 1 {
+		// 0 would make the proxy's own address the client of every
+		// request, so networks rules covering the proxy would match all.
+		v.errf("trusted_hops", "must be at least 1: gatehouse always sits behind a proxy, whose X-Forwarded-For entry names the client")
 	} else if c.TrustedHops > 64 {
 		v.errf("trusted_hops", "must be at most 64")
 	}

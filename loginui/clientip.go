@@ -1,52 +1,25 @@
 package loginui
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/clientip"
 )
 
-// clientIP is the request's client address: the connection's peer, or,
-// when the peer is a trusted proxy, the X-Forwarded-For entry TrustedHops
-// from the right. A malformed header falls back to the peer.
+// clientIP is the request's client address by the rule the verifier uses
+// too (internal/clientip): the peer when it is not a trusted proxy, else
+// the X-Forwarded-For entry TrustedHops from the right. When that entry is
+// missing or malformed the client is unknown, and the result is
+// "unknown:" + the proxy's address: every such request through one proxy
+// then shares its rate limits (fail closed), and none is ever attributed
+// to the proxy itself or to an entry the proxy did not write.
 func (p *Portal) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	client, peer := clientip.FromRequest(r, p.o.TrustedProxies, p.o.TrustedHops)
+	if client.IsValid() {
+		return client.String()
 	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
+	if peer.IsValid() {
+		return "unknown:" + peer.String()
 	}
-	peer = peer.Unmap()
-	if !p.trusted(peer) {
-		return peer.String()
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	if len(xff) == 0 {
-		return peer.String()
-	}
-	parts := strings.Split(strings.Join(xff, ","), ",")
-	if len(parts) > 64 {
-		return peer.String()
-	}
-	i := len(parts) - p.o.TrustedHops
-	if i < 0 {
-		i = 0
-	}
-	a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
-	if err != nil {
-		return peer.String()
-	}
-	return a.Unmap().String()
-}
-
-func (p *Portal) trusted(a netip.Addr) bool {
-	for _, pf := range p.o.TrustedProxies {
-		if pf.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return "unknown:" + r.RemoteAddr
 }

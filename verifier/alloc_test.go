@@ -38,6 +38,11 @@ func TestZeroAllocsAllowedDecisions(t *testing.T) {
 		{"hs256 jwt traefik", bearer(fwd("traefik", "POST", "https://app.example.test/api/items"), e.jwt(aliceID))},
 		{"hs256 jwt envoy", bearer(fwd("envoy", "GET", "https://app.example.test/api/items"), e.jwt(aliceID))},
 		{"hs256 jwt in a refresh chain", bearer(fwd("nginx", "GET", "https://app.example.test/api/items"), e.jwtInChain(aliceID, "0123456789abcdef0123456789abcdef"))},
+		{"session cookie traefik", func() *fasthttp.Request {
+			r := fwd("traefik", "GET", "https://app.example.test/portal/x")
+			r.Header.Set("Cookie", "theme=dark; gatehouse_session="+e.session(aliceID, nil)+"; lang=en")
+			return r
+		}()},
 		{"api key caddy", bearer(fwd("caddy", "GET", "https://app.example.test/api/items"), raw)},
 		{"api key haproxy x-api-key", func() *fasthttp.Request {
 			r := fwd("haproxy", "GET", "https://app.example.test/api/items")

@@ -103,7 +103,7 @@ func (v *Verifier) writeDeny(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, o 
 			s.loc = append(s.loc[:0], v.loginURL...)
 			var ok bool
 			s.url, ok = appendOriginalURL(s.url[:0], o)
-			if ok && v.redirect.valid(s.url) {
+			if ok && v.redirect.Valid(s.url) {
 				s.loc = append(s.loc, "?rd="...)
 				s.loc = appendQueryEscape(s.loc, s.url)
 			}

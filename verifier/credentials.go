@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse/gatehouse/internal/clientip"
 	"github.com/gatehouse/gatehouse/keystore"
 )
 
@@ -83,10 +84,28 @@ func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect,
 		}
 		return KindJWT, v.checkJWT(s, bearer, now)
 	}
-	if c := h.Cookie(v.cookieName); len(c) > 0 {
+	switch c, n := singleCookie(h, v.cookieName); {
+	case n > 1:
+		// Two session cookies are ambiguous (one may be planted by a
+		// sibling host); the portal refuses them too.
+		return KindCookie, ReasonAuthenticationFailed
+	case len(c) > 0:
 		return KindCookie, v.checkCookie(s, c, now)
 	}
 	return KindNone, ReasonNone
+}
+
+// singleCookie returns the value of the cookie called name and how many
+// cookies of that name the request carries (in one Cookie header or
+// several).
+func singleCookie(h *fasthttp.RequestHeader, name string) (value []byte, n int) {
+	for k, v := range h.Cookies() {
+		if string(k) == name {
+			value = v
+			n++
+		}
+	}
+	return value, n
 }
 
 // hasPrefixFold reports whether b starts with prefix, ASCII
@@ -248,42 +267,7 @@ type lazyClientIP struct {
 }
 
 func (l *lazyClientIP) clientIP() netip.Addr {
-	return clientIPFromXFF(&l.ctx.Request.Header, l.peer, l.v.trustedHops)
-}
-
-// clientIPFromXFF takes the hops-th address from the right of
-// X-Forwarded-For (all headers joined in order); with hops 0 it is the
-// peer. When that entry is missing or malformed the client is unknown and
-// the result is the zero Addr: never the peer, which is a trusted proxy
-// and usually lies in the very networks rules let through.
-func clientIPFromXFF(h *fasthttp.RequestHeader, peer netip.Addr, hops int) netip.Addr {
-	if hops <= 0 {
-		return peer
-	}
-	all := h.PeekAll(fasthttp.HeaderXForwardedFor)
-	seen := 0
-	for i := len(all) - 1; i >= 0; i-- {
-		v := all[i]
-		if len(v) > 4096 {
-			return netip.Addr{}
-		}
-		for len(v) > 0 {
-			j := bytes.LastIndexByte(v, ',')
-			item := bytes.TrimSpace(v[j+1:])
-			if j < 0 {
-				v = v[:0]
-			} else {
-				v = v[:j]
-			}
-			seen++
-			if seen == hops {
-				a, err := netip.ParseAddr(string(item))
-				if err != nil {
-					return netip.Addr{}
-				}
-				return a.Unmap()
-			}
-		}
-	}
-	return netip.Addr{}
+	// Only trusted proxies get this far, so the client is always the
+	// trusted hop of X-Forwarded-For (internal/clientip).
+	return clientip.FromXFF(l.ctx.Request.Header.PeekAll(fasthttp.HeaderXForwardedFor), l.v.trustedHops)
 }

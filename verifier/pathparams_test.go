@@ -2,6 +2,8 @@ package verifier_test
 
 import (
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 // pathCase is an original request path and the answer every dialect must
@@ -106,4 +108,42 @@ func TestFragmentInForwardedPathIsRefused(t *testing.T) {
 		{"/public/x#/../../admin/users", 400, "REQUEST_INVALID"},
 		{"/public/x?q=1#frag", 200, ""},
 	}, false)
+}
+
+// A second session cookie (planted by a sibling host on the parent
+// domain, or sent in a second Cookie header) must not let the verifier
+// pick one while the portal refuses both: a name seen twice is refused.
+func TestDuplicateSessionCookiesAreRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	good := e.session(aliceID, nil)
+	other := e.session(bobID, nil)
+	for name, set := range map[string]func(r *fasthttp.Request){
+		"one header, valid first": func(r *fasthttp.Request) {
+			r.Header.Set("Cookie", "gatehouse_session="+good+"; gatehouse_session=planted")
+		},
+		"one header, valid second": func(r *fasthttp.Request) {
+			r.Header.Set("Cookie", "gatehouse_session=planted; gatehouse_session="+good)
+		},
+		"two valid sessions": func(r *fasthttp.Request) {
+			r.Header.Set("Cookie", "gatehouse_session="+other+"; gatehouse_session="+good)
+		},
+		"two headers": func(r *fasthttp.Request) {
+			r.Header.Add("Cookie", "gatehouse_session="+good)
+			r.Header.Add("Cookie", "gatehouse_session=planted")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, d := range dialects {
+				r := fwd(d, "GET", "https://app.example.test/portal/x")
+				set(r)
+				wantDeny(t, e.do(r), 401, "AUTHENTICATION_FAILED")
+			}
+		})
+	}
+	// One session cookie among other cookies still works.
+	r := fwd("traefik", "GET", "https://app.example.test/portal/x")
+	r.Header.Set("Cookie", "a=1; gatehouse_session="+good+"; b=2")
+	if a := e.do(r); a.status != 200 {
+		t.Fatalf("single cookie: %d %s", a.status, a.code())
+	}
 }

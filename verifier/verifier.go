@@ -15,6 +15,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/clientip"
+	"github.com/gatehouse/gatehouse/internal/redirect"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -102,7 +104,7 @@ type Verifier struct {
 	trustedHops int
 	cookieName  string
 	loginURL    []byte
-	redirect    redirectPolicy
+	redirect    *redirect.Policy
 	hdr         HeaderNames
 	jwks        []byte
 
@@ -210,8 +212,11 @@ func New(opts Options) (*Verifier, error) {
 	if v.storeTimeout <= 0 {
 		v.storeTimeout = DefaultStoreTimeout
 	}
-	if v.trustedHops < 0 {
-		problems = append(problems, "trusted_hops must not be negative")
+	switch {
+	case v.trustedHops == 0:
+		v.trustedHops = 1
+	case v.trustedHops < 0 || v.trustedHops > clientip.MaxHops:
+		problems = append(problems, fmt.Sprintf("trusted_hops must be 1 to %d", clientip.MaxHops))
 	}
 	v.trusted = opts.TrustedProxies
 	if v.trusted == nil {
@@ -226,13 +231,12 @@ func New(opts Options) (*Verifier, error) {
 		problems = append(problems, "public_url must be an absolute http(s) URL")
 	} else {
 		v.loginURL = []byte(strings.TrimRight(opts.PublicURL, "/") + "/login")
-		v.redirect.publicHost = strings.ToLower(pub.Hostname())
-		if strings.Contains(v.redirect.publicHost, ":") {
-			v.redirect.publicHost = "[" + v.redirect.publicHost + "]"
-		}
 	}
-	v.redirect.dev = opts.Development
-	v.redirect.cookieDomain = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(opts.CookieDomain), "."))
+	publicHost := ""
+	if pub != nil {
+		publicHost = pub.Hostname()
+	}
+	v.redirect = redirect.New(opts.Development, strings.TrimSpace(opts.CookieDomain), publicHost)
 
 	for _, n := range opts.ForwardsBody {
 		d, ok := ParseDialect(n)
