@@ -1,6 +1,7 @@
 package redirect_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,28 +39,40 @@ func TestValidZeroAllocs(t *testing.T) {
 	}
 }
 
+// FuzzPolicy: whatever the policy accepts parses (net/url) as an
+// absolute URL on an allowed host, without userinfo, backslashes, white
+// space or control bytes, and no network-path after the authority.
 func FuzzPolicy(f *testing.F) {
 	for _, c := range policytest.Redirect {
-		f.Add(c.URL)
+		f.Add(c.URL, c.Dev)
 	}
-	p := redirect.New(false, "example.test", "auth.portal.test")
-	f.Fuzz(func(t *testing.T, u string) {
+	f.Fuzz(func(t *testing.T, u string, dev bool) {
+		p := redirect.New(dev, "example.test", "auth.portal.test")
 		if !p.ValidString(u) {
 			return
 		}
-		lo := strings.ToLower(u)
-		if !strings.HasPrefix(lo, "https://") || strings.ContainsAny(u, "@\\ \t\r\n") || len(u) > redirect.MaxLen {
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Fatalf("accepted unparsable %q: %v", u, err)
+		}
+		if pu.User != nil || pu.Opaque != "" || len(u) > redirect.MaxLen || strings.ContainsAny(u, "\\\x00\r\n\t ") {
 			t.Fatalf("accepted %q", u)
 		}
-		rest := lo[len("https://"):]
-		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-			rest = rest[:i]
+		host := strings.ToLower(pu.Hostname())
+		switch strings.ToLower(pu.Scheme) {
+		case "https":
+			if host != "example.test" && !strings.HasSuffix(host, ".example.test") && host != "auth.portal.test" {
+				t.Fatalf("accepted foreign host %q in %q", host, u)
+			}
+		case "http":
+			if !dev || (host != "localhost" && host != "127.0.0.1" && host != "::1") {
+				t.Fatalf("accepted http %q", u)
+			}
+		default:
+			t.Fatalf("accepted scheme %q", pu.Scheme)
 		}
-		if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
-			rest = rest[:i]
-		}
-		if rest != "auth.portal.test" && rest != "example.test" && !strings.HasSuffix(rest, ".example.test") {
-			t.Fatalf("accepted %q for host %q", u, rest)
+		if strings.HasPrefix(pu.Path, "//") {
+			t.Fatalf("accepted network-path %q", u)
 		}
 	})
 }
