@@ -26,6 +26,14 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
+// '@' after the authority is no userinfo; the browser stays on the host.
+func TestAtSignInFragmentIsNoUserinfo(t *testing.T) {
+	p := redirect.New(false, "example.test", "")
+	if !p.ValidString("https://app.example.test/#@evil.test") || p.ValidString("https://app.example.test#@evil.test@x") == false {
+		t.Fatal("refused a fragment with '@'")
+	}
+}
+
 func TestValidZeroAllocs(t *testing.T) {
 	p := redirect.New(false, "example.test", "auth.example.test")
 	u := []byte("https://app.example.test:8443/a/b?c=d#e")
