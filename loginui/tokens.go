@@ -35,8 +35,15 @@ type jwtCodec struct {
 	ver *signing.JWTVerifier
 }
 
-func newJWTCodec(issuer, audience string, keys []signing.JWTKey) (*jwtCodec, error) {
-	iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: issuer, Audience: audience, Key: keys[0]})
+// newJWTCodec signs with the key of keys that activeKID names (see
+// signing.ActiveJWTKey; "" for a single HS256 secret without kid) and
+// verifies with all of them.
+func newJWTCodec(issuer, audience string, keys []signing.JWTKey, activeKID string) (*jwtCodec, error) {
+	active, err := signing.ActiveJWTKey(keys, activeKID)
+	if err != nil {
+		return nil, err
+	}
+	iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: issuer, Audience: audience, Key: active})
 	if err != nil {
 		return nil, err
 	}

@@ -58,10 +58,10 @@ func (p *Portal) initTOTP(iss string) error {
 	pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
 	ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
 	t := &p.totp
-	if t.pending, err = newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}); err != nil {
+	if t.pending, err = newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, ""); err != nil {
 		return err
 	}
-	if t.enroll, err = newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}); err != nil {
+	if t.enroll, err = newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, ""); err != nil {
 		return err
 	}
 	t.bindKey = signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-binding", 32)
