@@ -142,8 +142,10 @@ func newFlags(name string) *flag.FlagSet {
 
 // parseFlags parses args and turns flag errors into usage errors; nargs
 // is the exact number of positional arguments wanted (-1: any).
-// Flags may come before or after positional arguments; "--" ends flags.
-// It returns the positional arguments.
+// Flags may come before or after positional arguments; "--" ends flags,
+// so every later argument is positional even when it begins with '-'
+// (`gatehouse apikey revoke -- -abc`). It returns the positional
+// arguments.
 func parseFlags(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
 	var pos []string
 	for {
@@ -157,7 +159,7 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
 		if len(rest) == 0 {
 			break
 		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+		if endedAtTerminator(fs, args[:len(args)-len(rest)]) {
 			pos = append(pos, rest...)
 			break
 		}
@@ -171,4 +173,30 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
 		return nil, usagef("%s: missing argument", fs.Name())
 	}
 	return pos, nil
+}
+
+// endedAtTerminator reports whether fs.Parse, having consumed parsed,
+// stopped at a "--" of its own rather than at a positional argument. It
+// walks parsed as the flag package does, so a "--" that is the value of a
+// flag (`--name --`) is not taken for the terminator.
+func endedAtTerminator(fs *flag.FlagSet, parsed []string) bool {
+	for i := 0; i < len(parsed); i++ {
+		a := parsed[i]
+		if a == "--" {
+			return i == len(parsed)-1
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		i++ // the flag's value
+	}
+	return false
 }

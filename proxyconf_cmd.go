@@ -11,14 +11,7 @@ import (
 
 func cmdProxyconf(env *cmdEnv, args []string) error {
 	names := append(proxyconf.Names(), proxyconf.Variants()...)
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("proxyconf: name a proxy: %s", strings.Join(names, ", "))
-	}
-	proxy, args := args[0], args[1:]
-	if !slices.Contains(names, proxy) {
-		return usagef("proxyconf: unknown proxy %q (one of %s)", proxy, strings.Join(names, ", "))
-	}
-	fs := newFlags("proxyconf " + proxy)
+	fs := newFlags("proxyconf")
 	cfgPath := fs.String("config", "", "gatehouse config file (default: zero-config defaults)")
 	appHost := fs.String("app-host", "", "host name of the protected application (default "+proxyconf.DefaultAppHost+")")
 	upstream := fs.String("upstream", "", "URL of the application (default "+proxyconf.DefaultUpstream+")")
@@ -27,9 +20,21 @@ func cmdProxyconf(env *cmdEnv, args []string) error {
 	verifierAddr := fs.String("verifier", "", "host:port the proxy reaches the verifier at (default: listen.verifier)")
 	luaPath := fs.String("lua-path", "", "haproxy: where haproxy.cfg loads gatehouse.lua from")
 	namespace := fs.String("namespace", "", "traefik-k8s: Kubernetes namespace")
-	if _, err := parseFlags(fs, args, 0); err != nil {
+	// The proxy is the one positional argument; flags may come before or
+	// after it, and "--" may precede it as in every command.
+	pos, err := parseFlags(fs, args, -1)
+	if err != nil {
 		return err
 	}
+	switch {
+	case len(pos) == 0:
+		return usagef("proxyconf: name a proxy: %s", strings.Join(names, ", "))
+	case len(pos) > 1:
+		return usagef("proxyconf: unexpected argument %q", pos[1])
+	case !slices.Contains(names, pos[0]):
+		return usagef("proxyconf: unknown proxy %q (one of %s)", pos[0], strings.Join(names, ", "))
+	}
+	proxy := pos[0]
 	var cfg *config.Config
 	if *cfgPath != "" {
 		c, err := config.Load(*cfgPath, env.getenv)

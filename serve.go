@@ -189,7 +189,7 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 			DefaultLifetime: cfg.APIKeys.DefaultLifetime, ScopeSubsetCheck: cfg.APIKeys.ScopeSubsetCheck,
 			Hasher: c.apiHasher, SigningEnabled: cfg.APIKeys.Signing.Enabled,
 			SigningKeyring: c.keyrings[keystore.RingAPIKeySigning]},
-		AccessKeys: accessKeysForPortal(c), PublicURL: cfg.PublicURL, CookieName: cfg.Cookie.Name,
+		AccessKeys: accessKeysForPortal(c), AccessActiveKID: c.jwtActiveKID, PublicURL: cfg.PublicURL, CookieName: cfg.Cookie.Name,
 		CookieDomain: cfg.Cookie.Domain, Development: !cfg.IsProduction(),
 		SessionLifetime: cfg.Tokens.Session.Lifetime, AccessLifetime: cfg.Tokens.Access.Lifetime,
 		RefreshLifetime: cfg.Tokens.Refresh.Lifetime, Hasher: c.hasher,
@@ -299,8 +299,9 @@ func oauthProviders(ps []config.OAuthProvider) []loginui.OAuthProvider {
 	return out
 }
 
-// accessKeysForPortal hands asymmetric keys to the portal; HS256 uses the
-// access_token secret there directly.
+// accessKeysForPortal hands asymmetric keys to the portal, which signs
+// with the one c.jwtActiveKID names; HS256 uses the access_token secret
+// there directly.
 func accessKeysForPortal(c *core) []signing.JWTKey {
 	if len(c.jwtKeys) == 1 && c.jwtKeys[0].Alg == "HS256" {
 		return nil

@@ -89,6 +89,7 @@ type core struct {
 	hasher        *signing.Hasher
 	keyrings      map[string]*signing.Keyring
 	jwtKeys       []signing.JWTKey
+	jwtActiveKID  string // kid of the key in jwtKeys that signs (tokens.access.active_kid)
 	issuer        *signing.JWTIssuer
 	jwtVerify     *signing.JWTVerifier
 	apiHasher     *signing.APIKeyHasher
@@ -184,7 +185,7 @@ func (c *core) buildCrypto() error {
 	if err != nil {
 		return err
 	}
-	c.jwtKeys = keys
+	c.jwtKeys, c.jwtActiveKID = keys, active.KID
 	iss := strings.TrimSuffix(cfg.PublicURL, "/")
 	c.issuer, err = signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: iss, Audience: accessAudience, Key: active})
 	if err != nil {
@@ -200,12 +201,16 @@ func (c *core) buildCrypto() error {
 // accessAudience is the aud of access JWTs (SPEC §5.2).
 const accessAudience = "gatehouse:access"
 
-// accessKeys returns the access-token keys and the one that signs.
+// accessKeys returns the access-token keys and the one that signs: the
+// key tokens.access.active_kid names (signing.ActiveJWTKey; HS256 signs
+// with the access_token secret, which has no kid). A kid that names no
+// key is an error, never a fallback to another key.
 func accessKeys(cfg *config.Config) ([]signing.JWTKey, signing.JWTKey, error) {
 	alg := cfg.Tokens.Access.Algorithm
 	if alg == "" || alg == "HS256" {
-		k := signing.JWTKey{Alg: "HS256", HMAC: cfg.Secrets.AccessToken}
-		return []signing.JWTKey{k}, k, nil
+		keys := []signing.JWTKey{{Alg: "HS256", HMAC: cfg.Secrets.AccessToken}}
+		active, err := signing.ActiveJWTKey(keys, "")
+		return keys, active, err
 	}
 	var keys []signing.JWTKey
 	var active signing.JWTKey
@@ -227,12 +232,13 @@ func accessKeys(cfg *config.Config) ([]signing.JWTKey, signing.JWTKey, error) {
 			return nil, active, fmt.Errorf("tokens.access.keys.%s: key is %s, tokens.access.algorithm is %s", kid, k.Alg, alg)
 		}
 		keys = append(keys, k)
-		if kid == cfg.Tokens.Access.ActiveKID || (cfg.Tokens.Access.ActiveKID == "" && active.KID == "") {
-			active = k
-		}
 	}
 	if len(keys) == 0 {
 		return nil, active, fmt.Errorf("tokens.access.algorithm %s needs tokens.access.keys", alg)
+	}
+	active, err := signing.ActiveJWTKey(keys, cfg.Tokens.Access.ActiveKID)
+	if err != nil {
+		return nil, active, fmt.Errorf("tokens.access.active_kid: %w", err)
 	}
 	return keys, active, nil
 }

@@ -59,7 +59,7 @@ type Session struct {
 	Digest      []byte // 32 bytes
 	UserID      string
 	Kind        string // "session" or "refresh"
-	AuthMethod  string // "password", "totp", "oauth:<provider>", ...
+	AuthMethod  string // first factor, "+totp" after a second step: "password", "password+totp", "oauth:<provider>", "oauth:<provider>+totp"
 	ChainID     string // refresh-token rotation chain; empty for sessions
 	CreatedAt   time.Time
 	ExpiresAt   time.Time

@@ -15,15 +15,44 @@ import (
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// Session kinds and auth methods stored in keystore.Session.
+// Session kinds and auth methods stored in keystore.Session. AuthMethod
+// records the first login factor: "password" or "oauth:<provider>"
+// (methodOAuthPrefix), followed by methodTOTPSuffix when a TOTP or
+// recovery code completed the login ("password+totp",
+// "oauth:github+totp"). Only a password first factor makes a password
+// session (passwordFirstFactor). The bare "totp" stored by earlier
+// versions does not say which first factor came before it, so it is not a
+// password session (fail closed: such a session must log in again before
+// managing keys, links or the admin API).
 const (
 	kindSession = "session"
 	kindRefresh = "refresh"
 
-	methodPassword = "password"
-	methodTOTP     = "totp"     // password, then a TOTP or recovery code
-	methodSetup    = "password" // the setup form sets a password, so it counts as one
+	methodPassword   = "password"
+	methodSetup      = "password" // the setup form sets a password, so it counts as one
+	methodTOTPSuffix = "+totp"    // a TOTP or recovery code after the first factor
 )
+
+// validFirstFactor reports whether m can open a login: a password or a
+// configured-looking OAuth provider.
+func validFirstFactor(m string) bool {
+	if m == methodPassword {
+		return true
+	}
+	name, ok := strings.CutPrefix(m, methodOAuthPrefix)
+	return ok && name != "" && !strings.Contains(name, "+")
+}
+
+// sessionMethodAfterTOTP is the AuthMethod of a login whose first factor
+// was first and whose second step was a TOTP or recovery code.
+func sessionMethodAfterTOTP(first string) string { return first + methodTOTPSuffix }
+
+// passwordFirstFactor reports whether a stored AuthMethod records a
+// password as the login's first factor. It is the one test of "opened with
+// a password" (caller.passwordSession).
+func passwordFirstFactor(method string) bool {
+	return method == methodPassword || method == methodPassword+methodTOTPSuffix
+}
 
 // Limits on identifiers and free text.
 const (
@@ -195,15 +224,16 @@ type bearerTokens struct {
 	ExpiresIn    int    `json:"expires_in"`
 }
 
-// issueRefresh stores a refresh token of chainID that expires at expires.
-func (p *Portal) issueRefresh(ctx context.Context, r *http.Request, u *keystore.User, chainID string, expires time.Time) (string, error) {
+// issueRefresh stores a refresh token of chainID that expires at expires;
+// method is the AuthMethod of the login that opened the chain.
+func (p *Portal) issueRefresh(ctx context.Context, r *http.Request, u *keystore.User, chainID string, expires time.Time, method string) (string, error) {
 	tok, err := signing.NewOpaqueToken()
 	if err != nil {
 		return "", err
 	}
 	now := p.o.Now()
 	s := &keystore.Session{
-		Digest: p.tokenDigest(tok), UserID: u.ID, Kind: kindRefresh, AuthMethod: methodPassword,
+		Digest: p.tokenDigest(tok), UserID: u.ID, Kind: kindRefresh, AuthMethod: method,
 		ChainID: chainID, CreatedAt: now, ExpiresAt: expires, LastSeenAt: now,
 		UserAgent: clip(r.UserAgent(), maxUserAgentLen),
 	}

@@ -45,7 +45,7 @@ func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.TOTPEnabled {
-		p.apiTOTPRequired(w, r, u)
+		p.apiTOTPRequired(w, r, u, methodPassword)
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
@@ -55,10 +55,10 @@ func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // finishAPILogin issues the credentials of a completed login: bearer
-// tokens or a cookie session.
+// tokens or a cookie session, recording method (see accounts.go).
 func (p *Portal) finishAPILogin(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, transport, method string) {
 	if transport == "bearer" {
-		p.loginBearer(ctx, w, r, u)
+		p.loginBearer(ctx, w, r, u, method)
 		return
 	}
 	csrf, err := p.createSession(ctx, w, r, u, method)
@@ -86,13 +86,13 @@ func (p *Portal) answerLoginOutcome(w http.ResponseWriter, out loginOutcome) boo
 	return false
 }
 
-func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User) {
+func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method string) {
 	chain, err := signing.RandomHex(16)
 	if err != nil {
 		errStore(w)
 		return
 	}
-	rt, err := p.issueRefresh(ctx, r, u, chain, p.o.Now().Add(p.o.RefreshLifetime))
+	rt, err := p.issueRefresh(ctx, r, u, chain, p.o.Now().Add(p.o.RefreshLifetime), method)
 	if err != nil {
 		errStore(w)
 		return
@@ -262,7 +262,7 @@ func (p *Portal) rotateRefresh(ctx context.Context, r *http.Request, tok string)
 	if !u.Active {
 		return bearerTokens{}, http.StatusUnauthorized
 	}
-	rt, err := p.issueRefresh(ctx, r, u, s.ChainID, s.ExpiresAt)
+	rt, err := p.issueRefresh(ctx, r, u, s.ChainID, s.ExpiresAt, s.AuthMethod)
 	if err != nil {
 		return bearerTokens{}, http.StatusServiceUnavailable
 	}

@@ -22,11 +22,12 @@ type caller struct {
 
 // passwordSession reports whether the caller holds a browser session that
 // was opened with a password (alone or followed by a TOTP or recovery
-// code). Bearer access tokens never count: any
-// refresh of a long chain mints one without a password, and they cannot
-// carry a step-up proof.
+// code). An OAuth first factor never counts, with or without a TOTP code
+// after it, nor does the ambiguous "totp" of earlier versions. Bearer
+// access tokens never count: any refresh of a long chain mints one without
+// a password, and they cannot carry a step-up proof.
 func (c *caller) passwordSession() bool {
-	return c.viaCookie && c.session != nil && (c.session.AuthMethod == methodPassword || c.session.AuthMethod == methodTOTP)
+	return c.viaCookie && c.session != nil && c.session.Kind == kindSession && passwordFirstFactor(c.session.AuthMethod)
 }
 
 // errAuthStore marks a store failure while authenticating (503, not 401).

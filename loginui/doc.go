@@ -77,12 +77,19 @@
 //   - Login with TOTP on: the password step answers 202
 //     {totp_required, pending_token} (HTML: 303 to /2fa with the token in
 //     an HttpOnly, SameSite=Strict cookie scoped to /2fa). The pending
-//     token (5 min, audience gatehouse:totp-pending) is bound by HMAC to
-//     the client IP, the User-Agent and the user's access fingerprint (a
-//     password or email change kills it). It is spent (Markers
-//     set-if-absent plus a durable denylist entry) only when a code
-//     matched, so a typo does not cost the password step. Second-step
-//     sessions have AuthMethod "totp" and count as password sessions.
+//     token (5 min, audience gatehouse:totp-pending) carries the first
+//     factor (claim ff: "password" or "oauth:<provider>") and is bound by
+//     HMAC to it, the client IP, the User-Agent and the user's access
+//     fingerprint (a password or email change kills it); a pending token
+//     without ff is refused. It is spent (Markers set-if-absent plus a
+//     durable denylist entry) only when a code matched, so a typo does not
+//     cost the first step. The session (or refresh chain) then has
+//     AuthMethod "<first factor>+totp": "password+totp" counts as a
+//     password session, "oauth:<provider>+totp" does not. The bare "totp"
+//     stored by earlier versions does not say what came first and is not
+//     a password session either: such a browser logs in again before it
+//     manages API keys, links providers, enrolls TOTP or uses the admin
+//     API.
 //     /api/auth/2fa/verify takes ?transport= and ?refresh= as login does.
 //   - A used (user, counter) pair is refused for 90 s; a recovery code is
 //     claimed with set-if-absent (one concurrent winner), recorded in the
@@ -161,7 +168,9 @@
 //     is created, unless registration is closed (403).
 //   - Sessions have AuthMethod "oauth:<provider>" and are not password
 //     sessions. Users with TOTP on go through /2fa exactly as after a
-//     password; that session then has AuthMethod "totp".
+//     password; that session then has AuthMethod "oauth:<provider>+totp"
+//     and is still not a password session (a provider account plus the
+//     TOTP secret is not the password).
 //   - Linking needs a password session, CSRF and step-up (TOTP on); an
 //     identity linked to another user is OAUTH_ACCOUNT_ALREADY_LINKED.
 //     Unlinking refuses the last link of an account without a password.

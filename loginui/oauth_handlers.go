@@ -155,7 +155,7 @@ func (p *Portal) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, rd)
+		p.pageTOTPRequired(w, r, u, rd, methodOAuthPrefix+pr.cfg.Name)
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {

@@ -118,9 +118,12 @@ type Options struct {
 	Counters keystore.Counters
 
 	Secrets Secrets
-	// AccessKeys, when set, sign (the first) and verify (all) access JWTs;
-	// otherwise Secrets.AccessToken is used as one HS256 key.
-	AccessKeys []signing.JWTKey
+	// AccessKeys, when set, verify access JWTs (all of them) and the one
+	// whose kid is AccessActiveKID signs new ones; New fails when that kid
+	// names no key. Otherwise Secrets.AccessToken is used as one HS256 key
+	// and AccessActiveKID is ignored.
+	AccessKeys      []signing.JWTKey
+	AccessActiveKID string
 
 	PublicURL    string // e.g. https://auth.example.test; the JWT iss
 	CookieName   string // default gatehouse_session

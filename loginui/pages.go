@@ -255,7 +255,7 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, d.RD)
+		p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {

@@ -62,17 +62,17 @@ func New(o Options) (*Portal, error) {
 		return nil, fmt.Errorf("loginui: password hasher: %w", err)
 	}
 	iss := strings.TrimSuffix(pub.String(), "/")
-	accessKeys := o.AccessKeys
+	accessKeys, activeKID := o.AccessKeys, o.AccessActiveKID
 	if len(accessKeys) == 0 {
-		accessKeys = []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.AccessToken}}
+		accessKeys, activeKID = []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.AccessToken}}, ""
 	}
-	if p.access, err = newJWTCodec(iss, audAccess, accessKeys); err != nil {
+	if p.access, err = newJWTCodec(iss, audAccess, accessKeys, activeKID); err != nil {
 		return nil, fmt.Errorf("loginui: access tokens: %w", err)
 	}
-	if p.verifyTok, err = newJWTCodec(iss, audVerify, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.VerifyToken}}); err != nil {
+	if p.verifyTok, err = newJWTCodec(iss, audVerify, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.VerifyToken}}, ""); err != nil {
 		return nil, fmt.Errorf("loginui: verify tokens: %w", err)
 	}
-	if p.resetTok, err = newJWTCodec(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}); err != nil {
+	if p.resetTok, err = newJWTCodec(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}, ""); err != nil {
 		return nil, fmt.Errorf("loginui: reset tokens: %w", err)
 	}
 	if err := p.initTOTP(iss); err != nil {

@@ -58,10 +58,11 @@ func (p *Portal) initTOTP(iss string) error {
 	pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
 	ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
 	t := &p.totp
-	if t.pending, err = newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}); err != nil {
+	if t.pending, err = newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, ""); err != nil {
 		return err
 	}
-	if t.enroll, err = newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}); err != nil {
+	t.pending.firstFactor = true
+	if t.enroll, err = newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, ""); err != nil {
 		return err
 	}
 	t.bindKey = signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-binding", 32)
@@ -281,9 +282,10 @@ func (p *Portal) useFactor(ctx context.Context, u *keystore.User, code string) *
 }
 
 // pendingBinding ties a pending token to the user's current password and
-// email (via the access fingerprint), the client IP and the User-Agent.
-func (p *Portal) pendingBinding(u *keystore.User, r *http.Request) string {
-	return framedMAC(p.totp.bindKey, "pending", u.ID, p.clientIP(r), r.UserAgent(), p.accessFingerprint(u))
+// email (via the access fingerprint), the client IP, the User-Agent and
+// the first factor of the login.
+func (p *Portal) pendingBinding(u *keystore.User, r *http.Request, firstFactor string) string {
+	return framedMAC(p.totp.bindKey, "pending", u.ID, p.clientIP(r), r.UserAgent(), p.accessFingerprint(u), firstFactor)
 }
 
 // enrollBinding ties an enrollment token to the user and to the pending
@@ -292,78 +294,85 @@ func (p *Portal) enrollBinding(u *keystore.User) string {
 	return framedMAC(p.totp.bindKey, "enroll", u.ID, u.TOTPPending)
 }
 
-// issuePending mints the pending token of the second login step.
-func (p *Portal) issuePending(u *keystore.User, r *http.Request) (string, error) {
+// issuePending mints the pending token of the second login step. It
+// carries the first factor (methodPassword or an OAuth method), which the
+// second step records in the session (sessionMethodAfterTOTP).
+func (p *Portal) issuePending(u *keystore.User, r *http.Request, firstFactor string) (string, error) {
+	if !validFirstFactor(firstFactor) {
+		return "", errors.New("loginui: unknown first factor")
+	}
 	jti, err := signing.RandomHex(16)
 	if err != nil {
 		return "", err
 	}
-	return p.totp.pending.issue(u.ID, jti, p.pendingBinding(u, r), "", totpTokenLifetime, p.o.Now())
+	return p.totp.pending.issueFirstFactor(u.ID, jti, p.pendingBinding(u, r, firstFactor), firstFactor, totpTokenLifetime, p.o.Now())
 }
 
 func pendingUsedKey(jti string) string { return "totp-pending:" + jti }
 
 // completeTOTPLogin is the second login step: the pending token must
-// verify (audience, expiry, signature), be unused, be bound to this
-// client and to the user's current credentials; the code must be a fresh
-// TOTP code or an unused recovery code. The token is spent only once the
-// code matched, so a typo does not cost the password step.
-func (p *Portal) completeTOTPLogin(r *http.Request, tok, code string) (*keystore.User, *opErr) {
+// verify (audience, expiry, signature), name a known first factor, be
+// unused, be bound to this client and to the user's current credentials;
+// the code must be a fresh TOTP code or an unused recovery code. The token
+// is spent only once the code matched, so a typo does not cost the first
+// step. It returns the AuthMethod the new session or refresh chain must
+// carry: the first factor plus methodTOTPSuffix.
+func (p *Portal) completeTOTPLogin(r *http.Request, tok, code string) (*keystore.User, string, *opErr) {
 	if e := p.rate(r, SlotTOTPVerify, []string{"ip", p.clientIP(r)}); e != nil {
-		return nil, e
+		return nil, "", e
 	}
 	if !p.totp.ready {
-		return nil, opPendingBad
+		return nil, "", opPendingBad
 	}
 	now := p.o.Now()
 	cl, err := p.totp.pending.verify(tok, now)
-	if err != nil {
-		return nil, opPendingBad
+	if err != nil || !validFirstFactor(cl.FirstFactor) {
+		return nil, "", opPendingBad
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	used, err := p.o.Denylist.IsDenied(ctx, []byte(pendingUsedKey(cl.JTI)))
 	if err != nil {
-		return nil, opStore
+		return nil, "", opStore
 	}
 	if used {
-		return nil, opPendingBad
+		return nil, "", opPendingBad
 	}
 	u, err := p.o.Users.GetUser(ctx, cl.Subject)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, opPendingBad
+		return nil, "", opPendingBad
 	}
 	if err != nil {
-		return nil, opStore
+		return nil, "", opStore
 	}
-	if !u.Active || !u.TOTPEnabled || !constEq(cl.SFP, p.pendingBinding(u, r)) {
-		return nil, opPendingBad
+	if !u.Active || !u.TOTPEnabled || !constEq(cl.SFP, p.pendingBinding(u, r, cl.FirstFactor)) {
+		return nil, "", opPendingBad
 	}
 	if e := p.rate(r, SlotTOTPVerify, []string{"user", u.ID}); e != nil {
-		return nil, e
+		return nil, "", e
 	}
 	m, e := p.matchFactor(u, code)
 	if e != nil {
 		if e == opCodeInvalid {
 			p.log.Info().Str("audit", "totp_failed").Str("user_id", u.ID).Msg("audit")
 		}
-		return nil, e
+		return nil, "", e
 	}
 	until := cl.ExpiresAt.Add(time.Minute)
 	won, err := p.o.Markers.SetIfAbsent(ctx, pendingUsedKey(cl.JTI), until.Sub(now))
 	if err != nil {
-		return nil, opStore
+		return nil, "", opStore
 	}
 	if !won {
-		return nil, opPendingBad
+		return nil, "", opPendingBad
 	}
 	if err := p.o.Denylist.Deny(ctx, pendingUsedKey(cl.JTI), until); err != nil {
-		return nil, opStore
+		return nil, "", opStore
 	}
 	if e := p.spendFactor(ctx, u, m); e != nil {
-		return nil, e
+		return nil, "", e
 	}
-	return u, nil
+	return u, sessionMethodAfterTOTP(cl.FirstFactor), nil
 }
 
 // stepUp proves a second factor for the caller's cookie session and marks

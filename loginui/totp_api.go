@@ -7,21 +7,22 @@ import (
 	"github.com/gatehouse/gatehouse/keystore"
 )
 
-// apiTOTPRequired answers the password step of a user with TOTP on:
-// 202 {totp_required, pending_token}. Without TOTP configured the login
-// cannot finish (503), never a login without the second factor.
-func (p *Portal) apiTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User) {
+// apiTOTPRequired answers the first step (firstFactor: its AuthMethod) of
+// a user with TOTP on: 202 {totp_required, pending_token}. Without TOTP
+// configured the login cannot finish (503), never a login without the
+// second factor.
+func (p *Portal) apiTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor string) {
 	if !p.totp.ready {
 		p.log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
 		errStore(w)
 		return
 	}
-	tok, err := p.issuePending(u, r)
+	tok, err := p.issuePending(u, r, firstFactor)
 	if err != nil {
 		errStore(w)
 		return
 	}
-	p.audit("login_password_ok_totp_pending", u.ID)
+	p.audit(pendingAuditEvent(firstFactor), u.ID)
 	writeJSON(w, http.StatusAccepted, map[string]any{"totp_required": true, "pending_token": tok})
 }
 
@@ -43,14 +44,14 @@ func (p *Portal) apiTOTPVerify(w http.ResponseWriter, r *http.Request) {
 		errBody(w)
 		return
 	}
-	u, e := p.completeTOTPLogin(r, req.PendingToken, req.Code)
+	u, method, e := p.completeTOTPLogin(r, req.PendingToken, req.Code)
 	if e != nil {
 		e.write(w)
 		return
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	p.finishAPILogin(ctx, w, r, u, transport, methodTOTP)
+	p.finishAPILogin(ctx, w, r, u, transport, method)
 }
 
 type emptyRequest struct{}
@@ -167,4 +168,13 @@ func (p *Portal) apiTOTPRegenerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+}
+
+// pendingAuditEvent names the audit event of a first step that now waits
+// for the TOTP code.
+func pendingAuditEvent(firstFactor string) string {
+	if firstFactor == methodPassword {
+		return "login_password_ok_totp_pending"
+	}
+	return "login_oauth_ok_totp_pending"
 }

@@ -37,20 +37,21 @@ func totp2faURL(rd string) string {
 	return "/2fa?rd=" + url.QueryEscape(rd)
 }
 
-// pageTOTPRequired: the password was right and the user has TOTP on; the
-// browser is sent to /2fa with a pending-login cookie.
-func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd string) {
+// pageTOTPRequired: the first factor (a password, or an OAuth login named
+// by its AuthMethod) was right and the user has TOTP on; the browser is
+// sent to /2fa with a pending-login cookie that carries the first factor.
+func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) {
 	if !p.totp.ready {
 		p.log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
 		p.renderStoreError(w)
 		return
 	}
-	tok, err := p.issuePending(u, r)
+	tok, err := p.issuePending(u, r, firstFactor)
 	if err != nil {
 		p.renderStoreError(w)
 		return
 	}
-	p.audit("login_password_ok_totp_pending", u.ID)
+	p.audit(pendingAuditEvent(firstFactor), u.ID)
 	p.setPendingCookie(w, tok)
 	redirect(w, r, totp2faURL(rd))
 }
@@ -79,7 +80,7 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.RD, _ = p.safeRedirect(r.PostForm.Get("rd"))
-	u, e := p.completeTOTPLogin(r, cookieValue(r, p.o.CookieName+pendingCookieSuffix), r.PostForm.Get("code"))
+	u, method, e := p.completeTOTPLogin(r, cookieValue(r, p.o.CookieName+pendingCookieSuffix), r.PostForm.Get("code"))
 	switch {
 	case e == nil:
 	case e.Code == CodeTOTPPendingBadToken:
@@ -95,7 +96,7 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	if _, err := p.createSession(ctx, w, r, u, methodTOTP); err != nil {
+	if _, err := p.createSession(ctx, w, r, u, method); err != nil {
 		p.renderStoreError(w)
 		return
 	}

@@ -173,7 +173,7 @@ func TestTOTPEnrollAndLogin(t *testing.T) {
 	found := false
 	for _, s := range list.Sessions {
 		if s.Current {
-			found = s.AuthMethod == "totp"
+			found = s.AuthMethod == "password+totp"
 		}
 	}
 	if !found {

@@ -40,8 +40,11 @@ type APIKeyParts struct {
 	Secret []byte // APIKeySecretLen base64url characters
 }
 
-// GenerateAPIKey makes a new raw key. keyID carries 128 random bits and
-// secret 256, both base64url without padding. Show raw once; store only
+// GenerateAPIKey makes a new raw key. keyID carries 128 random bits
+// (a little less than 128 of entropy: see below) and secret 256, both
+// base64url without padding. keyID always begins with a letter or a digit,
+// never '-' or '_', so it can be passed to a command line as a positional
+// argument without being read as a flag. Show raw once; store only
 // APIKeyHasher.Digest(secret).
 func GenerateAPIKey(prefix, env string) (raw, keyID, secret string, err error) {
 	if !akValidLabel(prefix) || !akValidLabel(env) {
@@ -50,6 +53,14 @@ func GenerateAPIKey(prefix, env string) (raw, keyID, secret string, err error) {
 	var b [akIDBytes + akSecBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", "", "", errors.New("signing: random source failed")
+	}
+	// The first character encodes the top 6 bits of the first byte; 62 and
+	// 63 are '-' and '_'. Redraw that byte until it encodes A-Z a-z 0-9
+	// (rejection sampling keeps the 62 others uniform; 127.95 bits remain).
+	for b[0]>>2 >= 62 {
+		if _, err := rand.Read(b[:1]); err != nil {
+			return "", "", "", errors.New("signing: random source failed")
+		}
 	}
 	keyID = base64.RawURLEncoding.EncodeToString(b[:akIDBytes])
 	secret = base64.RawURLEncoding.EncodeToString(b[akIDBytes:])

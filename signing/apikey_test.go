@@ -176,3 +176,32 @@ func FuzzParseAPIKey(f *testing.F) {
 		}
 	})
 }
+
+// TestGeneratedKeyIDsNeverStartWithDashOrUnderscore: a key id given to
+// `gatehouse apikey revoke` must not be read as a flag. Over many ids none
+// begins with '-' or '_', every one still parses, and the first character
+// still takes each of the 62 letters and digits (no bias collapse).
+func TestGeneratedKeyIDsNeverStartWithDashOrUnderscore(t *testing.T) {
+	const n = 5000
+	first := map[byte]int{}
+	for range n {
+		raw, id, sec, err := signing.GenerateAPIKey("ak", "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id[0] == '-' || id[0] == '_' {
+			t.Fatalf("key id %q begins with %q", id, id[0])
+		}
+		if len(id) != signing.APIKeyIDLen {
+			t.Fatalf("key id length %d", len(id))
+		}
+		p, err := signing.ParseAPIKey([]byte(raw), "ak")
+		if err != nil || string(p.KeyID) != id || string(p.Secret) != sec {
+			t.Fatalf("generated key does not parse: %v", err)
+		}
+		first[id[0]]++
+	}
+	if len(first) != 62 {
+		t.Fatalf("first characters: %d distinct, want all 62 of A-Z a-z 0-9", len(first))
+	}
+}

@@ -69,6 +69,31 @@ func NewJWTIssuer(cfg JWTIssuerConfig) (*JWTIssuer, error) {
 	return iss, nil
 }
 
+// ActiveJWTKey returns the key among keys whose kid is activeKID. It is
+// the one place every issuer (portal, CLI, admin API) picks its signing
+// key, so making a new key active reaches all of them at once; verifiers
+// keep accepting every key. An empty activeKID names the key without a kid
+// (the HS256 secret). It never falls back to another key: no key with that
+// kid, or more than one, is an error wrapping ErrJWTKey.
+func ActiveJWTKey(keys []JWTKey, activeKID string) (JWTKey, error) {
+	var found JWTKey
+	n := 0
+	for _, k := range keys {
+		if k.KID == activeKID {
+			found = k
+			n++
+		}
+	}
+	switch n {
+	case 1:
+		return found, nil
+	case 0:
+		return JWTKey{}, fmt.Errorf("%w: active kid %q is not among the keys", ErrJWTKey, activeKID)
+	default:
+		return JWTKey{}, fmt.Errorf("%w: kid %q names more than one key", ErrJWTKey, activeKID)
+	}
+}
+
 // jwtRegistered are the claim names Issue sets itself.
 var jwtRegistered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true,

@@ -152,3 +152,42 @@ func TestJWTKeyNeverPrintsMaterial(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveJWTKeyNeverFallsBackToAnotherKey: the signing key is the one
+// the active kid names, wherever it sits in the list; a kid that names no
+// key (or two) is an error, never "the first key".
+func TestActiveJWTKeyNeverFallsBackToAnotherKey(t *testing.T) {
+	f := newJWTFixture(t)
+	ed2 := signing.JWTKey{KID: "ed2", Alg: signing.AlgEdDSA, Ed25519Private: f.otherEd}
+	noKID := signing.JWTKey{Alg: signing.AlgHS256, HMAC: signing.NewSecret(f.hsSecret)}
+	cases := []struct {
+		name    string
+		keys    []signing.JWTKey
+		kid     string
+		want    string // kid of the chosen key
+		wantErr bool
+	}{
+		{"active is last", []signing.JWTKey{f.ed, ed2}, "ed2", "ed2", false},
+		{"active is first", []signing.JWTKey{f.ed, ed2}, "ed1", "ed1", false},
+		{"active in the middle", []signing.JWTKey{f.ed, ed2, f.ec}, "ed2", "ed2", false},
+		{"HS256 secret without kid", []signing.JWTKey{noKID}, "", "", false},
+		{"unknown kid", []signing.JWTKey{f.ed, ed2}, "ed3", "", true},
+		{"empty kid with kids only", []signing.JWTKey{f.ed, ed2}, "", "", true},
+		{"no keys", nil, "ed1", "", true},
+		{"duplicate kid", []signing.JWTKey{f.ed, {KID: "ed1", Alg: signing.AlgEdDSA, Ed25519Private: f.otherEd}}, "ed1", "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := signing.ActiveJWTKey(tc.keys, tc.kid)
+			if tc.wantErr {
+				if !errors.Is(err, signing.ErrJWTKey) {
+					t.Fatalf("err = %v, want ErrJWTKey", err)
+				}
+				return
+			}
+			if err != nil || k.KID != tc.want {
+				t.Fatalf("got kid %q, err %v; want %q", k.KID, err, tc.want)
+			}
+		})
+	}
+}
