@@ -32,7 +32,8 @@ type hijackSetup struct {
 	*oauthSetup
 	h     *harness
 	admin *client
-	ask   func(hdr ...string) int
+	ask   func(hdr ...string) int // a path under the verified_email rule
+	askAt func(path string, hdr ...string) int
 }
 
 func newHijackSetup(t *testing.T) *hijackSetup {
@@ -51,7 +52,10 @@ func newHijackSetup(t *testing.T) *hijackSetup {
 	}
 	v, err := verifier.New(verifier.Options{
 		Development: true, PublicURL: h.srv.URL, DefaultPolicy: "deny",
-		Rules: []config.Rule{{Name: "verified", Paths: []string{"/"}, Policy: config.PolicyAuthenticated, VerifiedEmail: true}},
+		Rules: []config.Rule{
+			{Name: "verified", Paths: []string{"/verified/"}, Policy: config.PolicyAuthenticated, VerifiedEmail: true},
+			{Name: "signed-in", Paths: []string{"/"}, Policy: config.PolicyAuthenticated},
+		},
 		Users: h.store, Sessions: h.store, APIKeys: h.store, Denylist: h.store, Nonces: h.mem,
 		TokenHashKey: h.opts.Secrets.TokenHash, FingerprintKey: h.opts.Secrets.Fingerprint, JWT: jv,
 		APIKeyHashKey: secret("ak"), SigningKeyring: h.opts.APIKeyConfig.SigningKeyring, Now: h.clock.Now,
@@ -60,11 +64,11 @@ func newHijackSetup(t *testing.T) *hijackSetup {
 		t.Fatal(err)
 	}
 	t.Cleanup(v.Close)
-	ask := func(hdr ...string) int {
+	askAt := func(path string, hdr ...string) int {
 		var req fasthttp.Request
 		req.SetRequestURI("/auth/nginx")
 		req.Header.Set("X-Original-Method", "GET")
-		req.Header.Set("X-Original-URL", "https://app.example.test/x")
+		req.Header.Set("X-Original-URL", "https://app.example.test"+path)
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
@@ -73,7 +77,8 @@ func newHijackSetup(t *testing.T) *hijackSetup {
 		v.Handler(&ctx)
 		return ctx.Response.StatusCode()
 	}
-	return &hijackSetup{oauthSetup: s, h: h, admin: admin, ask: ask}
+	ask := func(hdr ...string) int { return askAt("/verified/x", hdr...) }
+	return &hijackSetup{oauthSetup: s, h: h, admin: admin, ask: ask, askAt: askAt}
 }
 
 // register opens an account through the API (unverified) and returns it
@@ -496,6 +501,52 @@ func TestEmailChangeRevokesCredentialsOfOldAddress(t *testing.T) {
 			}
 			if r := me.do("GET", "/api/users/me", nil); r.status != wantMe {
 				t.Fatalf("the changing session: %d, want %d", r.status, wantMe)
+			}
+		})
+	}
+}
+
+// TestKeyOlderThanVerificationNeverMeetsVerifiedEmailRule: should a key
+// made before the address was verified outlive the verification (a
+// revocation that did not finish), the verifier still refuses it on
+// verified_email rules; elsewhere it stays a valid credential. Accounts
+// verified before the time was recorded are not affected.
+func TestKeyOlderThanVerificationNeverMeetsVerifiedEmailRule(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		recorded bool // EmailVerifiedAt is set
+		want     int
+	}{
+		{"verification time recorded", true, 403},
+		{"verified before the time was recorded", false, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newHijackSetup(t)
+			h := s.h
+			u, _ := register(t, h, "late@example.test", testPassword)
+			key := s.adminKey(t, u.ID)
+			h.clock.Advance(time.Second)
+			// Verified behind the portal's back: its revocation never ran.
+			u.Verified = true
+			if tc.recorded {
+				u.EmailVerifiedAt = h.clock.Now()
+			}
+			if err := h.store.UpdateUser(context.Background(), u); err != nil {
+				t.Fatal(err)
+			}
+			h.clock.Advance(2 * time.Second)
+			if st := s.ask("Authorization", "Bearer "+key.APIKey); st != tc.want {
+				t.Fatalf("verified_email rule: %d, want %d", st, tc.want)
+			}
+			if st := s.askAt("/other", "Authorization", "Bearer "+key.APIKey); st != 200 {
+				t.Fatalf("plain rule: %d, want 200", st)
+			}
+			// A key made after the verification meets the rule.
+			c := h.client()
+			c.login("late@example.test", testPassword)
+			fresh := c.createKey(map[string]any{"name": "after"})
+			if st := s.ask("Authorization", "Bearer "+fresh.APIKey); st != 200 {
+				t.Fatalf("key made after verification: %d", st)
 			}
 		})
 	}
