@@ -51,7 +51,7 @@ func createdWhileVerified(u *keystore.User, t time.Time) bool {
 // sameVerification reports whether checked and now are the same, still
 // valid verification of the same address.
 func sameVerification(checked, now *keystore.User) bool {
-	return checked.Verified && now.Verified && now.Active &&
+	return checked.Verified && now.Verified &&
 		keystore.FoldEmail(checked.Email) == keystore.FoldEmail(now.Email) &&
 		checked.EmailVerifiedAt.Equal(now.EmailVerifiedAt)
 }
@@ -109,12 +109,13 @@ func (p *Portal) credentialStores() (keystore.APIKeys, keystore.OAuthLinks) {
 	return keys, links
 }
 
-// revokeUnverifiedCredentials is the revocation policy, run after the
-// change is stored: u is the account as it now is, before the moment of
-// the change. Every API key, OAuth link and session (with its refresh
-// chain) of u created before that moment goes, unless it was created
-// while u was verified with its current address, or keepSession keeps it
-// (the session that made the change, when it proved the password).
+// revokeUnverifiedCredentials is the revocation policy, run once the
+// change (verification, password reset, email change) is stored: u is the
+// account as stored after it, before the moment of the change. Every API
+// key, OAuth link and session (with its refresh chain) of u created
+// before that moment goes, unless it was created while u was verified
+// with its current address, or keepSession keeps it (the session that
+// made the change, when it proved the password).
 // Refresh chains are denied before anything is deleted, as "sign out
 // everywhere else" does, so their access tokens die at the verifier too.
 func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, keepSession func(*keystore.Session) bool) error {
