@@ -259,3 +259,28 @@ func TestOpsWriteAuditEventsWithoutIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// TestUserAddVerifiedRecordsVerificationTime: `user add --verified` marks
+// when the address was verified, so the portal's revocation policy can
+// tell credentials made before it from those made after; without
+// --verified the account is unverified with no such time.
+func TestUserAddVerifiedRecordsVerificationTime(t *testing.T) {
+	o := newOps(t)
+	ctx := context.Background()
+	for _, verified := range []bool{true, false} {
+		email := "unverified@example.test"
+		if verified {
+			email = "verified@example.test"
+		}
+		if _, err := o.UserAdd(ctx, admin.UserAddRequest{Email: email, Password: "a-long-enough-password", Verified: verified}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := o.Store.GetUserByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Verified != verified || u.EmailVerifiedAt.IsZero() == verified {
+			t.Errorf("verified=%v: stored Verified %v, EmailVerifiedAt %v", verified, u.Verified, u.EmailVerifiedAt)
+		}
+	}
+}

@@ -156,6 +156,9 @@ func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
 	now := o.now()
 	u := &keystore.User{ID: id, Email: strings.TrimSpace(r.Email), DisplayName: r.DisplayName, PasswordHash: hash,
 		Roles: roles, Superuser: r.Superuser, Active: true, Verified: r.Verified, CreatedAt: now, UpdatedAt: now}
+	if r.Verified {
+		u.EmailVerifiedAt = now
+	}
 	if err := o.Store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, keystore.ErrDuplicate) {
 			return UserView{}, opErr("USER_EXISTS", "a user with that email already exists")

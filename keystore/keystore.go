@@ -32,11 +32,16 @@ type User struct {
 	Superuser    bool
 	Active       bool
 	Verified     bool
-	TOTPEnabled  bool
-	TOTPSecret   string // Fernet envelope (signing.Keyring), empty when none
-	TOTPPending  string // Fernet envelope of an unconfirmed enrollment secret
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailVerifiedAt is when the current Email was verified; zero while
+	// it is not. A record with Verified set and a zero EmailVerifiedAt was
+	// verified before the field existed and is treated as verified since
+	// before any of its credentials. An email change clears both.
+	EmailVerifiedAt time.Time
+	TOTPEnabled     bool
+	TOTPSecret      string // Fernet envelope (signing.Keyring), empty when none
+	TOTPPending     string // Fernet envelope of an unconfirmed enrollment secret
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Users stores accounts. DeleteUser cascades to the user's sessions,

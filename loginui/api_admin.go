@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
 )
@@ -117,7 +118,10 @@ type adminPatch struct {
 }
 
 // apiAdminPatch: PATCH /api/users/{id}; the admin's current password is
-// required. Deactivating a user signs them out everywhere.
+// required. Deactivating a user signs them out everywhere. A new email
+// is unverified unless is_verified:true comes with it; a new email or a
+// false→true is_verified revokes the user's earlier sessions, API keys and
+// OAuth links as the user's own verification would.
 func (p *Portal) apiAdminPatch(w http.ResponseWriter, r *http.Request) {
 	c := p.requireAdmin(w, r)
 	if c == nil {
@@ -148,11 +152,13 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")
 	}
 	nu := *u
+	emailChanged := false
 	if req.Email != nil {
 		if !validEmail(*req.Email) {
 			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
 		}
 		nu.Email = strings.TrimSpace(*req.Email)
+		emailChanged = keystore.FoldEmail(nu.Email) != keystore.FoldEmail(u.Email)
 	}
 	if req.DisplayName != nil {
 		if !validDisplayName(*req.DisplayName) {
@@ -181,7 +187,20 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	if req.Verified != nil {
 		nu.Verified = *req.Verified
 	}
-	nu.UpdatedAt = p.o.Now()
+	// A new address is unverified unless the admin vouches for it in the
+	// same request; either way nothing made under the old one carries over.
+	now := p.o.Now()
+	vouched := req.Verified != nil && *req.Verified
+	switch {
+	case emailChanged && !vouched:
+		nu.Verified, nu.EmailVerifiedAt = false, time.Time{}
+	case emailChanged, !u.Verified && nu.Verified:
+		nu.EmailVerifiedAt = now
+	case !nu.Verified:
+		nu.EmailVerifiedAt = time.Time{}
+	}
+	proofChanged := emailChanged || (!u.Verified && nu.Verified)
+	nu.UpdatedAt = now
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	switch err := p.o.Users.UpdateUser(ctx, &nu); {
@@ -195,6 +214,12 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	if u.Active && !nu.Active {
 		if _, err := p.o.Sessions.DeleteUserSessions(ctx, nu.ID, nil); err != nil {
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the user is deactivated but their sessions could not be revoked")
+		}
+	}
+	if proofChanged {
+		self := func(s *keystore.Session) bool { return nu.ID == c.user.ID && p.isCurrent(c, s) }
+		if err := p.revokeUnverifiedCredentials(ctx, &nu, now, self); err != nil {
+			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the user is updated but their earlier sessions, API keys and linked accounts could not all be revoked")
 		}
 	}
 	ev := p.log.Info().Str("audit", "user_updated").Str("user_id", nu.ID).Str("by_user_id", c.user.ID)

@@ -371,10 +371,16 @@ func (p *Portal) apiVerify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the email address is verified"})
 }
 
-// verifyEmail marks the token's user verified.
+// verifyEmail marks the token's user verified and revokes every session,
+// API key and OAuth link created before (see revokeUnverifiedCredentials).
+// A valid token of an account already verified with that address re-runs
+// the revocation, so a retry finishes one that failed half-way.
 func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
 	bad := func() *opErr {
 		return newOpErr(http.StatusBadRequest, CodeVerifyBadToken, "the verification token is invalid or expired")
+	}
+	storeFail := func() *opErr {
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
 	}
 	cl, err := p.verifyTok.verify(tok, p.o.Now())
 	if err != nil {
@@ -382,26 +388,38 @@ func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	u, err := p.o.Users.GetUser(ctx, cl.Subject)
-	if errors.Is(err, keystore.ErrNotFound) {
+	errBadToken, errAlready := errors.New("bad token"), errors.New("already verified")
+	var already *keystore.User
+	now := p.o.Now()
+	u, err := p.mutateUser(ctx, cl.Subject, func(u *keystore.User) error {
+		if !constEq(cl.SFP, p.verifyFingerprint(u)) || !u.Active {
+			return errBadToken
+		}
+		if u.Verified {
+			already = u
+			return errAlready
+		}
+		u.Verified, u.EmailVerifiedAt, u.UpdatedAt = true, now, now
+		return nil
+	})
+	switch {
+	case errors.Is(err, keystore.ErrNotFound), errors.Is(err, errBadToken):
 		return bad()
-	}
-	if err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
-	}
-	if !constEq(cl.SFP, p.verifyFingerprint(u)) || !u.Active {
-		return bad()
-	}
-	if u.Verified {
+	case errors.Is(err, errAlready):
+		if !already.EmailVerifiedAt.IsZero() {
+			if err := p.revokeUnverifiedCredentials(ctx, already, already.EmailVerifiedAt, nil); err != nil {
+				return storeFail()
+			}
+		}
 		return newOpErr(http.StatusBadRequest, CodeVerifyAlreadyVerified, "the email address is already verified")
-	}
-	nu := *u
-	nu.Verified = true
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
+	case err != nil:
+		return storeFail()
 	}
 	p.audit("user_verified", u.ID)
+	if err := p.revokeUnverifiedCredentials(ctx, u, now, nil); err != nil {
+		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("credentials created before verification not all revoked")
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the email address is verified, but earlier sessions, API keys and linked accounts could not all be revoked; open the link again")
+	}
 	return nil
 }
 
@@ -492,7 +510,9 @@ func (p *Portal) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 
 // resetPassword spends a reset token: it must verify (audience, expiry,
 // size), its jti must be unused, and its password fingerprint must match
-// the current password hash. Every session of the user is revoked.
+// the current password hash. Every session of the user is revoked, and
+// every API key and OAuth link unless it was created while the account
+// was verified with its current address.
 func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	bad := func() *opErr {
 		return newOpErr(http.StatusBadRequest, CodeResetBadToken, "the reset token is invalid or expired")
@@ -541,6 +561,12 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 		return storeFail()
 	}
 	p.audit("password_reset", u.ID)
+	// Whoever held the account before the reset keeps nothing it made
+	// while the address was not verified (setPassword took the sessions).
+	if err := p.revokeUnverifiedCredentials(ctx, u, now, nil); err != nil {
+		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("credentials created before the reset not all revoked")
+		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the password has been reset, but earlier API keys and linked accounts could not all be revoked; review them on your account page")
+	}
 	return nil
 }
 

@@ -142,16 +142,9 @@ func (p *Portal) revokeOthers(ctx context.Context, c *caller) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := p.o.Now()
-	denied := map[string]bool{}
-	for _, s := range ss {
-		if s.Kind != kindRefresh || s.ChainID == "" || denied[s.ChainID] || p.isCurrent(c, s) || !now.Before(s.ExpiresAt) {
-			continue
-		}
-		denied[s.ChainID] = true
-		if err := p.o.Denylist.Deny(ctx, chainDenyKey(s.ChainID), s.ExpiresAt); err != nil {
-			return 0, err
-		}
+	keep := func(s *keystore.Session) bool { return p.isCurrent(c, s) }
+	if _, err := p.denyChains(ctx, ss, keep); err != nil {
+		return 0, err
 	}
 	if c.viaCookie {
 		n, err := p.o.Sessions.DeleteUserSessions(ctx, c.user.ID, c.digest)
@@ -160,18 +153,42 @@ func (p *Portal) revokeOthers(ctx context.Context, c *caller) (int, error) {
 		}
 		return n, err
 	}
+	n, err := p.deleteSessions(ctx, ss, keep)
+	if n > 0 {
+		p.audit("session_revoked", c.user.ID)
+	}
+	return n, err
+}
+
+// denyChains denies the refresh chain of every unexpired refresh token in
+// ss that keep does not keep, and returns the chains it denied.
+func (p *Portal) denyChains(ctx context.Context, ss []*keystore.Session, keep func(*keystore.Session) bool) (map[string]bool, error) {
+	now := p.o.Now()
+	denied := map[string]bool{}
+	for _, s := range ss {
+		if s.Kind != kindRefresh || s.ChainID == "" || denied[s.ChainID] || keep(s) || !now.Before(s.ExpiresAt) {
+			continue
+		}
+		denied[s.ChainID] = true
+		if err := p.o.Denylist.Deny(ctx, chainDenyKey(s.ChainID), s.ExpiresAt); err != nil {
+			return nil, err
+		}
+	}
+	return denied, nil
+}
+
+// deleteSessions deletes every session in ss that keep does not keep and
+// reports how many went.
+func (p *Portal) deleteSessions(ctx context.Context, ss []*keystore.Session, keep func(*keystore.Session) bool) (int, error) {
 	n := 0
 	for _, s := range ss {
-		if p.isCurrent(c, s) {
+		if keep(s) {
 			continue
 		}
 		if err := p.o.Sessions.DeleteSession(ctx, s.Digest); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 			return n, err
 		}
 		n++
-	}
-	if n > 0 {
-		p.audit("session_revoked", c.user.ID)
 	}
 	return n, nil
 }

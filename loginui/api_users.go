@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
@@ -36,8 +37,9 @@ type patchMeRequest struct {
 
 // apiPatchMe: PATCH /api/users/me {display_name?, email?, current_password}.
 // An email change needs the current password (and step-up with TOTP on);
-// it clears the verified flag, mails a verify link and, through the
-// fingerprint, kills every access JWT.
+// it clears the verified flag, mails a verify link, revokes every other
+// session, API key and OAuth link (revokeUnverifiedCredentials) and,
+// through the fingerprint, kills every access JWT.
 func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) {
 	c := p.requireAPI(w, r)
 	if c == nil {
@@ -80,7 +82,7 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 			return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
 		}
 		nu.Email = strings.TrimSpace(*req.Email)
-		nu.Verified = false
+		nu.Verified, nu.EmailVerifiedAt = false, time.Time{}
 		emailChanged = true
 	}
 	nu.UpdatedAt = p.o.Now()
@@ -95,6 +97,12 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 	*c.user = nu
 	p.audit("user_updated", nu.ID)
 	if emailChanged {
+		// Nothing made under the old address carries over to the new one;
+		// the session that proved the password stays.
+		if err := p.revokeUnverifiedCredentials(ctx, &nu, nu.UpdatedAt, func(s *keystore.Session) bool { return p.isCurrent(c, s) }); err != nil {
+			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("credentials of the old address not all revoked")
+			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the email address has been changed, but earlier sessions, API keys and linked accounts could not all be revoked; review them on your account page")
+		}
 		if err := p.sendVerify(&nu); err != nil {
 			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("verify mail not queued")
 		}

@@ -250,9 +250,18 @@ func parseDurationText(s string) (time.Duration, bool) {
 }
 
 // createAPIKey makes a key for owner and returns it with the raw key,
-// which is never stored or logged. by is the acting user.
+// which is never stored or logged. by is the acting user. Owners whose
+// email address is not verified cannot make keys for themselves; an admin
+// (by another user) may make one for them, and it is revoked when the
+// address is verified (revokeUnverifiedCredentials).
 func (p *Portal) createAPIKey(r *http.Request, by, owner *keystore.User, req keyCreate) (*keystore.APIKey, string, *opErr) {
 	k := p.keys
+	self := by.ID == owner.ID
+	if self {
+		if e := requireVerifiedEmail(owner); e != nil {
+			return nil, "", e
+		}
+	}
 	if e := p.rate(r, SlotAPIKeyCreate, []string{"user", by.ID}); e != nil {
 		return nil, "", e
 	}
@@ -308,6 +317,14 @@ func (p *Portal) createAPIKey(r *http.Request, by, owner *keystore.User, req key
 		return nil, "", newOpErr(http.StatusNotFound, CodeUserNotFound, "no such user")
 	case err != nil:
 		return nil, "", opStore
+	}
+	if self {
+		if e := p.confirmVerified(ctx, owner); e != nil {
+			if err := k.store.RevokeAPIKey(ctx, key.KeyID, p.o.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("key_id", key.KeyID).Msg("api key made during an email change not revoked")
+			}
+			return nil, "", e
+		}
 	}
 	p.auditKey("api_key_created", owner.ID, key.KeyID, by.ID)
 	return key, raw, nil

@@ -51,6 +51,7 @@ var keyPageNotices = map[string]string{
 type keySection struct {
 	CSRF       string // empty: forms are not shown (link to the full page)
 	Manageable bool   // a password session
+	Unverified bool   // the email address is not verified: no create form
 	Keys       []apiKeyView
 	Scopes     []string
 	Lifetimes  []keyLifetime
@@ -79,7 +80,7 @@ type keyPage struct {
 
 // keySectionFor builds the section for caller c with the given CSRF token.
 func (p *Portal) keySectionFor(r *http.Request, c *caller, csrf string) (*keySection, *opErr) {
-	s := &keySection{CSRF: csrf, Manageable: c.passwordSession(), Scopes: p.keys.AllowedScopes, Signing: p.keys.signingAllowed()}
+	s := &keySection{CSRF: csrf, Manageable: c.passwordSession(), Unverified: !c.user.Verified, Scopes: p.keys.AllowedScopes, Signing: p.keys.signingAllowed()}
 	s.NeedCode = c.user.TOTPEnabled && !(c.session != nil && p.o.Now().Before(c.session.StepUpUntil))
 	def := p.keys.DefaultLifetime
 	hasDef := false

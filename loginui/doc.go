@@ -179,6 +179,30 @@
 //   - Provider calls use OAuthOptions.HTTPClient (default 10 s timeout)
 //     and read at most 1 MiB (discovery 256 KiB, ID token 16 KiB).
 //
+// Email verification and lasting credentials, decisions:
+//   - keystore.User.EmailVerifiedAt is when the current address was
+//     verified (verify link, setup page, OAuth registration with a trusted
+//     verified email, `user add --verified`, an admin's is_verified
+//     false→true or vouching for a new address); an email change clears it
+//     with Verified. Verified without it: verified before the field
+//     existed, treated as verified since before every credential.
+//   - An unverified owner cannot create an API key (JSON and page) or link
+//     a provider (authorize and callback): 403 EMAIL_UNVERIFIED. Admins
+//     (POST /api/users/{id}/api-keys, the CLI) may create keys for an
+//     unverified account; the owner's verification revokes them. A key or
+//     link stored while a concurrent email change ran is removed again
+//     (the owner is re-read after the write).
+//   - revokeUnverifiedCredentials is the one revocation policy: after the
+//     verify link, a password reset, the user's own email change and an
+//     admin's email or is_verified change, every API key (revoked), OAuth
+//     link (deleted) and session created before goes unless it was
+//     created while the account was verified with its current address.
+//     Refresh chains are denied first (as "sign out everywhere else"), so
+//     their access JWTs die at the verifier. The session that changes its
+//     own address (it proved the password) stays; a reset takes every
+//     session anyway. A valid verify link opened again re-runs the
+//     revocation, so a half-finished one can be completed.
+//
 // It must never: log or echo a password, token, secret or email address
 // (audit events carry user ids only; failed logins carry an HMAC digest of
 // the identifier only when a telemetry secret is set; the development

@@ -35,6 +35,9 @@ const (
 	CodeAPIKeyLimitReached      = "API_KEY_LIMIT_REACHED"
 	CodeAPIKeyScopeDenied       = "API_KEY_SCOPE_DENIED"
 	CodeAPIKeyRevoked           = "API_KEY_REVOKED"
+	// CodeEmailUnverified: the account's email address is not verified,
+	// and the action (creating an API key, linking a provider) needs it.
+	CodeEmailUnverified = "EMAIL_UNVERIFIED"
 )
 
 // OAuth error codes (SPEC §3.5, §5.7).

@@ -235,7 +235,7 @@ func (p *Portal) resolveLogin(ctx context.Context, pr *oauthProvider, id *oauthI
 	if validDisplayName(id.Name) {
 		name = id.Name
 	}
-	u := &keystore.User{ID: uid, Email: id.Email, DisplayName: name, Active: true, Verified: true, CreatedAt: now, UpdatedAt: now}
+	u := &keystore.User{ID: uid, Email: id.Email, DisplayName: name, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := p.o.Users.CreateUser(ctx, u); errors.Is(err, keystore.ErrDuplicate) {
 		return nil, opOAuthUserExists
 	} else if err != nil {
@@ -339,6 +339,10 @@ func (p *Portal) associateAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(opOAuthNeedPassword)
 		return
 	}
+	if e := requireVerifiedEmail(c.user); e != nil {
+		fail(e)
+		return
+	}
 	if e := p.stepUpErr(c); e != nil {
 		fail(e)
 		return
@@ -379,6 +383,9 @@ func (p *Portal) associateCallback(w http.ResponseWriter, r *http.Request) {
 	if e == nil && (c == nil || !c.passwordSession() || !constEq(c.user.ID, f.UserID)) {
 		e = opOAuthState
 	}
+	if e == nil {
+		e = requireVerifiedEmail(c.user)
+	}
 	if e != nil {
 		p.oauthFail(w, r, flowAssociate, "", e)
 		return
@@ -397,7 +404,7 @@ func (p *Portal) associateCallback(w http.ResponseWriter, r *http.Request) {
 		p.renderStoreError(w)
 		return
 	}
-	if e := p.createLink(ctx, pr, id, tok, c.user.ID); e != nil {
+	if e := p.createOwnerLink(ctx, pr, id, tok, c.user); e != nil {
 		p.oauthFail(w, r, flowAssociate, "", e)
 		return
 	}

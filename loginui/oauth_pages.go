@@ -43,11 +43,12 @@ type linkView struct {
 
 // oauthView is the linked-accounts section of /account.
 type oauthView struct {
-	Links     []linkView
-	Linkable  []oauthButton // providers not linked yet
-	CanLink   bool          // password session
-	Unavail   bool          // the links could not be read
-	HasPasswd bool
+	Links      []linkView
+	Linkable   []oauthButton // providers not linked yet
+	CanLink    bool          // password session
+	Unverified bool          // the email address is not verified: no link forms
+	Unavail    bool          // the links could not be read
+	HasPasswd  bool
 }
 
 // linkPublicID names a link in forms without echoing the subject.
@@ -61,7 +62,7 @@ func (p *Portal) oauthSectionView(r *http.Request, c *caller) *oauthView {
 	if !p.oauth.enabled {
 		return nil
 	}
-	v := &oauthView{CanLink: c.passwordSession(), HasPasswd: c.user.PasswordHash != ""}
+	v := &oauthView{CanLink: c.passwordSession(), Unverified: !c.user.Verified, HasPasswd: c.user.PasswordHash != ""}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	links, err := p.o.Links.ListUserOAuthLinks(ctx, c.user.ID)

@@ -761,7 +761,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.o.Now()
-	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, CreatedAt: now, UpdatedAt: now}
+	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := p.o.Users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, keystore.ErrDuplicate) {
 			d.Error = "An account already uses this email address; use another."

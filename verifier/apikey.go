@@ -131,6 +131,16 @@ func (v *Verifier) effectiveScopeOK(k *keySnap, u *userSnap, scope string) bool 
 	return true
 }
 
+// keyPredatesVerification reports whether API key k (nil for other
+// credentials) was created before its owner's current email was verified.
+// The portal revokes such keys when the address is verified; this keeps a
+// leftover (a revocation that did not finish) from meeting a
+// verified_email rule. Owners verified before the time was recorded have
+// verifiedAt 0 and are not affected.
+func keyPredatesVerification(k *keySnap, u *userSnap) bool {
+	return k != nil && u.verifiedAt != 0 && k.createdAt < u.verifiedAt
+}
+
 // appendScopes appends the effective scopes of k, comma-separated.
 func (v *Verifier) appendScopes(dst []byte, k *keySnap, u *userSnap) []byte {
 	first := true

@@ -126,6 +126,7 @@ type userSnap struct {
 	superuser   bool
 	active      bool
 	verified    bool
+	verifiedAt  int64 // unix nanoseconds the current email was verified; 0: unknown or unverified
 	totpEnabled bool
 	fingerprint []byte // SessionFingerprint of the current record
 }
@@ -149,6 +150,7 @@ type keySnap struct {
 	scopes          []string
 	signingRequired bool
 	signingSecret   string // Fernet envelope
+	createdAt       int64  // unix nanoseconds
 	expiresAt       int64  // unix nanoseconds, 0: never
 	revokedAt       int64  // unix nanoseconds, 0: not revoked
 	// touched is the unix-nanosecond time last_used_at was last queued for
@@ -183,6 +185,9 @@ func snapUser(u *keystore.User, fingerprint []byte) *userSnap {
 		verified:    u.Verified,
 		totpEnabled: u.TOTPEnabled,
 		fingerprint: fingerprint,
+	}
+	if u.Verified && !u.EmailVerifiedAt.IsZero() {
+		s.verifiedAt = u.EmailVerifiedAt.UnixNano()
 	}
 	s.roles = make([]string, 0, len(u.Roles))
 	n := 0
@@ -229,6 +234,9 @@ func snapKey(k *keystore.APIKey, touched *atomic.Int64) *keySnap {
 		if sc != "" && headerSafe(sc) && !containsByte(sc, ',') {
 			s.scopes = append(s.scopes, sc)
 		}
+	}
+	if !k.CreatedAt.IsZero() {
+		s.createdAt = k.CreatedAt.UnixNano()
 	}
 	if !k.ExpiresAt.IsZero() {
 		s.expiresAt = k.ExpiresAt.UnixNano()

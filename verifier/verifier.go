@@ -548,7 +548,7 @@ func (v *Verifier) authorize(rl *rule, s *scratch, now int64) Reason {
 			}
 		}
 	}
-	if rl.verifiedEmail && !u.verified {
+	if rl.verifiedEmail && (!u.verified || keyPredatesVerification(id.key, u)) {
 		return ReasonAuthorizationDenied
 	}
 	if rl.requireTOTP && !u.totpEnabled {

@@ -80,7 +80,7 @@ func benchStore(b *testing.B) (*Store, int) {
 }
 
 func populate(n int) (benchFile, error) {
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("gatehouse-bench-%d-s%d-u%d-s%d.db", n, schemaVersion, userFormat1, sessionFormat1))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("gatehouse-bench-%d-s%d-u%d-s%d.db", n, schemaVersion, userFormat2, sessionFormat1))
 	marker := path + ".ok"
 	if m, err := os.ReadFile(marker); err == nil {
 		if d, err := time.ParseDuration(strings.TrimSpace(string(m))); err == nil {

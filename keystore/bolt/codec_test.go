@@ -166,3 +166,88 @@ func stable[T any](t *testing.T, what string, b []byte, decode func([]byte) (T, 
 		t.Fatalf("%s: encoding is not stable", what)
 	}
 }
+
+// legacyUserRecord is u in userFormat1, as builds before EmailVerifiedAt
+// wrote it: the same fields without the trailing time.
+func legacyUserRecord(t *testing.T, u *keystore.User) []byte {
+	t.Helper()
+	cp := *u
+	cp.EmailVerifiedAt = time.Time{}
+	rec := encodeUser(&cp)
+	if rec[0] != userFormat2 || rec[len(rec)-1] != 0 {
+		t.Fatalf("unexpected layout of the current user record")
+	}
+	rec = append([]byte{userFormat1}, rec[1:len(rec)-1]...)
+	return rec
+}
+
+// TestLegacyUserRecordsStayReadable: a user record written before
+// EmailVerifiedAt existed decodes with a zero EmailVerifiedAt (verified
+// accounts keep their credentials), and the current format keeps the
+// field at full precision.
+func TestLegacyUserRecordsStayReadable(t *testing.T) {
+	at := time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	u := &keystore.User{ID: "u", Email: "e@x.test", Active: true, Verified: true, CreatedAt: at, EmailVerifiedAt: at.Add(time.Second)}
+	got, err := decodeUser(legacyUserRecord(t, u))
+	if err != nil || got.ID != "u" || !got.Verified || !got.EmailVerifiedAt.IsZero() || !got.CreatedAt.Equal(at) {
+		t.Fatalf("legacy record: %+v, %v", got, err)
+	}
+	got, err = decodeUser(encodeUser(u))
+	if err != nil || !got.EmailVerifiedAt.Equal(u.EmailVerifiedAt) {
+		t.Fatalf("current record: %+v, %v", got, err)
+	}
+}
+
+// TestSchemaV2MigrationRewritesLegacyUsers opens a version-1 file holding
+// a userFormat1 record: Open migrates it to version 2, the user reads
+// back unchanged and is stored in the current format.
+func TestSchemaV2MigrationRewritesLegacyUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	at := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	u := &keystore.User{ID: "0123456789abcdef0123456789abcdef", Email: "old@x.test", Active: true, Verified: true, CreatedAt: at}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := createV1(tx); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsers).Put([]byte(u.ID), legacyUserRecord(t, u)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsersByEmail).Put([]byte(keystore.FoldEmail(u.Email)), []byte(u.ID)); err != nil {
+			return err
+		}
+		return writeVersion(tx, 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetUserByEmail(context.Background(), "old@x.test")
+	if err != nil || got.ID != u.ID || !got.Verified || !got.EmailVerifiedAt.IsZero() {
+		t.Fatalf("migrated user: %+v, %v", got, err)
+	}
+	s.Close()
+	if v := storedVersion(t, path); v != 2 {
+		t.Fatalf("schema version %d, want 2", v)
+	}
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bbolt.Tx) error {
+		if rec := tx.Bucket(bucketUsers).Get([]byte(u.ID)); len(rec) == 0 || rec[0] != userFormat2 {
+			t.Errorf("user record not rewritten in the current format")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

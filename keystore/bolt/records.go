@@ -10,7 +10,8 @@ import (
 // migration that rewrites old records (see schema.go); decoders reject
 // formats they do not know rather than guess.
 const (
-	userFormat1    byte = 1
+	userFormat1    byte = 1 // before EmailVerifiedAt; read, never written
+	userFormat2    byte = 2 // userFormat1 + EmailVerifiedAt
 	sessionFormat1 byte = 1
 	apiKeyFormat1  byte = 1
 	oauthFormat1   byte = 1
@@ -19,7 +20,7 @@ const (
 
 func encodeUser(u *keystore.User) []byte {
 	e := enc{b: make([]byte, 0, 256)}
-	e.byte(userFormat1)
+	e.byte(userFormat2)
 	e.string(u.ID)
 	e.string(u.Email)
 	e.string(u.DisplayName)
@@ -33,12 +34,14 @@ func encodeUser(u *keystore.User) []byte {
 	e.string(u.TOTPPending)
 	e.time(u.CreatedAt)
 	e.time(u.UpdatedAt)
+	e.time(u.EmailVerifiedAt)
 	return e.b
 }
 
 func decodeUser(b []byte) (*keystore.User, error) {
 	d := dec{b: b}
-	if d.byte() != userFormat1 {
+	format := d.byte()
+	if format != userFormat1 && format != userFormat2 {
 		return nil, errCorrupt
 	}
 	u := &keystore.User{
@@ -55,6 +58,9 @@ func decodeUser(b []byte) (*keystore.User, error) {
 		TOTPPending:  d.string(),
 		CreatedAt:    d.time(),
 		UpdatedAt:    d.time(),
+	}
+	if format == userFormat2 {
+		u.EmailVerifiedAt = d.time()
 	}
 	if err := d.done(); err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ var (
 )
 
 // schemaVersion is the version this build writes and understands.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migration upgrades the file from one schema version to the next. All
 // pending migrations run in the single transaction that Open starts, so
@@ -40,6 +40,7 @@ type migration struct {
 // file) is at version 0.
 var migrations = []migration{
 	{from: 0, to: 1, fn: createV1},
+	{from: 1, to: 2, fn: usersV2},
 }
 
 func createV1(tx *bbolt.Tx) error {
@@ -52,6 +53,32 @@ func createV1(tx *bbolt.Tx) error {
 	} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("keystore/bolt: create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// usersV2 rewrites every user record in userFormat2 (EmailVerifiedAt
+// added, zero for every existing record: a verified account keeps its
+// credentials, see keystore.User). Version 2 also keeps an older build,
+// which cannot read userFormat2, from opening the file.
+func usersV2(tx *bbolt.Tx) error {
+	b := tx.Bucket(bucketUsers)
+	type rec struct{ k, v []byte }
+	var out []rec
+	if err := b.ForEach(func(k, v []byte) error {
+		u, err := decodeUser(v)
+		if err != nil {
+			return fmt.Errorf("user %x: %w", k, err)
+		}
+		out = append(out, rec{append([]byte(nil), k...), encodeUser(u)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, r := range out {
+		if err := b.Put(r.k, r.v); err != nil {
+			return err
 		}
 	}
 	return nil

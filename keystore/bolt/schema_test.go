@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,21 +126,22 @@ func TestMigrationsRunInOrderInOneTransaction(t *testing.T) {
 			return b.Put([]byte{byte(to)}, nil)
 		}
 	}
+	cur := schemaVersion
 	list := append(append([]migration(nil), migrations...),
-		migration{from: 1, to: 2, fn: step(2)},
-		migration{from: 2, to: 3, fn: step(3)},
+		migration{from: cur, to: cur + 1, fn: step(cur + 1)},
+		migration{from: cur + 1, to: cur + 2, fn: step(cur + 2)},
 	)
 
 	// A failing last step rolls every step back.
-	failing := append(append([]migration(nil), list...), migration{from: 3, to: 4, fn: func(*bbolt.Tx) error {
+	failing := append(append([]migration(nil), list...), migration{from: cur + 2, to: cur + 3, fn: func(*bbolt.Tx) error {
 		return errors.New("boom")
 	}})
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error { return migrate(tx, failing, 4) })
-	if err == nil || !strings.Contains(err.Error(), "3→4") {
+	err = db.Update(func(tx *bbolt.Tx) error { return migrate(tx, failing, cur+3) })
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d→%d", cur+2, cur+3)) {
 		t.Fatalf("failing migration: err = %v", err)
 	}
 	if err := db.View(func(tx *bbolt.Tx) error {
@@ -147,8 +149,8 @@ func TestMigrationsRunInOrderInOneTransaction(t *testing.T) {
 			t.Error("a failed migration run left earlier steps behind")
 		}
 		v, err := readVersion(tx)
-		if v != 1 {
-			t.Errorf("version after failed migration = %d, want 1", v)
+		if v != cur {
+			t.Errorf("version after failed migration = %d, want %d", v, cur)
 		}
 		return err
 	}); err != nil {
@@ -156,15 +158,15 @@ func TestMigrationsRunInOrderInOneTransaction(t *testing.T) {
 	}
 
 	order = nil
-	if err := db.Update(func(tx *bbolt.Tx) error { return migrate(tx, list, 3) }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error { return migrate(tx, list, cur+2) }); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if len(order) != 2 || order[0] != 2 || order[1] != 3 {
-		t.Errorf("migrations ran as %v, want [2 3]", order)
+	if len(order) != 2 || order[0] != cur+1 || order[1] != cur+2 {
+		t.Errorf("migrations ran as %v, want [%d %d]", order, cur+1, cur+2)
 	}
-	if v := storedVersion(t, path); v != 3 {
-		t.Errorf("version = %d, want 3", v)
+	if v := storedVersion(t, path); v != cur+2 {
+		t.Errorf("version = %d, want %d", v, cur+2)
 	}
 
 	// A gap in the list is an error, not a silent stop.
@@ -173,7 +175,7 @@ func TestMigrationsRunInOrderInOneTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Update(func(tx *bbolt.Tx) error { return migrate(tx, list, 5) })
+	err = db.Update(func(tx *bbolt.Tx) error { return migrate(tx, list, cur+4) })
 	if err == nil || !strings.Contains(err.Error(), "no migration path") {
 		t.Errorf("gap: err = %v", err)
 	}

@@ -157,3 +157,24 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestLegacyUserRecordsStayReadable: a user record written before
+// EmailVerifiedAt existed ('U', no trailing time) still decodes, with a
+// zero EmailVerifiedAt; the current format keeps the field.
+func TestLegacyUserRecordsStayReadable(t *testing.T) {
+	u := &keystore.User{ID: "u1", Email: "a@x.test", Active: true, Verified: true, CreatedAt: when}
+	rec := encodeUser(u)
+	if rec[0] != userFormat2 || rec[len(rec)-1] != 0 {
+		t.Fatal("unexpected layout of the current user record")
+	}
+	legacy := string(userFormat1) + rec[1:len(rec)-1]
+	got, err := decodeUser(legacy)
+	if err != nil || got.ID != "u1" || !got.Verified || !got.EmailVerifiedAt.IsZero() || !got.CreatedAt.Equal(when) {
+		t.Fatalf("legacy record: %+v, %v", got, err)
+	}
+	u.EmailVerifiedAt = when.Add(time.Second)
+	got, err = decodeUser(encodeUser(u))
+	if err != nil || !got.EmailVerifiedAt.Equal(u.EmailVerifiedAt) {
+		t.Fatalf("current record: %+v, %v", got, err)
+	}
+}

@@ -7,7 +7,8 @@ import (
 // Record format bytes. A new layout gets a new byte; decoders refuse
 // formats they do not know rather than guess.
 const (
-	userFormat1    byte = 'U'
+	userFormat1    byte = 'U' // before EmailVerifiedAt; read, never written
+	userFormat2    byte = 'V' // userFormat1 + EmailVerifiedAt
 	sessionFormat1 byte = 'S'
 	apiKeyFormat1  byte = 'K'
 	oauthFormat1   byte = 'O'
@@ -15,7 +16,7 @@ const (
 
 func encodeUser(u *keystore.User) string {
 	w := writer{b: make([]byte, 0, 256)}
-	w.byte(userFormat1)
+	w.byte(userFormat2)
 	w.str(u.ID)
 	w.str(u.Email)
 	w.str(u.DisplayName)
@@ -29,12 +30,14 @@ func encodeUser(u *keystore.User) string {
 	w.str(u.TOTPPending)
 	w.time(u.CreatedAt)
 	w.time(u.UpdatedAt)
+	w.time(u.EmailVerifiedAt)
 	return string(w.b)
 }
 
 func decodeUser(v string) (*keystore.User, error) {
 	r := reader{s: v}
-	if r.byte() != userFormat1 {
+	format := r.byte()
+	if format != userFormat1 && format != userFormat2 {
 		return nil, errCorrupt
 	}
 	u := &keystore.User{
@@ -51,6 +54,9 @@ func decodeUser(v string) (*keystore.User, error) {
 		TOTPPending:  r.str(),
 		CreatedAt:    r.time(),
 		UpdatedAt:    r.time(),
+	}
+	if format == userFormat2 {
+		u.EmailVerifiedAt = r.time()
 	}
 	if err := r.done(); err != nil {
 		return nil, err

@@ -71,6 +71,9 @@ func newUser(t testing.TB, email string) *keystore.User {
 		Verified:     true,
 		CreatedAt:    base,
 		UpdatedAt:    base.Add(time.Second),
+		// Sub-second on purpose: the credential policy compares it with
+		// creation times at full precision.
+		EmailVerifiedAt: base.Add(1500*time.Millisecond + 7),
 	}
 }
 
@@ -185,6 +188,8 @@ func diffUser(got, want *keystore.User) string {
 		return "a TOTP envelope differs"
 	case !got.CreatedAt.Equal(want.CreatedAt), !got.UpdatedAt.Equal(want.UpdatedAt):
 		return "a time differs"
+	case !got.EmailVerifiedAt.Equal(want.EmailVerifiedAt):
+		return fmt.Sprintf("EmailVerifiedAt %v, want %v", got.EmailVerifiedAt, want.EmailVerifiedAt)
 	}
 	return ""
 }

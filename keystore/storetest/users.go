@@ -30,6 +30,24 @@ func runUsers(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("EmailVerifiedAtRoundTripsAndClears", func(t *testing.T) {
+		s := newStore(t)
+		u := mustCreateUser(t, s, "verified@example.test")
+		got, err := s.GetUser(ctx(), u.ID)
+		noErr(t, "GetUser", err)
+		if !got.EmailVerifiedAt.Equal(u.EmailVerifiedAt) || got.EmailVerifiedAt.IsZero() {
+			t.Fatalf("EmailVerifiedAt = %v, want %v", got.EmailVerifiedAt, u.EmailVerifiedAt)
+		}
+		// An email change clears it; the zero time must come back zero.
+		u.Email, u.Verified, u.EmailVerifiedAt = "moved@example.test", false, time.Time{}
+		noErr(t, "UpdateUser", s.UpdateUser(ctx(), u))
+		got, err = s.GetUser(ctx(), u.ID)
+		noErr(t, "GetUser", err)
+		if d := diffUser(got, u); d != "" || !got.EmailVerifiedAt.IsZero() {
+			t.Errorf("after clearing: %s (EmailVerifiedAt %v)", d, got.EmailVerifiedAt)
+		}
+	})
+
 	t.Run("DuplicateIDIsRefused", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, "one@example.test")

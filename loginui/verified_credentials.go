@@ -1,0 +1,192 @@
+package loginui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
+
+// Lasting credentials and email verification (pre-account hijacking).
+//
+// Anyone can register, or move their account to, an address they do not
+// control. Until the address is verified such an account may log in,
+// but it cannot mint a lasting credential (API key, OAuth link): the
+// owner of the address could otherwise take the account over later,
+// through the reset and verify links, and find the stranger's key or
+// provider still working. And whenever the address's proof changes (the
+// address is verified, the password is reset, the address changes) every
+// API key, OAuth link and session created before is revoked, unless it
+// was created while the account was verified with that same address.
+//
+// keystore.User.EmailVerifiedAt is when the current address was verified;
+// an email change clears it. A verified record without it predates the
+// field and counts as verified before any of its credentials.
+
+// opEmailUnverified refuses an owner's API key or provider link.
+var opEmailUnverified = newOpErr(http.StatusForbidden, CodeEmailUnverified,
+	"verify your email address first: an account whose address is not verified cannot create API keys or link other accounts")
+
+// requireVerifiedEmail admits an owner's request for a lasting credential.
+func requireVerifiedEmail(u *keystore.User) *opErr {
+	if !u.Verified {
+		return opEmailUnverified
+	}
+	return nil
+}
+
+// createdWhileVerified reports whether a credential created at t was
+// created while u was verified with its current address.
+func createdWhileVerified(u *keystore.User, t time.Time) bool {
+	if !u.Verified {
+		return false
+	}
+	return u.EmailVerifiedAt.IsZero() || !t.Before(u.EmailVerifiedAt)
+}
+
+// sameVerification reports whether checked and now are the same, still
+// valid verification of the same address.
+func sameVerification(checked, now *keystore.User) bool {
+	return checked.Verified && now.Verified &&
+		keystore.FoldEmail(checked.Email) == keystore.FoldEmail(now.Email) &&
+		checked.EmailVerifiedAt.Equal(now.EmailVerifiedAt)
+}
+
+// confirmVerified re-reads owner after a lasting credential was stored for
+// it on the strength of owner's verified address. A concurrent email
+// change may have run its revocation before the credential existed; the
+// caller then removes the credential itself. It answers nil when owner is
+// still verified with the same address, opEmailUnverified when not, and
+// opStore when the store cannot tell (the caller removes the credential
+// then too: fail closed).
+func (p *Portal) confirmVerified(ctx context.Context, owner *keystore.User) *opErr {
+	now, err := p.o.Users.GetUser(ctx, owner.ID)
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		return opEmailUnverified
+	case err != nil:
+		return opStore
+	case !sameVerification(owner, now):
+		return opEmailUnverified
+	}
+	return nil
+}
+
+// mutateUser applies fn to user id's record and stores the result. fn
+// sets only the fields it changes and may refuse with an error, which is
+// returned as is. Every user write of the verification policy goes
+// through here, so it can move into the store's transaction in one place.
+func (p *Portal) mutateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
+	u, err := p.o.Users.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(u); err != nil {
+		return nil, err
+	}
+	if err := p.o.Users.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// credentialStores are where u's API keys and OAuth links live. They come
+// from the options, or from the user store when it holds them: keys and
+// links must be revoked even where this portal does not manage them,
+// since the verifier may still accept them.
+func (p *Portal) credentialStores() (keystore.APIKeys, keystore.OAuthLinks) {
+	keys, links := p.o.APIKeys, p.o.Links
+	if keys == nil {
+		keys, _ = p.o.Users.(keystore.APIKeys)
+	}
+	if links == nil {
+		links, _ = p.o.Users.(keystore.OAuthLinks)
+	}
+	return keys, links
+}
+
+// revokeUnverifiedCredentials is the revocation policy, run once the
+// change (verification, password reset, email change) is stored: u is the
+// account as stored after it, before the moment of the change. Every API
+// key, OAuth link and session (with its refresh chain) of u created
+// before that moment goes, unless it was created while u was verified
+// with its current address, or keepSession keeps it (the session that
+// made the change, when it proved the password).
+// Refresh chains are denied before anything is deleted, as "sign out
+// everywhere else" does, so their access tokens die at the verifier too.
+func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, keepSession func(*keystore.Session) bool) error {
+	keep := func(created time.Time) bool { return !created.Before(before) || createdWhileVerified(u, created) }
+	ss, err := p.o.Sessions.ListUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	keepS := func(s *keystore.Session) bool {
+		return keep(s.CreatedAt) || (keepSession != nil && keepSession(s))
+	}
+	denied, err := p.denyChains(ctx, ss, keepS)
+	if err != nil {
+		return err
+	}
+	keys, links := p.credentialStores()
+	nKeys, nLinks := 0, 0
+	if keys != nil {
+		ks, err := keys.ListUserAPIKeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if !k.RevokedAt.IsZero() || keep(k.CreatedAt) {
+				continue
+			}
+			if err := keys.RevokeAPIKey(ctx, k.KeyID, p.o.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				return err
+			}
+			nKeys++
+		}
+	}
+	if links != nil {
+		ls, err := links.ListUserOAuthLinks(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if keep(l.CreatedAt) {
+				continue
+			}
+			if err := links.DeleteOAuthLink(ctx, l.Provider, l.Subject); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				return err
+			}
+			nLinks++
+		}
+	}
+	nSess, err := p.deleteSessions(ctx, ss, func(s *keystore.Session) bool { return keepS(s) && !denied[s.ChainID] })
+	if err != nil {
+		return err
+	}
+	if nKeys+nLinks+nSess > 0 {
+		p.log.Info().Str("audit", "credentials_revoked").Str("user_id", u.ID).
+			Int("api_keys", nKeys).Int("oauth_links", nLinks).Int("sessions", nSess).Msg("audit")
+	}
+	return nil
+}
+
+// createOwnerLink links id to owner, who linked it from their account on
+// the strength of their verified address: if that verification ended
+// while the link was being stored, the link is removed again.
+func (p *Portal) createOwnerLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, owner *keystore.User) *opErr {
+	if e := p.createLink(ctx, pr, id, tok, owner.ID); e != nil {
+		return e
+	}
+	if e := p.confirmVerified(ctx, owner); e != nil {
+		if err := p.o.Links.DeleteOAuthLink(ctx, pr.cfg.Name, id.Subject); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("provider", pr.cfg.Name).Msg("link made during an email change not removed")
+			return opStore
+		}
+		return e
+	}
+	return nil
+}
