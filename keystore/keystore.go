@@ -63,7 +63,7 @@ type Users interface {
 type Session struct {
 	Digest      []byte // 32 bytes
 	UserID      string
-	Kind        string // "session" or "refresh"
+	Kind        string // KindSession or KindRefresh
 	AuthMethod  string // first factor, "+totp" after a second step: "password", "password+totp", "oauth:<provider>", "oauth:<provider>+totp"
 	ChainID     string // refresh-token rotation chain; empty for sessions
 	CreatedAt   time.Time
@@ -72,6 +72,12 @@ type Session struct {
 	UserAgent   string
 	StepUpUntil time.Time // zero: no step-up proof
 }
+
+// Session kinds.
+const (
+	KindSession = "session" // a browser session (the cookie)
+	KindRefresh = "refresh" // a refresh token of a rotation chain
+)
 
 // Sessions stores sessions. Expiry is the caller's to check; expired
 // records are removed by PurgeExpiredSessions.

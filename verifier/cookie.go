@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"hash"
 	"sync"
+
+	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // macPool hands out HMAC-SHA256 states keyed with one key, so a digest on
@@ -36,7 +38,7 @@ func (v *Verifier) checkCookie(s *scratch, token []byte, now int64) Reason {
 	if r != ReasonNone {
 		return r
 	}
-	if !sess.found || sess.kind != "session" || now >= sess.expiresAt {
+	if !sess.found || sess.kind != keystore.KindSession || now >= sess.expiresAt {
 		return ReasonAuthenticationFailed
 	}
 	u, r := v.lookupUser([]byte(sess.userID), now)

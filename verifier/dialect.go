@@ -344,10 +344,6 @@ func validURI(u []byte) bool {
 	if len(u) == 0 || len(u) > maxURILen || u[0] != '/' {
 		return false
 	}
-	return validURIBytes(u)
-}
-
-func validURIBytes(u []byte) bool {
 	ascii := true
 	for i := 0; i < len(u); i++ {
 		c := u[i]
