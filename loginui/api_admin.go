@@ -147,44 +147,47 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	if !p.checkCurrentPassword(c.user, req.CurrentPassword) {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")
 	}
-	nu := *u
-	if req.Email != nil {
-		if !validEmail(*req.Email) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
-		}
-		nu.Email = strings.TrimSpace(*req.Email)
+	if req.Email != nil && !validEmail(*req.Email) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
 	}
-	if req.DisplayName != nil {
-		if !validDisplayName(*req.DisplayName) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
-		}
-		nu.DisplayName = *req.DisplayName
+	if req.DisplayName != nil && !validDisplayName(*req.DisplayName) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
 	}
-	if req.Roles != nil {
-		if !validRoles(*req.Roles) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "roles must be short names of letters, digits and _ - . :")
-		}
-		nu.Roles = append([]string{}, (*req.Roles)...)
+	if req.Roles != nil && !validRoles(*req.Roles) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "roles must be short names of letters, digits and _ - . :")
 	}
-	if req.Superuser != nil {
-		if u.ID == c.user.ID && !*req.Superuser {
-			return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot remove their own superuser flag")
-		}
-		nu.Superuser = *req.Superuser
+	if req.Superuser != nil && u.ID == c.user.ID && !*req.Superuser {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot remove their own superuser flag")
 	}
-	if req.Active != nil {
-		if u.ID == c.user.ID && !*req.Active {
-			return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot deactivate themselves")
-		}
-		nu.Active = *req.Active
+	if req.Active != nil && u.ID == c.user.ID && !*req.Active {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot deactivate themselves")
 	}
-	if req.Verified != nil {
-		nu.Verified = *req.Verified
-	}
-	nu.UpdatedAt = p.o.Now()
+	// u was read before the (slow) password check: only the fields the
+	// request names are set, on the record as stored now.
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.o.Users.UpdateUser(ctx, &nu); {
+	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+		if req.Email != nil {
+			x.Email = strings.TrimSpace(*req.Email)
+		}
+		if req.DisplayName != nil {
+			x.DisplayName = *req.DisplayName
+		}
+		if req.Roles != nil {
+			x.Roles = append([]string{}, (*req.Roles)...)
+		}
+		if req.Superuser != nil {
+			x.Superuser = *req.Superuser
+		}
+		if req.Active != nil {
+			x.Active = *req.Active
+		}
+		if req.Verified != nil {
+			x.Verified = *req.Verified
+		}
+		return nil
+	})
+	switch {
 	case errors.Is(err, keystore.ErrDuplicate):
 		return newOpErr(http.StatusBadRequest, CodeUpdateEmailExists, "another account uses this email address")
 	case errors.Is(err, keystore.ErrNotFound):
@@ -192,7 +195,9 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	case err != nil:
 		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "update failed; nothing was changed")
 	}
-	if u.Active && !nu.Active {
+	if !nu.Active {
+		// Also when the user was already inactive: a session created in
+		// between must not outlive the decision.
 		if _, err := p.o.Sessions.DeleteUserSessions(ctx, nu.ID, nil); err != nil {
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the user is deactivated but their sessions could not be revoked")
 		}
@@ -202,7 +207,7 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 		ev = ev.Bool("roles_changed", true)
 	}
 	ev.Msg("audit")
-	*u = nu
+	*u = *nu
 	return nil
 }
 

@@ -395,10 +395,22 @@ func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
 	if u.Verified {
 		return newOpErr(http.StatusBadRequest, CodeVerifyAlreadyVerified, "the email address is already verified")
 	}
-	nu := *u
-	nu.Verified = true
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	// The token is checked again on the record as stored: an email change
+	// or a deactivation since the read above voids it.
+	_, err = p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+		if !constEq(cl.SFP, p.verifyFingerprint(x)) || !x.Active {
+			return refuse(bad())
+		}
+		x.Verified = true
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return e
+	}
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bad()
+	}
+	if err != nil {
 		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "verification failed; nothing was changed")
 	}
 	p.audit("user_verified", u.ID)
@@ -537,7 +549,21 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	if err := p.o.Denylist.Deny(ctx, cl.JTI, cl.ExpiresAt.Add(time.Minute)); err != nil {
 		return storeFail()
 	}
-	if err := p.setPassword(ctx, u, password, nil); err != nil {
+	// The token binds the password it replaces: checked again on the
+	// record as stored, so a reset racing another password change loses.
+	err = p.setPassword(ctx, u, password, nil, func(x *keystore.User) error {
+		if !x.Active || !constEq(cl.SFP, p.resetFingerprint(x)) {
+			return refuse(bad())
+		}
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return e
+	}
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bad()
+	}
+	if err != nil {
 		return storeFail()
 	}
 	p.audit("password_reset", u.ID)
@@ -546,18 +572,24 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 
 // setPassword stores a new password hash for u and revokes every session
 // except keep (nil: all). Earlier access JWTs die through the fingerprint.
-func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte) error {
+// check runs on the record as stored before the hash is set; its error
+// aborts the change. On success *u is the record as stored.
+func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte, check func(*keystore.User) error) error {
 	hash, err := p.hasher.Hash(password)
 	if err != nil {
 		return err
 	}
-	nu := *u
-	nu.PasswordHash = hash
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+		if err := check(x); err != nil {
+			return err
+		}
+		x.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	*u = nu
+	*u = *nu
 	if _, err := p.o.Sessions.DeleteUserSessions(ctx, u.ID, keep); err != nil {
 		return err
 	}
