@@ -46,7 +46,8 @@ func (c *client) send(method, path string, body any) (int, error) {
 }
 
 // loop keeps sending requests built by body from workers goroutines until
-// the returned stop is called; stop reports how many answered 200. It
+// the returned stop is called (or the test ends); stop reports how many
+// answered 200. It
 // returns once the first request answered, so the decision that follows
 // races requests already in flight.
 func loop(t *testing.T, c *client, workers int, method, path string, body func(i int) any) (stop func() int) {
@@ -84,11 +85,17 @@ func loop(t *testing.T, c *client, workers int, method, path string, body func(i
 	case <-time.After(10 * time.Second):
 		t.Fatal("looping client never got an answer")
 	}
-	return func() int {
-		close(done)
-		wg.Wait()
+	var stopOnce sync.Once
+	stop = func() int {
+		stopOnce.Do(func() {
+			close(done)
+			wg.Wait()
+		})
 		return int(ok.Load())
 	}
+	// A failing test stops the loop before the server goes away.
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 // settle lets requests that read the record before the decision finish.
@@ -188,6 +195,34 @@ func TestAdminWriteDoesNotRevertConcurrentPasswordChange(t *testing.T) {
 		}
 		if ok, _, _ := h.hasher.Verify(stored.PasswordHash, testPassword); ok {
 			t.Fatalf("trial %d: the old password works again", trial)
+		}
+	}
+}
+
+func TestAdminWriteDoesNotRevertConcurrentTOTPEnable(t *testing.T) {
+	h := newHarness(t, withTOTP(t, nil))
+	h.addUser("root@example.test", true)
+	a := h.client()
+	a.login("root@example.test", testPassword)
+	for trial := 0; trial < 3; trial++ {
+		u := h.addUser(fmt.Sprintf("totp%d@example.test", trial), false)
+		c := h.client()
+		c.login(u.Email, testPassword)
+		stop := loop(t, a, 2, "PATCH", "/api/users/"+u.ID, func(i int) any {
+			return map[string]string{"display_name": fmt.Sprint("edited ", i), "current_password": testPassword}
+		})
+		// Start and confirm an enrollment while the admin edits; on the
+		// old code an edit read before the start wipes the pending secret
+		// (the confirm fails) or one read before the confirm turns TOTP
+		// off again.
+		c.enrol()
+		time.Sleep(settle)
+		if stop() == 0 {
+			t.Fatalf("trial %d: no admin edit succeeded; the race was not run", trial)
+		}
+		stored := h.user(u.ID)
+		if !stored.TOTPEnabled || stored.TOTPSecret == "" || stored.TOTPPending != "" {
+			t.Fatalf("trial %d: TOTP enable reverted by an admin edit of the display name (enabled=%v)", trial, stored.TOTPEnabled)
 		}
 	}
 }
