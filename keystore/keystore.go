@@ -197,7 +197,9 @@ type Counters interface {
 // deactivation or revocation is never undone by a self-service write
 // that read the record earlier. fn may run more than once (a lost
 // compare-and-swap re-applies it to the fresh record), so it must have no
-// side effects beyond the record. An error from fn aborts the update with
+// side effects beyond the record; it may run inside a write transaction,
+// so it must be quick (no password hashing) and must never call back into
+// the store. An error from fn aborts the update with
 // that error and writes nothing. A missing record is ErrNotFound and is
 // never recreated. Nobody writes back a whole record read in an earlier
 // step: there is no such method.
