@@ -2,6 +2,7 @@ package loginui_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui"
+	"github.com/gatehouse/gatehouse/signing"
 )
 
 // Lost-update regressions through the real handlers: one client keeps
@@ -225,4 +230,172 @@ func TestAdminWriteDoesNotRevertConcurrentTOTPEnable(t *testing.T) {
 			t.Fatalf("trial %d: TOTP enable reverted by an admin edit of the display name (enabled=%v)", trial, stored.TOTPEnabled)
 		}
 	}
+}
+
+// hookCounters runs hook once, at the first rate-limit count after it is
+// armed: a point between a request's authentication read and its write.
+type hookCounters struct {
+	keystore.Counters
+	mu   sync.Mutex
+	hook func()
+}
+
+func (h *hookCounters) arm(fn func()) { h.mu.Lock(); h.hook = fn; h.mu.Unlock() }
+
+func (h *hookCounters) Incr(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	h.mu.Lock()
+	fn := h.hook
+	h.hook = nil
+	h.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+	return h.Counters.Incr(ctx, key, window)
+}
+
+// TestEmailChangeDoesNotRevertPasswordChangedMeanwhile: an email change
+// verifies the current password on the record read at authentication; a
+// password change by another session before the write must not be undone,
+// and the email change, whose proof no longer holds, is refused.
+func TestEmailChangeDoesNotRevertPasswordChangedMeanwhile(t *testing.T) {
+	hc := &hookCounters{}
+	h := newHarness(t, func(o *loginui.Options) { hc.Counters = o.Counters; o.Counters = hc })
+	u := h.addUser("moving@example.test", false)
+	a, b := h.client(), h.client()
+	a.login(u.Email, testPassword)
+	b.login(u.Email, testPassword)
+	const newPW = "changed from the other tab"
+	hc.arm(func() {
+		st, err := b.send("POST", "/api/users/me/change-password", map[string]string{"current_password": testPassword, "new_password": newPW})
+		if err != nil || st != http.StatusOK {
+			t.Errorf("password change from the other session: %d %v", st, err)
+		}
+	})
+	st, err := a.send("PATCH", "/api/users/me", map[string]string{"email": "moved@example.test", "current_password": testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := h.user(u.ID)
+	if ok, _, _ := h.hasher.Verify(stored.PasswordHash, newPW); !ok {
+		t.Fatal("the email change wrote back the password hash it had read: the password change was reverted")
+	}
+	if st == http.StatusOK || stored.Email != u.Email {
+		t.Fatalf("email change answered %d and stored %q after the password it was proven with changed", st, stored.Email)
+	}
+}
+
+// hookUsers runs hook once, right after the first GetUser after it is
+// armed has read the record: the change it makes lands between that
+// request's read and its write.
+type hookUsers struct {
+	keystore.Users
+	mu   sync.Mutex
+	hook func()
+}
+
+func (h *hookUsers) arm(fn func()) { h.mu.Lock(); h.hook = fn; h.mu.Unlock() }
+
+func (h *hookUsers) GetUser(ctx context.Context, id string) (*keystore.User, error) {
+	u, err := h.Users.GetUser(ctx, id)
+	h.mu.Lock()
+	fn := h.hook
+	h.hook = nil
+	h.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+	return u, err
+}
+
+// TestEmailVerificationDoesNotRevertConcurrentEmailChange: a verify token
+// for the old address, spent while the user changes their address, must
+// neither verify the new address nor write the old one back.
+func TestEmailVerificationDoesNotRevertConcurrentEmailChange(t *testing.T) {
+	hu := &hookUsers{}
+	h := newHarness(t, func(o *loginui.Options) { hu.Users = o.Users; o.Users = hu })
+	c := h.client()
+	wantStatus(t, c.do("POST", "/api/auth/register", map[string]string{"email": "first@example.test", "password": testPassword}), 202, "")
+	msg := h.mail.next(t, loginui.EventVerify)
+	tok := tokenOf(t, msg.Link)
+	b := h.client()
+	b.login("first@example.test", testPassword)
+	hu.arm(func() {
+		st, err := b.send("PATCH", "/api/users/me", map[string]string{"email": "second@example.test", "current_password": testPassword})
+		if err != nil || st != http.StatusOK {
+			t.Errorf("email change: %d %v", st, err)
+		}
+	})
+	r := c.do("POST", "/api/auth/verify", map[string]string{"token": tok})
+	stored := h.user(msg.UserID)
+	if stored.Email != "second@example.test" {
+		t.Fatalf("the verification wrote back the address it had read: email is %q", stored.Email)
+	}
+	if stored.Verified {
+		t.Fatalf("a token sent to the old address verified the new one (answer %d)", r.status)
+	}
+	if _, err := h.store.GetUserByEmail(t.Context(), "first@example.test"); err == nil {
+		t.Fatal("the old address still leads to the account")
+	}
+}
+
+// TestPasswordResetLosesToConcurrentPasswordChange: a reset token dies
+// with the password it was issued for; a change by a signed-in session
+// between the reset's check and its write wins, and the reset is refused.
+func TestPasswordResetLosesToConcurrentPasswordChange(t *testing.T) {
+	hu := &hookUsers{}
+	h := newHarness(t, func(o *loginui.Options) { hu.Users = o.Users; o.Users = hu })
+	u := h.addUser("forgetful@example.test", false)
+	c := h.client()
+	wantStatus(t, c.do("POST", "/api/auth/forgot-password", map[string]string{"email": u.Email}), 202, "")
+	tok := tokenOf(t, h.mail.next(t, loginui.EventReset).Link)
+	b := h.client()
+	b.login(u.Email, testPassword)
+	const changed, reset = "changed while signed in", "chosen on the reset page"
+	hu.arm(func() {
+		st, err := b.send("POST", "/api/users/me/change-password", map[string]string{"current_password": testPassword, "new_password": changed})
+		if err != nil || st != http.StatusOK {
+			t.Errorf("password change: %d %v", st, err)
+		}
+	})
+	r := c.do("POST", "/api/auth/reset-password", map[string]string{"token": tok, "password": reset})
+	stored := h.user(u.ID)
+	if ok, _, _ := h.hasher.Verify(stored.PasswordHash, changed); !ok {
+		t.Fatalf("a reset token issued for the old password overwrote the newer password (answer %d)", r.status)
+	}
+	wantStatus(t, r, 400, loginui.CodeResetBadToken)
+}
+
+// TestTOTPConfirmLosesToNewerEnrollment: confirming an enrollment checks
+// its pending secret on the record read at authentication; a newer start
+// (another tab) before the write supersedes it, and the stale confirm
+// must not turn TOTP on with the superseded secret.
+func TestTOTPConfirmLosesToNewerEnrollment(t *testing.T) {
+	hc := &hookCounters{}
+	h := newHarness(t, withTOTP(t, func(o *loginui.Options) { hc.Counters = o.Counters; o.Counters = hc }))
+	u := h.addUser("tabs@example.test", false)
+	a, b := h.client(), h.client()
+	a.login(u.Email, testPassword)
+	b.login(u.Email, testPassword)
+	var en enrollAnswer
+	a.do("POST", "/api/auth/2fa/enable", nil).json(t, &en)
+	sec, err := signing.DecodeTOTPSecret(en.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := h.code(sec)
+	hc.arm(func() {
+		st, err := b.send("POST", "/api/auth/2fa/enable", nil)
+		if err != nil || st != http.StatusOK {
+			t.Errorf("second start: %d %v", st, err)
+		}
+	})
+	r := a.do("POST", "/api/auth/2fa/enable/confirm", map[string]string{"enrollment_token": en.Token, "code": code})
+	stored := h.user(u.ID)
+	if stored.TOTPEnabled {
+		t.Fatalf("a superseded enrollment turned TOTP on (answer %d)", r.status)
+	}
+	if stored.TOTPPending == "" {
+		t.Fatal("the newer enrollment's pending secret was wiped")
+	}
+	wantStatus(t, r, 400, loginui.CodeTOTPEnrollBadToken)
 }
