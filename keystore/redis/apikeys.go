@@ -92,7 +92,7 @@ func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*key
 		if err != nil {
 			return nil, err
 		}
-		userID := k.UserID
+		userID, created := k.UserID, floorMs(k.CreatedAt)
 		if err := fn(k); err != nil {
 			return nil, err
 		}
@@ -104,8 +104,14 @@ func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*key
 		if err != nil {
 			return nil, fmt.Errorf("keystore/redis: api key %s: %w", keyID, err)
 		}
-		st, err := s.status(ctx, op, sUpdateAPIKey,
-			[]string{s.k.apiKey(keyID), s.k.userKeys(userID)}, old, rec, keyID, floorMs(k.CreatedAt))
+		var st int64
+		if floorMs(k.CreatedAt) == created {
+			// Touch, revoke, rename: the index entry stays as it is.
+			st, err = s.status(ctx, op, sSwap, []string{s.k.apiKey(keyID)}, old, rec)
+		} else {
+			st, err = s.status(ctx, op, sUpdateAPIKey,
+				[]string{s.k.apiKey(keyID), s.k.userKeys(userID)}, old, rec, keyID, floorMs(k.CreatedAt))
+		}
 		if err != nil {
 			return nil, err
 		}
