@@ -84,7 +84,7 @@ func (s *Store) UpdateAPIKey(ctx context.Context, keyID string, fn func(*keystor
 // re-applying fn when another writer got in between, and returns the
 // record written. A changed CreatedAt moves the key in the per-user index.
 func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
-	for i := 0; i < casAttempts; i++ {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
 			return nil, err
 		}

@@ -114,7 +114,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*keystore.Use
 // record is read again and fn re-applied to it, so only fn's fields change
 // and a concurrent change is never overwritten.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
-	for i := 0; i < casAttempts; i++ {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
 			return nil, err
 		}
