@@ -26,12 +26,12 @@ type notifyingStore struct {
 	drop cacheDropper
 }
 
-func (n notifyingStore) UpdateUser(ctx context.Context, u *keystore.User) error {
-	err := n.Store.UpdateUser(ctx, u)
+func (n notifyingStore) UpdateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
+	u, err := n.Store.UpdateUser(ctx, id, fn)
 	if err == nil {
-		n.drop.InvalidateUser(u.ID)
+		n.drop.InvalidateUser(id)
 	}
-	return err
+	return u, err
 }
 
 func (n notifyingStore) DeleteUser(ctx context.Context, id string) error {
@@ -67,12 +67,12 @@ func (n notifyingStore) SetSessionStepUp(ctx context.Context, digest []byte, unt
 	return err
 }
 
-func (n notifyingStore) UpdateAPIKey(ctx context.Context, k *keystore.APIKey) error {
-	err := n.Store.UpdateAPIKey(ctx, k)
+func (n notifyingStore) UpdateAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	k, err := n.Store.UpdateAPIKey(ctx, keyID, fn)
 	if err == nil {
-		n.drop.InvalidateAPIKey(k.KeyID)
+		n.drop.InvalidateAPIKey(keyID)
 	}
-	return err
+	return k, err
 }
 
 func (n notifyingStore) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error {

@@ -198,20 +198,31 @@ type UserUpdateRequest struct {
 	Active   *bool    `json:"active,omitempty"`
 }
 
+// updateUser applies mutate to the user with that email. mutate may run
+// more than once and must only set fields of its argument.
 func (o *Ops) updateUser(ctx context.Context, event, email string, mutate func(u *keystore.User) error) (UserView, error) {
 	u, err := o.userByEmail(ctx, email)
 	if err != nil {
 		return UserView{}, err
 	}
-	if err := mutate(u); err != nil {
+	// mutate sets its fields on the record as stored, inside the store's
+	// transaction: a concurrent change of other fields stays.
+	now := o.now()
+	nu, err := o.Store.UpdateUser(ctx, u.ID, func(x *keystore.User) error {
+		if err := mutate(x); err != nil {
+			return err
+		}
+		x.UpdatedAt = now
+		return nil
+	})
+	if errors.Is(err, keystore.ErrNotFound) {
+		return UserView{}, opErr("USER_NOT_FOUND", "no user with that email")
+	}
+	if err != nil {
 		return UserView{}, err
 	}
-	u.UpdatedAt = o.now()
-	if err := o.Store.UpdateUser(ctx, u); err != nil {
-		return UserView{}, err
-	}
-	o.audit(event, u.ID, "")
-	return viewUser(u), nil
+	o.audit(event, nu.ID, "")
+	return viewUser(nu), nil
 }
 
 // UserSetPassword replaces a password; every session of the user is

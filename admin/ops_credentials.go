@@ -159,11 +159,15 @@ func (o *Ops) APIKeyRevoke(ctx context.Context, r APIKeyRevokeRequest) (APIKeyVi
 		return APIKeyView{}, err
 	}
 	if k.RevokedAt.IsZero() {
-		k.RevokedAt = o.now()
-		if err := o.Store.RevokeAPIKey(ctx, k.KeyID, k.RevokedAt); err != nil {
+		if err := o.Store.RevokeAPIKey(ctx, k.KeyID, o.now()); err != nil {
 			return APIKeyView{}, err
 		}
 		o.audit("api_key_revoked", k.UserID, k.KeyID)
+		// Show the key as stored: a revocation that landed first keeps
+		// its time.
+		if k, err = o.Store.GetAPIKey(ctx, r.KeyID); err != nil {
+			return APIKeyView{}, err
+		}
 	}
 	return viewKey(k), nil
 }

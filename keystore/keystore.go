@@ -50,7 +50,10 @@ type Users interface {
 	CreateUser(ctx context.Context, u *User) error // ErrDuplicate on id or folded email
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
-	UpdateUser(ctx context.Context, u *User) error                   // whole record; re-indexes email; ErrNotFound, ErrDuplicate
+	// UpdateUser applies fn to the user as stored, inside the back-end's
+	// transaction, and returns the record written. See UpdateUser's rules
+	// on Store.
+	UpdateUser(ctx context.Context, id string, fn func(u *User) error) (*User, error)
 	DeleteUser(ctx context.Context, id string) error
 	// ListUsers returns users ordered by folded email, starting after
 	// offset, at most limit (limit <= 0: all).
@@ -114,7 +117,10 @@ type APIKey struct {
 type APIKeys interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error // ErrDuplicate; ErrNotFound when the user is missing
 	GetAPIKey(ctx context.Context, keyID string) (*APIKey, error)
-	UpdateAPIKey(ctx context.Context, k *APIKey) error // whole record; UserID and KeyID may not change
+	// UpdateAPIKey applies fn to the key as stored, inside the back-end's
+	// transaction, and returns the record written; fn may not change
+	// KeyID or UserID (ErrConflict). See UpdateUser's rules on Store.
+	UpdateAPIKey(ctx context.Context, keyID string, fn func(k *APIKey) error) (*APIKey, error)
 	RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error
 	TouchAPIKey(ctx context.Context, keyID string, at time.Time) error
 	DeleteAPIKey(ctx context.Context, keyID string) error
@@ -192,9 +198,25 @@ type Counters interface {
 	Incr(ctx context.Context, key string, window time.Duration) (count int64, reset time.Duration, err error)
 }
 
-// Store is the durable state back-end (bbolt or Redis). Every back-end
-// passes keystore/storetest, which pins these rules beyond the method
-// comments: CreateSession, CreateAPIKey and CreateOAuthLink return
+// Store is the durable state back-end (bbolt or Redis).
+//
+// Record updates are field-level: UpdateUser and UpdateAPIKey read the
+// record as stored inside the back-end's transaction (bbolt Update; on
+// Redis a compare-and-swap script on the value read, retried), hand a
+// copy to fn, and write what fn left. fn sets only the fields its caller
+// changes, so concurrent updates of different fields all survive and a
+// deactivation or revocation is never undone by a self-service write
+// that read the record earlier. fn may run more than once (a lost
+// compare-and-swap re-applies it to the fresh record), so it must have no
+// side effects beyond the record; it may run inside a write transaction,
+// so it must be quick (no password hashing) and must never call back into
+// the store. An error from fn aborts the update with
+// that error and writes nothing. A missing record is ErrNotFound and is
+// never recreated. Nobody writes back a whole record read in an earlier
+// step: there is no such method.
+//
+// Every back-end passes keystore/storetest, which pins these rules beyond
+// the method comments: CreateSession, CreateAPIKey and CreateOAuthLink return
 // ErrNotFound when the user does not exist; every Get, Update, Touch,
 // Revoke, StepUp and Delete of a missing record returns ErrNotFound;
 // RevokeAPIKey keeps the first revocation time; Deny never shortens an

@@ -120,12 +120,19 @@ func (p *Portal) checkLogin(ctx context.Context, identifier, password string) (*
 	}
 	if rehash {
 		if h, err := p.hasher.Hash(password); err == nil {
-			nu := *u
-			nu.PasswordHash = h
-			nu.UpdatedAt = p.o.Now()
-			if err := p.o.Users.UpdateUser(ctx, &nu); err == nil {
-				u = &nu
-			} else {
+			// Only if the stored hash is still the one just verified: a
+			// password change in between must not be reverted.
+			verified := u.PasswordHash
+			nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+				if err := passwordStill(x, verified); err != nil {
+					return err
+				}
+				x.PasswordHash = h
+				return nil
+			})
+			if err == nil {
+				u = nu
+			} else if _, ok := refused(err); !ok {
 				p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("password re-hash not stored")
 			}
 		}

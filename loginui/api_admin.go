@@ -151,59 +151,64 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	if !p.checkCurrentPassword(c.user, req.CurrentPassword) {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")
 	}
-	nu := *u
-	emailChanged := false
-	if req.Email != nil {
-		if !validEmail(*req.Email) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
-		}
-		nu.Email = strings.TrimSpace(*req.Email)
-		emailChanged = keystore.FoldEmail(nu.Email) != keystore.FoldEmail(u.Email)
+	if req.Email != nil && !validEmail(*req.Email) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
 	}
-	if req.DisplayName != nil {
-		if !validDisplayName(*req.DisplayName) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
-		}
-		nu.DisplayName = *req.DisplayName
+	if req.DisplayName != nil && !validDisplayName(*req.DisplayName) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
 	}
-	if req.Roles != nil {
-		if !validRoles(*req.Roles) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "roles must be short names of letters, digits and _ - . :")
-		}
-		nu.Roles = append([]string{}, (*req.Roles)...)
+	if req.Roles != nil && !validRoles(*req.Roles) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "roles must be short names of letters, digits and _ - . :")
 	}
-	if req.Superuser != nil {
-		if u.ID == c.user.ID && !*req.Superuser {
-			return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot remove their own superuser flag")
-		}
-		nu.Superuser = *req.Superuser
+	if req.Superuser != nil && u.ID == c.user.ID && !*req.Superuser {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot remove their own superuser flag")
 	}
-	if req.Active != nil {
-		if u.ID == c.user.ID && !*req.Active {
-			return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot deactivate themselves")
-		}
-		nu.Active = *req.Active
+	if req.Active != nil && u.ID == c.user.ID && !*req.Active {
+		return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, "a superuser cannot deactivate themselves")
 	}
-	if req.Verified != nil {
-		nu.Verified = *req.Verified
-	}
-	// A new address is unverified unless the admin vouches for it in the
-	// same request; either way nothing made under the old one carries over.
+	// u was read before the (slow) password check: only the fields the
+	// request names are set, on the record as stored now. A new address is
+	// unverified unless the admin vouches for it in the same request;
+	// either way nothing made under the old one carries over.
 	now := p.o.Now()
 	vouched := req.Verified != nil && *req.Verified
-	switch {
-	case emailChanged && !vouched:
-		nu.Verified, nu.EmailVerifiedAt = false, time.Time{}
-	case emailChanged, !u.Verified && nu.Verified:
-		nu.EmailVerifiedAt = now
-	case !nu.Verified:
-		nu.EmailVerifiedAt = time.Time{}
-	}
-	proofChanged := emailChanged || (!u.Verified && nu.Verified)
-	nu.UpdatedAt = now
+	proofChanged := false
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.o.Users.UpdateUser(ctx, &nu); {
+	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+		if req.DisplayName != nil {
+			x.DisplayName = *req.DisplayName
+		}
+		if req.Roles != nil {
+			x.Roles = append([]string{}, (*req.Roles)...)
+		}
+		if req.Superuser != nil {
+			x.Superuser = *req.Superuser
+		}
+		if req.Active != nil {
+			x.Active = *req.Active
+		}
+		wasVerified, emailChanged := x.Verified, false
+		if req.Email != nil {
+			e := strings.TrimSpace(*req.Email)
+			emailChanged = keystore.FoldEmail(e) != keystore.FoldEmail(x.Email)
+			x.Email = e
+		}
+		if req.Verified != nil {
+			x.Verified = *req.Verified
+		}
+		switch {
+		case emailChanged && !vouched:
+			x.Verified, x.EmailVerifiedAt = false, time.Time{}
+		case emailChanged, !wasVerified && x.Verified:
+			x.EmailVerifiedAt = now
+		case !x.Verified:
+			x.EmailVerifiedAt = time.Time{}
+		}
+		proofChanged = emailChanged || (!wasVerified && x.Verified)
+		return nil
+	})
+	switch {
 	case errors.Is(err, keystore.ErrDuplicate):
 		return newOpErr(http.StatusBadRequest, CodeUpdateEmailExists, "another account uses this email address")
 	case errors.Is(err, keystore.ErrNotFound):
@@ -211,14 +216,16 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	case err != nil:
 		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "update failed; nothing was changed")
 	}
-	if u.Active && !nu.Active {
+	if !nu.Active {
+		// Also when the user was already inactive: a session created in
+		// between must not outlive the decision.
 		if _, err := p.o.Sessions.DeleteUserSessions(ctx, nu.ID, nil); err != nil {
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the user is deactivated but their sessions could not be revoked")
 		}
 	}
 	if proofChanged {
 		self := func(s *keystore.Session) bool { return nu.ID == c.user.ID && p.isCurrent(c, s) }
-		if err := p.revokeUnverifiedCredentials(ctx, &nu, now, self); err != nil {
+		if err := p.revokeUnverifiedCredentials(ctx, nu, now, self); err != nil {
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the user is updated but their earlier sessions, API keys and linked accounts could not all be revoked")
 		}
 	}
@@ -227,7 +234,7 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 		ev = ev.Bool("roles_changed", true)
 	}
 	ev.Msg("audit")
-	*u = nu
+	*u = *nu
 	return nil
 }
 

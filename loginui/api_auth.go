@@ -391,7 +391,7 @@ func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
 	errBadToken, errAlready := errors.New("bad token"), errors.New("already verified")
 	var already *keystore.User
 	now := p.o.Now()
-	u, err := p.mutateUser(ctx, cl.Subject, func(u *keystore.User) error {
+	u, err := p.updateUser(ctx, cl.Subject, func(u *keystore.User) error {
 		if !constEq(cl.SFP, p.verifyFingerprint(u)) || !u.Active {
 			return errBadToken
 		}
@@ -399,7 +399,7 @@ func (p *Portal) verifyEmail(r *http.Request, tok string) *opErr {
 			already = u
 			return errAlready
 		}
-		u.Verified, u.EmailVerifiedAt, u.UpdatedAt = true, now, now
+		u.Verified, u.EmailVerifiedAt = true, now
 		return nil
 	})
 	switch {
@@ -557,7 +557,21 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	if err := p.o.Denylist.Deny(ctx, cl.JTI, cl.ExpiresAt.Add(time.Minute)); err != nil {
 		return storeFail()
 	}
-	if err := p.setPassword(ctx, u, password, nil); err != nil {
+	// The token binds the password it replaces: checked again on the
+	// record as stored, so a reset racing another password change loses.
+	err = p.setPassword(ctx, u, password, nil, func(x *keystore.User) error {
+		if !x.Active || !constEq(cl.SFP, p.resetFingerprint(x)) {
+			return refuse(bad())
+		}
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return e
+	}
+	if errors.Is(err, keystore.ErrNotFound) {
+		return bad()
+	}
+	if err != nil {
 		return storeFail()
 	}
 	p.audit("password_reset", u.ID)
@@ -572,18 +586,24 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 
 // setPassword stores a new password hash for u and revokes every session
 // except keep (nil: all). Earlier access JWTs die through the fingerprint.
-func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte) error {
+// check runs on the record as stored before the hash is set; its error
+// aborts the change. On success *u is the record as stored.
+func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte, check func(*keystore.User) error) error {
 	hash, err := p.hasher.Hash(password)
 	if err != nil {
 		return err
 	}
-	nu := *u
-	nu.PasswordHash = hash
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
+		if err := check(x); err != nil {
+			return err
+		}
+		x.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	*u = nu
+	*u = *nu
 	if _, err := p.o.Sessions.DeleteUserSessions(ctx, u.ID, keep); err != nil {
 		return err
 	}

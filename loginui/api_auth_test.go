@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui"
 )
 
@@ -37,8 +38,7 @@ func TestLoginCookieAndBearer(t *testing.T) {
 func TestLoginErrors(t *testing.T) {
 	h := newHarness(t, nil)
 	inactive := h.addUser("off@example.test", false)
-	inactive.Active = false
-	if err := h.store.UpdateUser(t.Context(), inactive); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), inactive.ID, func(u *keystore.User) error { u.Active = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	h.addUser("bob@example.test", false)

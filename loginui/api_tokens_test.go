@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui"
 )
 
@@ -162,9 +163,7 @@ func TestResetPassword(t *testing.T) {
 		wantStatus(t, c.do("POST", "/api/auth/reset-password", map[string]string{"token": long, "password": newPW}), 400, loginui.CodeResetBadToken)
 	})
 	t.Run("wrong audience", func(t *testing.T) {
-		fresh := h.user(u.ID)
-		fresh.Verified = false
-		if err := h.store.UpdateUser(t.Context(), fresh); err != nil {
+		if _, err := h.store.UpdateUser(t.Context(), u.ID, func(x *keystore.User) error { x.Verified = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		wantStatus(t, c.do("POST", "/api/auth/request-verify-token", map[string]string{"email": "lee@example.test"}), 202, "")

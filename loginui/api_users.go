@@ -60,14 +60,10 @@ func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) {
 // updateProfile applies a profile change for the caller; on success the
 // caller's user record is updated in place.
 func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *opErr {
-	nu := *c.user
-	if req.DisplayName != nil {
-		if !validDisplayName(*req.DisplayName) {
-			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
-		}
-		nu.DisplayName = *req.DisplayName
+	if req.DisplayName != nil && !validDisplayName(*req.DisplayName) {
+		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the display name is not valid")
 	}
-	emailChanged := false
+	emailChanged, newEmail := false, ""
 	if req.Email != nil && strings.TrimSpace(*req.Email) != c.user.Email {
 		if !validEmail(*req.Email) {
 			return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
@@ -81,29 +77,42 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 		if ok := p.checkCurrentPassword(c.user, req.CurrentPassword); !ok {
 			return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
 		}
-		nu.Email = strings.TrimSpace(*req.Email)
-		nu.Verified, nu.EmailVerifiedAt = false, time.Time{}
-		emailChanged = true
+		newEmail, emailChanged = strings.TrimSpace(*req.Email), true
 	}
-	nu.UpdatedAt = p.o.Now()
+	verified := c.user.PasswordHash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.o.Users.UpdateUser(ctx, &nu); {
+	nu, err := p.updateUser(ctx, c.user.ID, func(u *keystore.User) error {
+		if req.DisplayName != nil {
+			u.DisplayName = *req.DisplayName
+		}
+		if emailChanged {
+			if err := passwordStill(u, verified); err != nil {
+				return err
+			}
+			u.Email, u.Verified, u.EmailVerifiedAt = newEmail, false, time.Time{}
+		}
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return e
+	}
+	switch {
 	case errors.Is(err, keystore.ErrDuplicate):
 		return newOpErr(http.StatusBadRequest, CodeUpdateEmailExists, "another account uses this email address")
 	case err != nil:
 		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "update failed; nothing was changed")
 	}
-	*c.user = nu
+	*c.user = *nu
 	p.audit("user_updated", nu.ID)
 	if emailChanged {
 		// Nothing made under the old address carries over to the new one;
 		// the session that proved the password stays.
-		if err := p.revokeUnverifiedCredentials(ctx, &nu, nu.UpdatedAt, func(s *keystore.Session) bool { return p.isCurrent(c, s) }); err != nil {
+		if err := p.revokeUnverifiedCredentials(ctx, nu, nu.UpdatedAt, func(s *keystore.Session) bool { return p.isCurrent(c, s) }); err != nil {
 			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("credentials of the old address not all revoked")
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the email address has been changed, but earlier sessions, API keys and linked accounts could not all be revoked; review them on your account page")
 		}
-		if err := p.sendVerify(&nu); err != nil {
+		if err := p.sendVerify(nu); err != nil {
 			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("verify mail not queued")
 		}
 	}
@@ -162,7 +171,12 @@ func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswo
 	}
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	if err := p.setPassword(sctx, c.user, req.NewPassword, keep); err != nil {
+	verified := c.user.PasswordHash
+	err := p.setPassword(sctx, c.user, req.NewPassword, keep, func(x *keystore.User) error { return passwordStill(x, verified) })
+	if e, ok := refused(err); ok {
+		return e
+	}
+	if err != nil {
 		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the password change did not complete")
 	}
 	if !c.viaCookie {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui"
 )
 
@@ -75,8 +76,7 @@ func TestPatchMeEmailNeedsStepUpWithTOTP(t *testing.T) {
 	c.login("pia@example.test", testPassword)
 	// TOTP turned on after this session was opened (a login would now
 	// need the second step; totp_test.go covers that path).
-	u.TOTPEnabled = true
-	if err := h.store.UpdateUser(t.Context(), u); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), u.ID, func(x *keystore.User) error { x.TOTPEnabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, c.do("PATCH", "/api/users/me", map[string]string{"email": "pia2@example.test", "current_password": testPassword}), 403, loginui.CodeTOTPStepUpRequired)
@@ -142,9 +142,7 @@ func TestAdminRoutes(t *testing.T) {
 		wantStatus(t, a.do("DELETE", "/api/users/"+plain.ID, map[string]string{"current_password": testPassword}), 404, loginui.CodeUserNotFound)
 	})
 	t.Run("step-up with TOTP", func(t *testing.T) {
-		adm := h.user(admin.ID)
-		adm.TOTPEnabled = true
-		if err := h.store.UpdateUser(t.Context(), adm); err != nil {
+		if _, err := h.store.UpdateUser(t.Context(), admin.ID, func(x *keystore.User) error { x.TOTPEnabled = true; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		wantStatus(t, a.do("GET", "/api/users", nil), 403, loginui.CodeTOTPStepUpRequired)

@@ -405,27 +405,45 @@ func (p *Portal) updateAPIKey(r *http.Request, by, owner *keystore.User, keyID s
 	if !k.RevokedAt.IsZero() {
 		return nil, opKeyRevoked
 	}
-	nk := *k
+	var name string
+	var scopes []string
 	if req.Name != nil {
-		if nk.Name, e = checkKeyName(*req.Name); e != nil {
+		if name, e = checkKeyName(*req.Name); e != nil {
 			return nil, e
 		}
 	}
 	if req.Scopes != nil {
-		if nk.Scopes, e = p.keys.checkScopes(owner, *req.Scopes); e != nil {
+		if scopes, e = p.keys.checkScopes(owner, *req.Scopes); e != nil {
 			return nil, e
 		}
 	}
+	// Only the named fields are set, on the key as stored: a revocation or
+	// deletion since the read above wins (a deleted key is not recreated).
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.keys.store.UpdateAPIKey(ctx, &nk); {
+	nk, err := p.keys.store.UpdateAPIKey(ctx, k.KeyID, func(x *keystore.APIKey) error {
+		if !x.RevokedAt.IsZero() {
+			return refuse(opKeyRevoked)
+		}
+		if req.Name != nil {
+			x.Name = name
+		}
+		if req.Scopes != nil {
+			x.Scopes = append([]string(nil), scopes...)
+		}
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return nil, e
+	}
+	switch {
 	case errors.Is(err, keystore.ErrNotFound):
 		return nil, opKeyNotFound
 	case err != nil:
 		return nil, opStore
 	}
 	p.auditKey("api_key_updated", owner.ID, nk.KeyID, by.ID)
-	return &nk, nil
+	return nk, nil
 }
 
 // revokeAPIKey soft-revokes a key of ownerID; revoking a revoked key is a

@@ -180,8 +180,7 @@ func TestAPIKeysErrors(t *testing.T) {
 		o.APIKeyConfig.ScopeSubsetCheck = true
 	}))
 	u := h.addUser("rae@example.test", false)
-	u.Roles = []string{"read"}
-	if err := h.store.UpdateUser(t.Context(), u); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), u.ID, func(x *keystore.User) error { x.Roles = []string{"read"}; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	c := h.client()
@@ -402,8 +401,7 @@ func TestAPIKeysAdminRoutes(t *testing.T) {
 	h := newHarness(t, withAPIKeys(t, func(o *loginui.Options) { o.APIKeyConfig.ScopeSubsetCheck = true }))
 	h.addUser("boss@example.test", true)
 	emp := h.addUser("emp@example.test", false)
-	emp.Roles = []string{"read"}
-	if err := h.store.UpdateUser(t.Context(), emp); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), emp.ID, func(x *keystore.User) error { x.Roles = []string{"read"}; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	a := h.client()

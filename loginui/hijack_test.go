@@ -387,8 +387,7 @@ func TestPasswordResetKeepsCredentialsMadeWhileVerified(t *testing.T) {
 			h.clock.Advance(time.Second)
 			verifiedAt := h.clock.Now()
 			if !tc.legacy {
-				u.EmailVerifiedAt = verifiedAt
-				if err := h.store.UpdateUser(ctx, u); err != nil {
+				if _, err := h.store.UpdateUser(ctx, u.ID, func(x *keystore.User) error { x.EmailVerifiedAt = verifiedAt; return nil }); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -442,8 +441,7 @@ func TestEmailChangeRevokesCredentialsOfOldAddress(t *testing.T) {
 			ctx := context.Background()
 			// A verified account (the attacker's own address).
 			u := h.addUser("attacker@evil.test", false)
-			u.EmailVerifiedAt = h.clock.Now()
-			if err := h.store.UpdateUser(ctx, u); err != nil {
+			if _, err := h.store.UpdateUser(ctx, u.ID, func(x *keystore.User) error { x.EmailVerifiedAt = h.clock.Now(); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			h.clock.Advance(time.Second)
@@ -527,11 +525,13 @@ func TestKeyOlderThanVerificationNeverMeetsVerifiedEmailRule(t *testing.T) {
 			key := s.adminKey(t, u.ID)
 			h.clock.Advance(time.Second)
 			// Verified behind the portal's back: its revocation never ran.
-			u.Verified = true
-			if tc.recorded {
-				u.EmailVerifiedAt = h.clock.Now()
-			}
-			if err := h.store.UpdateUser(context.Background(), u); err != nil {
+			if _, err := h.store.UpdateUser(context.Background(), u.ID, func(x *keystore.User) error {
+				x.Verified = true
+				if tc.recorded {
+					x.EmailVerifiedAt = h.clock.Now()
+				}
+				return nil
+			}); err != nil {
 				t.Fatal(err)
 			}
 			h.clock.Advance(2 * time.Second)

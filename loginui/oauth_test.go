@@ -203,8 +203,7 @@ func TestOAuthAssociateByEmail(t *testing.T) {
 			s := newOAuthSetup(t, func(_ *loginui.Options, p *loginui.OAuthProvider) { p.AssociateByEmail = tc.associate })
 			u := s.h.addUser("Alice@Example.test", false)
 			if !tc.verified {
-				u.Verified = false
-				if err := s.h.store.UpdateUser(context.Background(), u); err != nil {
+				if _, err := s.h.store.UpdateUser(context.Background(), u.ID, func(x *keystore.User) error { x.Verified = false; return nil }); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -630,9 +629,8 @@ func TestOAuthUnlink(t *testing.T) {
 		t.Fatalf("no csrf: %d", r.status)
 	}
 	// With a password the link may go.
-	u := s.h.user(l.UserID)
-	u.PasswordHash, _ = s.h.hasher.Hash(testPassword)
-	if err := s.h.store.UpdateUser(context.Background(), u); err != nil {
+	hash, _ := s.h.hasher.Hash(testPassword)
+	if _, err := s.h.store.UpdateUser(context.Background(), l.UserID, func(x *keystore.User) error { x.PasswordHash = hash; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	r = c.do("POST", "/account/linked/unlink", url.Values{"csrf": {c.cookie("gatehouse_csrf")}, "id": {id}})

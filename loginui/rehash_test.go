@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -39,8 +40,8 @@ func TestLoginUpgradesOldPasswordHashOnlyOnSuccess(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			u := h.addUser("old@example.test", false)
-			u.PasswordHash = tc.hash(testPassword)
-			if err := h.store.UpdateUser(context.Background(), u); err != nil {
+			hash := tc.hash(testPassword)
+			if _, err := h.store.UpdateUser(context.Background(), u.ID, func(x *keystore.User) error { x.PasswordHash = hash; return nil }); err != nil {
 				t.Fatal(err)
 			}
 			before := h.user(u.ID)

@@ -240,31 +240,31 @@ func (p *Portal) dropRecoveryCode(ctx context.Context, userID, lookup string) {
 	fail := func() {
 		p.log.Warn().Str("component", "loginui").Str("user_id", userID).Msg("spent recovery code not removed from the list")
 	}
-	u, err := p.o.Users.GetUser(ctx, userID)
-	if err != nil {
-		fail()
-		return
-	}
-	rec, _, _, err := p.openTOTP(u.TOTPSecret)
-	if err != nil {
-		fail()
-		return
-	}
-	kept := rec.Recovery[:0]
-	for _, c := range rec.Recovery {
-		if !hmac.Equal([]byte(c.Lookup), []byte(lookup)) {
-			kept = append(kept, c)
+	// The envelope is opened, filtered and sealed again on the record as
+	// stored, so a regeneration or a disable in between is not reverted.
+	_, err := p.o.Users.UpdateUser(ctx, userID, func(u *keystore.User) error {
+		if u.TOTPSecret == "" {
+			return refuse(opNotEnabled)
 		}
-	}
-	rec.Recovery = kept
-	env, err := p.sealTOTP(rec)
-	if err != nil {
-		fail()
-		return
-	}
-	nu := *u
-	nu.TOTPSecret = env
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+		rec, _, _, err := p.openTOTP(u.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		kept := make([]signing.RecoveryCodeHash, 0, len(rec.Recovery))
+		for _, c := range rec.Recovery {
+			if !hmac.Equal([]byte(c.Lookup), []byte(lookup)) {
+				kept = append(kept, c)
+			}
+		}
+		rec.Recovery = kept
+		env, err := p.sealTOTP(rec)
+		if err != nil {
+			return err
+		}
+		u.TOTPSecret = env
+		return nil
+	})
+	if _, ok := refused(err); err != nil && !ok {
 		fail()
 	}
 }
@@ -451,15 +451,22 @@ func (p *Portal) startEnrollment(r *http.Request, c *caller) (*enrollment, *opEr
 	if err != nil {
 		return nil, opStore
 	}
-	nu := *c.user
-	nu.TOTPPending = env
-	nu.UpdatedAt = p.o.Now()
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	nu, err := p.updateUser(ctx, c.user.ID, func(u *keystore.User) error {
+		if u.TOTPEnabled {
+			return refuse(opAlreadyEnabled)
+		}
+		u.TOTPPending = env
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return nil, e
+	}
+	if err != nil {
 		return nil, opStore
 	}
-	*c.user = nu
+	*c.user = *nu
 	p.audit("totp_enrollment_started", nu.ID)
 	return p.enrollmentView(c.user)
 }
@@ -525,13 +532,26 @@ func (p *Portal) confirmEnrollment(r *http.Request, c *caller, tok, code string)
 	if err != nil {
 		return nil, opStore
 	}
-	nu := *c.user
-	nu.TOTPSecret, nu.TOTPPending, nu.TOTPEnabled = env, "", true
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	// Enable only the enrollment whose code was checked: a newer start or
+	// an enable by another session in between wins.
+	pending := c.user.TOTPPending
+	nu, err := p.updateUser(ctx, c.user.ID, func(u *keystore.User) error {
+		if u.TOTPEnabled {
+			return refuse(opAlreadyEnabled)
+		}
+		if u.TOTPPending == "" || !constEq(u.TOTPPending, pending) {
+			return refuse(opEnrollBad)
+		}
+		u.TOTPSecret, u.TOTPPending, u.TOTPEnabled = env, "", true
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return nil, e
+	}
+	if err != nil {
 		return nil, opStore
 	}
-	*c.user = nu
+	*c.user = *nu
 	p.audit("totp_enabled", nu.ID)
 	return codes, nil
 }
@@ -566,15 +586,23 @@ func (p *Portal) disableTOTP(r *http.Request, c *caller, code, password string) 
 	if !p.checkCurrentPassword(c.user, password) {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
 	}
-	nu := *c.user
-	nu.TOTPEnabled, nu.TOTPSecret, nu.TOTPPending = false, "", ""
-	nu.UpdatedAt = p.o.Now()
+	verified := c.user.PasswordHash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
+	nu, err := p.updateUser(ctx, c.user.ID, func(u *keystore.User) error {
+		if err := passwordStill(u, verified); err != nil {
+			return err
+		}
+		u.TOTPEnabled, u.TOTPSecret, u.TOTPPending = false, "", ""
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return e
+	}
+	if err != nil {
 		return opStore
 	}
-	*c.user = nu
+	*c.user = *nu
 	p.audit("totp_disabled", nu.ID)
 	return nil
 }
@@ -596,30 +624,34 @@ func (p *Portal) regenerateRecovery(r *http.Request, c *caller, code string) ([]
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	u, err := p.o.Users.GetUser(ctx, c.user.ID)
-	if err != nil {
-		return nil, opStore
-	}
-	rec, _, _, err := p.openTOTP(u.TOTPSecret)
-	if err != nil {
-		return nil, opStore
-	}
 	codes, hashes, e := p.newRecoveryCodes()
 	if e != nil {
 		return nil, e
 	}
-	rec.Recovery = hashes
-	env, err := p.sealTOTP(rec)
+	// The envelope is opened and sealed again on the record as stored.
+	nu, err := p.updateUser(ctx, c.user.ID, func(u *keystore.User) error {
+		if !u.TOTPEnabled {
+			return refuse(opNotEnabled)
+		}
+		rec, _, _, err := p.openTOTP(u.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		rec.Recovery = hashes
+		env, err := p.sealTOTP(rec)
+		if err != nil {
+			return err
+		}
+		u.TOTPSecret = env
+		return nil
+	})
+	if e, ok := refused(err); ok {
+		return nil, e
+	}
 	if err != nil {
 		return nil, opStore
 	}
-	nu := *u
-	nu.TOTPSecret = env
-	nu.UpdatedAt = p.o.Now()
-	if err := p.o.Users.UpdateUser(ctx, &nu); err != nil {
-		return nil, opStore
-	}
-	*c.user = nu
+	*c.user = *nu
 	p.audit("recovery_codes_regenerated", nu.ID)
 	return codes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -39,8 +40,7 @@ func TestTOTPKeyringReloadKeepsReencryptedUsersLoggingIn(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("reseal: %v %v", changed, err)
 	}
-	stored.TOTPSecret = fresh
-	if err := h.store.UpdateUser(context.Background(), stored); err != nil {
+	if _, err := h.store.UpdateUser(context.Background(), stored.ID, func(x *keystore.User) error { x.TOTPSecret = fresh; return nil }); err != nil {
 		t.Fatal(err)
 	}
 

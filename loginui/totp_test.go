@@ -253,8 +253,7 @@ func TestTOTPVerifyRefusesBadPendingTokens(t *testing.T) {
 		tok := c.pending("pat@example.test")
 		u, _ := h.store.GetUserByEmail(context.Background(), "pat@example.test")
 		hash, _ := h.hasher.Hash("another password 123")
-		u.PasswordHash = hash
-		if err := h.store.UpdateUser(context.Background(), u); err != nil {
+		if _, err := h.store.UpdateUser(context.Background(), u.ID, func(x *keystore.User) error { x.PasswordHash = hash; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		wantStatus(t, c.do("POST", "/api/auth/2fa/verify", map[string]string{"pending_token": tok, "code": h.code(sec)}), 400, loginui.CodeTOTPPendingBadToken)
@@ -440,8 +439,7 @@ func TestTOTPDisabledInOptions(t *testing.T) {
 func TestTOTPLoginFailsClosedWithoutConfig(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.addUser("zed@example.test", false)
-	u.TOTPEnabled = true
-	if err := h.store.UpdateUser(context.Background(), u); err != nil {
+	if _, err := h.store.UpdateUser(context.Background(), u.ID, func(x *keystore.User) error { x.TOTPEnabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, h.client().do("POST", "/api/auth/login", map[string]string{"identifier": "zed@example.test", "password": testPassword}), 503, loginui.CodeTokenProcessingFailed)

@@ -76,23 +76,6 @@ func (p *Portal) confirmVerified(ctx context.Context, owner *keystore.User) *opE
 	return nil
 }
 
-// mutateUser applies fn to user id's record and stores the result. fn
-// sets only the fields it changes and may refuse with an error, which is
-// returned as is. Every user write of the verification policy goes
-// through here, so it can move into the store's transaction in one place.
-func (p *Portal) mutateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
-	u, err := p.o.Users.GetUser(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := fn(u); err != nil {
-		return nil, err
-	}
-	if err := p.o.Users.UpdateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
 
 // credentialStores are where u's API keys and OAuth links live. They come
 // from the options, or from the user store when it holds them: keys and

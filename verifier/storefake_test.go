@@ -109,18 +109,27 @@ func (f *fakeStore) GetUserByEmail(ctx context.Context, email string) (*keystore
 	return nil, keystore.ErrNotFound
 }
 
-func (f *fakeStore) UpdateUser(ctx context.Context, u *keystore.User) error {
+func (f *fakeStore) UpdateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
 	if err := f.enter(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.users[u.ID]; !ok {
-		return keystore.ErrNotFound
+	cur, ok := f.users[id]
+	if !ok {
+		return nil, keystore.ErrNotFound
 	}
-	c := *u
-	f.users[u.ID] = &c
-	return nil
+	c := *cur
+	c.Roles = append([]string(nil), cur.Roles...)
+	if err := fn(&c); err != nil {
+		return nil, err
+	}
+	if c.ID != id {
+		return nil, keystore.ErrConflict
+	}
+	f.users[id] = &c
+	out := c
+	return &out, nil
 }
 
 func (f *fakeStore) DeleteUser(ctx context.Context, id string) error {
@@ -239,8 +248,27 @@ func (f *fakeStore) GetAPIKey(ctx context.Context, keyID string) (*keystore.APIK
 	return &c, nil
 }
 
-func (f *fakeStore) UpdateAPIKey(ctx context.Context, k *keystore.APIKey) error {
-	return f.CreateAPIKey(ctx, k)
+func (f *fakeStore) UpdateAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	if err := f.enter(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur, ok := f.keys[keyID]
+	if !ok {
+		return nil, keystore.ErrNotFound
+	}
+	c := *cur
+	c.Scopes = append([]string(nil), cur.Scopes...)
+	if err := fn(&c); err != nil {
+		return nil, err
+	}
+	if c.KeyID != keyID || c.UserID != cur.UserID {
+		return nil, keystore.ErrConflict
+	}
+	f.keys[keyID] = &c
+	out := c
+	return &out, nil
 }
 
 func (f *fakeStore) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error {

@@ -61,46 +61,58 @@ func (s *Store) GetAPIKey(ctx context.Context, keyID string) (*keystore.APIKey, 
 	return k, err
 }
 
-// UpdateAPIKey replaces the whole record. Moving a key to another user is
-// refused with keystore.ErrConflict.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *keystore.APIKey) error {
-	rec := encodeAPIKey(k)
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getAPIKey(tx, k.KeyID)
-		if err != nil {
-			return err
-		}
-		if old.UserID != k.UserID {
-			return fmt.Errorf("keystore/bolt: api key %s: user id may not change: %w", k.KeyID, keystore.ErrConflict)
-		}
-		return tx.Bucket(bucketAPIKeys).Put([]byte(k.KeyID), rec)
-	})
+// UpdateAPIKey applies fn to the key as stored, inside one write
+// transaction. fn may not change the key id or move the key to another
+// user (keystore.ErrConflict). fn runs with the database's write lock
+// held: it must be quick.
+func (s *Store) UpdateAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	return s.modifyAPIKey(ctx, keyID, fn)
 }
 
-func (s *Store) modifyAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey)) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+// modifyAPIKey reads the key, lets fn change it and writes it back, all in
+// one transaction, and returns the record written.
+func (s *Store) modifyAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	var out *keystore.APIKey
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		k, err := getAPIKey(tx, keyID)
 		if err != nil {
 			return err
 		}
-		fn(k)
-		return tx.Bucket(bucketAPIKeys).Put([]byte(keyID), encodeAPIKey(k))
+		userID := k.UserID
+		if err := fn(k); err != nil {
+			return err
+		}
+		if k.KeyID != keyID || k.UserID != userID {
+			return fmt.Errorf("keystore/bolt: api key %s: key and user id may not change: %w", keyID, keystore.ErrConflict)
+		}
+		rec := encodeAPIKey(k)
+		if out, err = decodeAPIKey(rec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAPIKeys).Put([]byte(keyID), rec)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // RevokeAPIKey sets RevokedAt to at unless the key is already revoked, in
 // which case the first revocation time stays.
 func (s *Store) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error {
-	return s.modifyAPIKey(ctx, keyID, func(k *keystore.APIKey) {
+	_, err := s.modifyAPIKey(ctx, keyID, func(k *keystore.APIKey) error {
 		if k.RevokedAt.IsZero() {
 			k.RevokedAt = at
 		}
+		return nil
 	})
+	return err
 }
 
 // TouchAPIKey sets LastUsedAt.
 func (s *Store) TouchAPIKey(ctx context.Context, keyID string, at time.Time) error {
-	return s.modifyAPIKey(ctx, keyID, func(k *keystore.APIKey) { k.LastUsedAt = at })
+	_, err := s.modifyAPIKey(ctx, keyID, func(k *keystore.APIKey) error { k.LastUsedAt = at; return nil })
+	return err
 }
 
 // DeleteAPIKey removes the key and its index entry.

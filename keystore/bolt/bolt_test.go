@@ -76,10 +76,9 @@ func TestErrorsNeverCarryEmails(t *testing.T) {
 	}
 	var errs []error
 	errs = append(errs, s.CreateUser(bg, user(3, strings.ToUpper(email))))
-	moved := *b
-	moved.Email = email
-	errs = append(errs, s.UpdateUser(bg, &moved))
-	_, err := s.GetUserByEmail(bg, "missing."+email)
+	_, err := s.UpdateUser(bg, b.ID, func(u *keystore.User) error { u.Email = email; return nil })
+	errs = append(errs, err)
+	_, err = s.GetUserByEmail(bg, "missing."+email)
 	errs = append(errs, err)
 	for i, err := range errs {
 		if err == nil {

@@ -19,13 +19,19 @@
 //     closed), never a guess.
 //   - Backup and BackupFile copy the file from one read transaction while
 //     the store keeps serving.
+//   - UpdateUser and UpdateAPIKey read the record, apply the caller's
+//     change function and write the result in one write transaction, so
+//     concurrent changes of different fields all land and a record deleted
+//     meanwhile is ErrNotFound, never recreated.
 //
 // What it must never do: return memory that aliases the memory-mapped
 // file (bbolt's Get results die with their transaction; every returned
 // record, slice and string here is a fresh copy the caller owns and may
 // keep and modify indefinitely), hold a transaction open across a caller
 // callback (EachSealed reads in batches and calls back outside any
-// transaction), or put a stored value — email, password hash, envelope,
+// transaction) other than the change function of UpdateUser and
+// UpdateAPIKey, which by contract only sets fields of a decoded copy and
+// never calls back into the store, or put a stored value — email, password hash, envelope,
 // digest — into an error message. Errors name record ids and wrap the
 // keystore sentinels, so callers test them with errors.Is.
 package bolt

@@ -83,36 +83,49 @@ func getUser(tx *bbolt.Tx, id string) (*keystore.User, error) {
 	return u, nil
 }
 
-// UpdateUser replaces the whole record and moves the email index when the
-// folded email changed.
-func (s *Store) UpdateUser(ctx context.Context, u *keystore.User) error {
-	if err := checkID("user", u.ID); err != nil {
-		return err
-	}
-	email := keystore.FoldEmail(u.Email)
-	if email == "" || len(email) > maxIDLen {
-		return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", u.ID, maxIDLen)
-	}
-	rec := encodeUser(u)
-	return s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := getUser(tx, u.ID)
+// UpdateUser applies fn to the user as stored, inside one write
+// transaction, and moves the email index when the folded email changed.
+// fn runs with the database's write lock held: it must be quick.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
+	var out *keystore.User
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, id)
 		if err != nil {
 			return err
 		}
+		oldEmail := keystore.FoldEmail(u.Email)
+		if err := fn(u); err != nil {
+			return err
+		}
+		if u.ID != id {
+			return fmt.Errorf("keystore/bolt: user %s: id may not change: %w", id, keystore.ErrConflict)
+		}
+		email := keystore.FoldEmail(u.Email)
+		if email == "" || len(email) > maxIDLen {
+			return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", id, maxIDLen)
+		}
 		byEmail := tx.Bucket(bucketUsersByEmail)
-		if oldEmail := keystore.FoldEmail(old.Email); oldEmail != email {
+		if oldEmail != email {
 			if byEmail.Get([]byte(email)) != nil {
-				return fmt.Errorf("keystore/bolt: user %s: email taken: %w", u.ID, keystore.ErrDuplicate)
+				return fmt.Errorf("keystore/bolt: user %s: email taken: %w", id, keystore.ErrDuplicate)
 			}
 			if err := byEmail.Delete([]byte(oldEmail)); err != nil {
 				return err
 			}
-			if err := byEmail.Put([]byte(email), []byte(u.ID)); err != nil {
+			if err := byEmail.Put([]byte(email), []byte(id)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketUsers).Put([]byte(u.ID), rec)
+		rec := encodeUser(u)
+		if out, err = decodeUser(rec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketUsers).Put([]byte(id), rec)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DeleteUser removes the user with its sessions, API keys and OAuth

@@ -70,83 +70,84 @@ func (s *Store) GetAPIKey(ctx context.Context, keyID string) (*keystore.APIKey, 
 	return k, err
 }
 
-// UpdateAPIKey replaces the whole record. Moving a key to another user is
-// refused with keystore.ErrConflict.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *keystore.APIKey) error {
-	rec := encodeAPIKey(k)
-	for i := 0; i < casAttempts; i++ {
-		if err := s.begin(ctx); err != nil {
-			return err
-		}
-		old, cur, err := s.readAPIKey(ctx, k.KeyID)
-		if err != nil {
-			return err
-		}
-		if cur.UserID != k.UserID {
-			return fmt.Errorf("keystore/redis: api key %s: user id may not change: %w", k.KeyID, keystore.ErrConflict)
-		}
-		st, err := s.status(ctx, "update api key", sUpdateAPIKey,
-			[]string{s.k.apiKey(k.KeyID), s.k.userKeys(k.UserID)}, old, rec, k.KeyID, floorMs(k.CreatedAt))
-		if err != nil {
-			return err
-		}
-		switch st {
-		case stOK:
-			return nil
-		case stNotFound:
-			return fmt.Errorf("keystore/redis: api key %s: %w", k.KeyID, keystore.ErrNotFound)
-		case stChanged:
-			continue
-		default:
-			return unexpected("update api key", st)
-		}
-	}
-	return errBusy
+// UpdateAPIKey applies fn to the key as stored. fn may not change the key
+// id or move the key to another user (keystore.ErrConflict). The read and
+// the write are tied by a compare-and-swap script; when another writer got
+// in between, the key is read again and fn re-applied, so a revocation,
+// touch or other change made meanwhile stays, and a key deleted meanwhile
+// is ErrNotFound, never recreated.
+func (s *Store) UpdateAPIKey(ctx context.Context, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	return s.modifyAPIKey(ctx, "update api key", keyID, fn)
 }
 
-// modifyAPIKey reads, changes and writes back one key, retrying when
-// another writer got in between.
-func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*keystore.APIKey)) error {
-	for i := 0; i < casAttempts; i++ {
+// modifyAPIKey reads, changes and writes back one key, re-reading and
+// re-applying fn when another writer got in between, and returns the
+// record written. A changed CreatedAt moves the key in the per-user index.
+func (s *Store) modifyAPIKey(ctx context.Context, op, keyID string, fn func(*keystore.APIKey) error) (*keystore.APIKey, error) {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		old, k, err := s.readAPIKey(ctx, keyID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		fn(k)
-		st, err := s.status(ctx, op, sSwap, []string{s.k.apiKey(keyID)}, old, encodeAPIKey(k))
+		userID, created := k.UserID, floorMs(k.CreatedAt)
+		if err := fn(k); err != nil {
+			return nil, err
+		}
+		if k.KeyID != keyID || k.UserID != userID {
+			return nil, fmt.Errorf("keystore/redis: api key %s: key and user id may not change: %w", keyID, keystore.ErrConflict)
+		}
+		rec := encodeAPIKey(k)
+		out, err := decodeAPIKey(rec)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("keystore/redis: api key %s: %w", keyID, err)
+		}
+		var st int64
+		if floorMs(k.CreatedAt) == created {
+			// Touch, revoke, rename: the index entry stays as it is.
+			st, err = s.status(ctx, op, sSwap, []string{s.k.apiKey(keyID)}, old, rec)
+		} else {
+			st, err = s.status(ctx, op, sUpdateAPIKey,
+				[]string{s.k.apiKey(keyID), s.k.userKeys(userID)}, old, rec, keyID, floorMs(k.CreatedAt))
+		}
+		if err != nil {
+			return nil, err
 		}
 		switch st {
 		case stOK:
-			return nil
+			return out, nil
 		case stNotFound:
-			return fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
+			return nil, fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
 		case stChanged:
+			if err := casBackoff(ctx, i); err != nil {
+				return nil, err
+			}
 			continue
 		default:
-			return unexpected(op, st)
+			return nil, unexpected(op, st)
 		}
 	}
-	return errBusy
+	return nil, errBusy
 }
 
 // RevokeAPIKey sets RevokedAt to at unless the key is already revoked, in
 // which case the first revocation time stays.
 func (s *Store) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) error {
-	return s.modifyAPIKey(ctx, "revoke api key", keyID, func(k *keystore.APIKey) {
+	_, err := s.modifyAPIKey(ctx, "revoke api key", keyID, func(k *keystore.APIKey) error {
 		if k.RevokedAt.IsZero() {
 			k.RevokedAt = at
 		}
+		return nil
 	})
+	return err
 }
 
 // TouchAPIKey sets LastUsedAt.
 func (s *Store) TouchAPIKey(ctx context.Context, keyID string, at time.Time) error {
-	return s.modifyAPIKey(ctx, "touch api key", keyID, func(k *keystore.APIKey) { k.LastUsedAt = at })
+	_, err := s.modifyAPIKey(ctx, "touch api key", keyID, func(k *keystore.APIKey) error { k.LastUsedAt = at; return nil })
+	return err
 }
 
 // DeleteAPIKey removes the key and its index entries.

@@ -13,8 +13,11 @@
 //     runs inside one Lua script, which Redis executes atomically: two
 //     replicas creating the same email get exactly one winner. Record
 //     updates read, change and write back through a compare-and-swap
-//     script on the whole stored value, retried a bounded number of times,
-//     so a concurrent change is never overwritten blindly.
+//     script on the whole stored value, retried a bounded number of times
+//     with a short jittered wait; each retry re-reads the record and
+//     re-applies only the caller's change (UpdateUser and UpdateAPIKey
+//     take a function, not a record), so a concurrent change is never
+//     overwritten and a deleted record is never recreated.
 //   - A write is done when the call returns: the server has applied it
 //     and answered. Whether it survives a Redis restart is the operator's
 //     persistence setting (AOF with appendfsync everysec or always, RDB

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -292,6 +293,27 @@ const (
 const casAttempts = 16
 
 var errBusy = fmt.Errorf("keystore/redis: record kept changing: %w", keystore.ErrConflict)
+
+// updateAttempts bounds UpdateUser and UpdateAPIKey, whose callers are
+// requests that must not fail because other requests changed other
+// fields of the same record; with casBackoff the whole loop waits at most
+// about a quarter of a second.
+const updateAttempts = 64
+
+// casBackoff waits a little, growing (up to 2 ms) and jittered, after the
+// attempt-th lost compare-and-swap, so writers that keep colliding on one
+// hot record spread out instead of exhausting their attempts together.
+func casBackoff(ctx context.Context, attempt int) error {
+	step := min(time.Duration(attempt+1)*200*time.Microsecond, 2*time.Millisecond)
+	t := time.NewTimer(step + time.Duration(rand.Int64N(int64(step))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // status runs a script that answers with one status number.
 func (s *Store) status(ctx context.Context, op string, sc *goredis.Script, keys []string, args ...any) (int64, error) {

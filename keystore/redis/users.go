@@ -108,47 +108,59 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*keystore.Use
 	return u, nil
 }
 
-// UpdateUser replaces the whole record and moves the email index when the
-// folded email changed. The record read and the write are tied by a
-// compare-and-swap, so a concurrent change is never overwritten blindly.
-func (s *Store) UpdateUser(ctx context.Context, u *keystore.User) error {
-	if err := checkID("user", u.ID); err != nil {
-		return err
-	}
-	folded := keystore.FoldEmail(u.Email)
-	if err := checkEmail(u.ID, folded); err != nil {
-		return err
-	}
-	rec := encodeUser(u)
-	for i := 0; i < casAttempts; i++ {
+// UpdateUser applies fn to the user as stored and moves the email index
+// when the folded email changed. The record read and the write are tied by
+// a compare-and-swap script; when another writer got in between, the
+// record is read again and fn re-applied to it, so only fn's fields change
+// and a concurrent change is never overwritten.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.User) error) (*keystore.User, error) {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		old, oldUser, err := s.readUser(ctx, u.ID)
+		old, u, err := s.readUser(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		oldFolded := keystore.FoldEmail(oldUser.Email)
+		oldFolded := keystore.FoldEmail(u.Email)
+		if err := fn(u); err != nil {
+			return nil, err
+		}
+		if u.ID != id {
+			return nil, fmt.Errorf("keystore/redis: user %s: id may not change: %w", id, keystore.ErrConflict)
+		}
+		folded := keystore.FoldEmail(u.Email)
+		if err := checkEmail(id, folded); err != nil {
+			return nil, err
+		}
+		rec := encodeUser(u)
+		out, err := decodeUser(rec)
+		if err != nil {
+			return nil, fmt.Errorf("keystore/redis: user %s: %w", id, err)
+		}
 		st, err := s.status(ctx, "update user", sUpdateUser,
-			[]string{s.k.user(u.ID), s.k.users, s.k.email(oldFolded), s.k.email(folded)},
-			u.ID, old, rec, oldFolded, folded)
+			[]string{s.k.user(id), s.k.users, s.k.email(oldFolded), s.k.email(folded)},
+			id, old, rec, oldFolded, folded)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch st {
 		case stOK:
-			return nil
+			return out, nil
 		case stNotFound:
-			return fmt.Errorf("keystore/redis: user %s: %w", u.ID, keystore.ErrNotFound)
+			return nil, fmt.Errorf("keystore/redis: user %s: %w", id, keystore.ErrNotFound)
 		case stDupEmail:
-			return fmt.Errorf("keystore/redis: user %s: email taken: %w", u.ID, keystore.ErrDuplicate)
+			return nil, fmt.Errorf("keystore/redis: user %s: email taken: %w", id, keystore.ErrDuplicate)
 		case stChanged:
+			if err := casBackoff(ctx, i); err != nil {
+				return nil, err
+			}
 			continue
 		default:
-			return unexpected("update user", st)
+			return nil, unexpected("update user", st)
 		}
 	}
-	return errBusy
+	return nil, errBusy
 }
 
 // DeleteUser removes the user with its sessions, API keys and OAuth

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -49,35 +50,58 @@ func runAPIKeys(t *testing.T, newStore NewStore) {
 		wantErr(t, "GetAPIKey", err, keystore.ErrNotFound)
 		_, err = s.GetAPIKey(ctx(), "")
 		wantErr(t, "GetAPIKey empty", err, keystore.ErrNotFound)
-		wantErr(t, "UpdateAPIKey", s.UpdateAPIKey(ctx(), newAPIKey(t, "0123456789abcdef0123456789abcdef", base)), keystore.ErrNotFound)
+		_, err = s.UpdateAPIKey(ctx(), "nokey", func(k *keystore.APIKey) error { k.Name = "ghost"; return nil })
+		wantErr(t, "UpdateAPIKey", err, keystore.ErrNotFound)
+		if _, err := s.GetAPIKey(ctx(), "nokey"); !isNotFound(err) {
+			t.Errorf("UpdateAPIKey of a missing key created it: err = %v", err)
+		}
 		wantErr(t, "RevokeAPIKey", s.RevokeAPIKey(ctx(), "nokey", base), keystore.ErrNotFound)
 		wantErr(t, "TouchAPIKey", s.TouchAPIKey(ctx(), "nokey", base), keystore.ErrNotFound)
 		wantErr(t, "DeleteAPIKey", s.DeleteAPIKey(ctx(), "nokey"), keystore.ErrNotFound)
 	})
 
-	t.Run("UpdateReplacesRecordButNotOwner", func(t *testing.T) {
+	t.Run("UpdateAppliesFnButNotOwner", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, "k3@example.test")
 		other := mustCreateUser(t, s, "k4@example.test")
 		k := mustCreateAPIKey(t, s, u.ID, base)
 		upd := *k
 		upd.Name, upd.Scopes, upd.ExpiresAt = "renamed", []string{"admin"}, base.Add(time.Hour)
-		noErr(t, "UpdateAPIKey", s.UpdateAPIKey(ctx(), &upd))
+		ret, err := s.UpdateAPIKey(ctx(), k.KeyID, func(x *keystore.APIKey) error {
+			if d := diffAPIKey(x, k); d != "" {
+				t.Errorf("fn got a record other than the stored one: %s", d)
+			}
+			x.Name, x.Scopes, x.ExpiresAt = upd.Name, []string{"admin"}, upd.ExpiresAt
+			return nil
+		})
+		noErr(t, "UpdateAPIKey", err)
+		if d := diffAPIKey(ret, &upd); d != "" {
+			t.Errorf("UpdateAPIKey returned: %s", d)
+		}
 		got, err := s.GetAPIKey(ctx(), k.KeyID)
 		noErr(t, "GetAPIKey", err)
 		if d := diffAPIKey(got, &upd); d != "" {
 			t.Errorf("after update: %s", d)
 		}
 
-		moved := upd
-		moved.UserID = other.ID
-		if err := s.UpdateAPIKey(ctx(), &moved); err == nil {
-			t.Errorf("UpdateAPIKey moved a key to another user")
+		for name, fn := range map[string]func(*keystore.APIKey) error{
+			"move to another user": func(x *keystore.APIKey) error { x.UserID = other.ID; return nil },
+			"change key id":        func(x *keystore.APIKey) error { x.KeyID = "otherkey"; return nil },
+		} {
+			_, err := s.UpdateAPIKey(ctx(), k.KeyID, fn)
+			wantErr(t, "UpdateAPIKey "+name, err, keystore.ErrConflict)
+		}
+		errStop := errors.New("caller says no")
+		if _, err := s.UpdateAPIKey(ctx(), k.KeyID, func(x *keystore.APIKey) error { x.Name = "aborted"; return errStop }); !errors.Is(err, errStop) {
+			t.Errorf("UpdateAPIKey err = %v, want fn's error", err)
 		}
 		got, err = s.GetAPIKey(ctx(), k.KeyID)
 		noErr(t, "GetAPIKey", err)
-		if got.UserID != u.ID {
-			t.Errorf("key owner changed to %s", got.UserID)
+		if d := diffAPIKey(got, &upd); d != "" {
+			t.Errorf("refused updates changed the key: %s", d)
+		}
+		if _, err := s.GetAPIKey(ctx(), "otherkey"); !isNotFound(err) {
+			t.Errorf("key id change created a record: err = %v", err)
 		}
 		list, err := s.ListUserAPIKeys(ctx(), other.ID)
 		noErr(t, "ListUserAPIKeys other", err)

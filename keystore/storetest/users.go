@@ -40,7 +40,11 @@ func runUsers(t *testing.T, newStore NewStore) {
 		}
 		// An email change clears it; the zero time must come back zero.
 		u.Email, u.Verified, u.EmailVerifiedAt = "moved@example.test", false, time.Time{}
-		noErr(t, "UpdateUser", s.UpdateUser(ctx(), u))
+		_, err = s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error {
+			x.Email, x.Verified, x.EmailVerifiedAt = u.Email, u.Verified, u.EmailVerifiedAt
+			return nil
+		})
+		noErr(t, "UpdateUser", err)
 		got, err = s.GetUser(ctx(), u.ID)
 		noErr(t, "GetUser", err)
 		if d := diffUser(got, u); d != "" || !got.EmailVerifiedAt.IsZero() {
@@ -91,27 +95,82 @@ func runUsers(t *testing.T, newStore NewStore) {
 		wantErr(t, "GetUserByEmail", err, keystore.ErrNotFound)
 		_, err = s.GetUserByEmail(ctx(), "")
 		wantErr(t, "GetUserByEmail empty", err, keystore.ErrNotFound)
-		wantErr(t, "UpdateUser", s.UpdateUser(ctx(), newUser(t, "ghost@example.test")), keystore.ErrNotFound)
+		ghost := newUser(t, "ghost@example.test")
+		called := false
+		_, err = s.UpdateUser(ctx(), ghost.ID, func(u *keystore.User) error { called = true; u.Email = ghost.Email; return nil })
+		wantErr(t, "UpdateUser", err, keystore.ErrNotFound)
+		if called {
+			t.Errorf("UpdateUser called fn for a missing user")
+		}
+		_, err = s.UpdateUser(ctx(), "", func(*keystore.User) error { return nil })
+		wantErr(t, "UpdateUser empty id", err, keystore.ErrNotFound)
 		wantErr(t, "DeleteUser", s.DeleteUser(ctx(), "0123456789abcdef0123456789abcdef"), keystore.ErrNotFound)
 		if _, err := s.GetUserByEmail(ctx(), "ghost@example.test"); !isNotFound(err) {
 			t.Errorf("failed UpdateUser created an email index entry: err = %v", err)
 		}
 	})
 
-	t.Run("UpdateReplacesWholeRecord", func(t *testing.T) {
+	t.Run("UpdateAppliesFnToStoredRecord", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, "bob@example.test")
-		upd := *u
-		upd.DisplayName = "Robert"
-		upd.Roles = []string{"admin"}
-		upd.Active = false
-		upd.PasswordHash = ""
-		upd.UpdatedAt = base.Add(time.Hour)
-		noErr(t, "UpdateUser", s.UpdateUser(ctx(), &upd))
+		want := *u
+		want.DisplayName = "Robert"
+		want.Roles = []string{"admin"}
+		want.Active = false
+		want.PasswordHash = ""
+		want.UpdatedAt = base.Add(time.Hour)
+		got, err := s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error {
+			if d := diffUser(x, u); d != "" {
+				t.Errorf("fn got a record other than the stored one: %s", d)
+			}
+			x.DisplayName, x.Roles, x.Active, x.PasswordHash, x.UpdatedAt = want.DisplayName, []string{"admin"}, false, "", want.UpdatedAt
+			return nil
+		})
+		noErr(t, "UpdateUser", err)
+		if d := diffUser(got, &want); d != "" {
+			t.Errorf("UpdateUser returned: %s", d)
+		}
+		got, err = s.GetUser(ctx(), u.ID)
+		noErr(t, "GetUser", err)
+		if d := diffUser(got, &want); d != "" {
+			t.Errorf("after update: %s", d)
+		}
+	})
+
+	t.Run("UpdateFnErrorWritesNothing", func(t *testing.T) {
+		s := newStore(t)
+		u := mustCreateUser(t, s, "abort@example.test")
+		errStop := errors.New("caller says no")
+		_, err := s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error {
+			x.Active, x.Email = false, "elsewhere@example.test"
+			return errStop
+		})
+		if !errors.Is(err, errStop) {
+			t.Fatalf("UpdateUser err = %v, want fn's error", err)
+		}
 		got, err := s.GetUser(ctx(), u.ID)
 		noErr(t, "GetUser", err)
-		if d := diffUser(got, &upd); d != "" {
-			t.Errorf("after update: %s", d)
+		if d := diffUser(got, u); d != "" {
+			t.Errorf("aborted update changed the record: %s", d)
+		}
+		if _, err := s.GetUserByEmail(ctx(), "elsewhere@example.test"); !isNotFound(err) {
+			t.Errorf("aborted update claimed the email: err = %v", err)
+		}
+	})
+
+	t.Run("UpdateMayNotChangeID", func(t *testing.T) {
+		s := newStore(t)
+		u := mustCreateUser(t, s, "fixedid@example.test")
+		other := randomHex(t, 16)
+		_, err := s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error { x.ID = other; return nil })
+		wantErr(t, "UpdateUser changing id", err, keystore.ErrConflict)
+		if _, err := s.GetUser(ctx(), other); !isNotFound(err) {
+			t.Errorf("id change created a record: err = %v", err)
+		}
+		got, err := s.GetUser(ctx(), u.ID)
+		noErr(t, "GetUser", err)
+		if d := diffUser(got, u); d != "" {
+			t.Errorf("refused update changed the record: %s", d)
 		}
 	})
 
@@ -120,11 +179,10 @@ func runUsers(t *testing.T, newStore NewStore) {
 		u := mustCreateUser(t, s, "old@example.test")
 		other := mustCreateUser(t, s, "other@example.test")
 
-		upd := *u
-		upd.Email = "New@Example.test"
-		noErr(t, "UpdateUser", s.UpdateUser(ctx(), &upd))
+		_, err := s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error { x.Email = "New@Example.test"; return nil })
+		noErr(t, "UpdateUser", err)
 
-		_, err := s.GetUserByEmail(ctx(), "old@example.test")
+		_, err = s.GetUserByEmail(ctx(), "old@example.test")
 		wantErr(t, "old email lookup", err, keystore.ErrNotFound)
 		got, err := s.GetUserByEmail(ctx(), "new@example.TEST")
 		noErr(t, "new email lookup", err)
@@ -136,10 +194,11 @@ func runUsers(t *testing.T, newStore NewStore) {
 		wantErr(t, "create with taken new email", s.CreateUser(ctx(), newUser(t, "new@example.test")), keystore.ErrDuplicate)
 
 		// Moving another user onto a taken email fails and changes nothing.
-		moved := *other
-		moved.Email = "NEW@example.test"
-		moved.DisplayName = "should not stick"
-		wantErr(t, "UpdateUser onto taken email", s.UpdateUser(ctx(), &moved), keystore.ErrDuplicate)
+		_, err = s.UpdateUser(ctx(), other.ID, func(x *keystore.User) error {
+			x.Email, x.DisplayName = "NEW@example.test", "should not stick"
+			return nil
+		})
+		wantErr(t, "UpdateUser onto taken email", err, keystore.ErrDuplicate)
 		got, err = s.GetUser(ctx(), other.ID)
 		noErr(t, "GetUser other", err)
 		if d := diffUser(got, other); d != "" {
@@ -155,9 +214,8 @@ func runUsers(t *testing.T, newStore NewStore) {
 	t.Run("UpdateEmailCaseOnlyKeepsIndex", func(t *testing.T) {
 		s := newStore(t)
 		u := mustCreateUser(t, s, "carol@example.test")
-		upd := *u
-		upd.Email = "Carol@Example.TEST"
-		noErr(t, "UpdateUser", s.UpdateUser(ctx(), &upd))
+		_, err := s.UpdateUser(ctx(), u.ID, func(x *keystore.User) error { x.Email = "Carol@Example.TEST"; return nil })
+		noErr(t, "UpdateUser", err)
 		got, err := s.GetUserByEmail(ctx(), "carol@example.test")
 		noErr(t, "GetUserByEmail", err)
 		if got.Email != "Carol@Example.TEST" {
