@@ -16,7 +16,9 @@
 //     pending migrations in one transaction and refuses a file written by
 //     a newer build. Records start with a format byte and decoders refuse
 //     formats they do not know: a corrupt record is an error (callers fail
-//     closed), never a guess.
+//     closed), never a guess. The layouts of users, sessions, API keys and
+//     OAuth links are shared with keystore/redis (keystore/internal/record);
+//     the denylist's expiry records are this package's own.
 //   - Backup and BackupFile copy the file from one read transaction while
 //     the store keeps serving.
 //   - UpdateUser and UpdateAPIKey read the record, apply the caller's

@@ -1,203 +1,82 @@
 package bolt
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/keystore/internal/record"
 )
 
-// Record format bytes. A new field means a new format byte and a
-// migration that rewrites old records (see schema.go); decoders reject
-// formats they do not know rather than guess.
-const (
-	userFormat1    byte = 1 // before EmailVerifiedAt; read, never written
-	userFormat2    byte = 2 // userFormat1 + EmailVerifiedAt
-	sessionFormat1 byte = 1
-	apiKeyFormat1  byte = 1
-	oauthFormat1   byte = 1
-	expiryFormat1  byte = 1
+// errCorrupt is returned when a stored record cannot be decoded. The
+// message never carries the bytes that failed to decode.
+var errCorrupt = fmt.Errorf("keystore/bolt: %w", record.ErrCorrupt)
+
+// The user, session, API key and OAuth link layouts are record's, with
+// the format bytes in record.Bolt. A new field means a new format byte
+// and a migration that rewrites old records (see schema.go); decoders
+// reject formats they do not know rather than guess.
+//
+// Decoders take bbolt's []byte, valid only inside the transaction, and
+// convert it to a string once: that copy is what the record's strings
+// share, so nothing returned aliases the memory-mapped file.
+var (
+	userFormat1    = record.Bolt.UserLegacy // before EmailVerifiedAt; read, never written
+	userFormat2    = record.Bolt.User       // userFormat1 + EmailVerifiedAt
+	sessionFormat1 = record.Bolt.Session
 )
 
-func encodeUser(u *keystore.User) []byte {
-	e := enc{b: make([]byte, 0, 256)}
-	e.byte(userFormat2)
-	e.string(u.ID)
-	e.string(u.Email)
-	e.string(u.DisplayName)
-	e.string(u.PasswordHash)
-	e.strings(u.Roles)
-	e.bool(u.Superuser)
-	e.bool(u.Active)
-	e.bool(u.Verified)
-	e.bool(u.TOTPEnabled)
-	e.string(u.TOTPSecret)
-	e.string(u.TOTPPending)
-	e.time(u.CreatedAt)
-	e.time(u.UpdatedAt)
-	e.time(u.EmailVerifiedAt)
-	return e.b
-}
+const expiryFormat1 byte = 1
+
+func encodeUser(u *keystore.User) []byte { return record.Bolt.EncodeUser(u) }
 
 func decodeUser(b []byte) (*keystore.User, error) {
-	d := dec{b: b}
-	format := d.byte()
-	if format != userFormat1 && format != userFormat2 {
-		return nil, errCorrupt
-	}
-	u := &keystore.User{
-		ID:           d.string(),
-		Email:        d.string(),
-		DisplayName:  d.string(),
-		PasswordHash: d.string(),
-		Roles:        d.strings(),
-		Superuser:    d.bool(),
-		Active:       d.bool(),
-		Verified:     d.bool(),
-		TOTPEnabled:  d.bool(),
-		TOTPSecret:   d.string(),
-		TOTPPending:  d.string(),
-		CreatedAt:    d.time(),
-		UpdatedAt:    d.time(),
-	}
-	if format == userFormat2 {
-		u.EmailVerifiedAt = d.time()
-	}
-	if err := d.done(); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return corruptAs(record.Bolt.DecodeUser(string(b)))
 }
 
-func encodeSession(s *keystore.Session) []byte {
-	e := enc{b: make([]byte, 0, 160)}
-	e.byte(sessionFormat1)
-	e.bytes(s.Digest)
-	e.string(s.UserID)
-	e.string(s.Kind)
-	e.string(s.AuthMethod)
-	e.string(s.ChainID)
-	e.time(s.CreatedAt)
-	e.time(s.ExpiresAt)
-	e.time(s.LastSeenAt)
-	e.string(s.UserAgent)
-	e.time(s.StepUpUntil)
-	return e.b
-}
+func encodeSession(s *keystore.Session) []byte { return record.Bolt.EncodeSession(s) }
 
 func decodeSession(b []byte) (*keystore.Session, error) {
-	d := dec{b: b}
-	if d.byte() != sessionFormat1 {
-		return nil, errCorrupt
-	}
-	s := &keystore.Session{
-		Digest:      d.bytes(),
-		UserID:      d.string(),
-		Kind:        d.string(),
-		AuthMethod:  d.string(),
-		ChainID:     d.string(),
-		CreatedAt:   d.time(),
-		ExpiresAt:   d.time(),
-		LastSeenAt:  d.time(),
-		UserAgent:   d.string(),
-		StepUpUntil: d.time(),
-	}
-	if err := d.done(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return corruptAs(record.Bolt.DecodeSession(string(b)))
 }
 
-func encodeAPIKey(k *keystore.APIKey) []byte {
-	e := enc{b: make([]byte, 0, 256)}
-	e.byte(apiKeyFormat1)
-	e.string(k.KeyID)
-	e.string(k.UserID)
-	e.string(k.Name)
-	e.string(k.Env)
-	e.bytes(k.Digest)
-	e.strings(k.Scopes)
-	e.bool(k.SigningRequired)
-	e.string(k.SigningSecret)
-	e.time(k.CreatedAt)
-	e.time(k.ExpiresAt)
-	e.time(k.RevokedAt)
-	e.time(k.LastUsedAt)
-	return e.b
-}
+func encodeAPIKey(k *keystore.APIKey) []byte { return record.Bolt.EncodeAPIKey(k) }
 
 func decodeAPIKey(b []byte) (*keystore.APIKey, error) {
-	d := dec{b: b}
-	if d.byte() != apiKeyFormat1 {
-		return nil, errCorrupt
-	}
-	k := &keystore.APIKey{
-		KeyID:           d.string(),
-		UserID:          d.string(),
-		Name:            d.string(),
-		Env:             d.string(),
-		Digest:          d.bytes(),
-		Scopes:          d.strings(),
-		SigningRequired: d.bool(),
-		SigningSecret:   d.string(),
-		CreatedAt:       d.time(),
-		ExpiresAt:       d.time(),
-		RevokedAt:       d.time(),
-		LastUsedAt:      d.time(),
-	}
-	if err := d.done(); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return corruptAs(record.Bolt.DecodeAPIKey(string(b)))
 }
 
-func encodeOAuthLink(l *keystore.OAuthLink) []byte {
-	e := enc{b: make([]byte, 0, 256)}
-	e.byte(oauthFormat1)
-	e.string(l.Provider)
-	e.string(l.Subject)
-	e.string(l.UserID)
-	e.string(l.Email)
-	e.string(l.AccessToken)
-	e.string(l.RefreshToken)
-	e.time(l.CreatedAt)
-	return e.b
-}
+func encodeOAuthLink(l *keystore.OAuthLink) []byte { return record.Bolt.EncodeOAuthLink(l) }
 
 func decodeOAuthLink(b []byte) (*keystore.OAuthLink, error) {
-	d := dec{b: b}
-	if d.byte() != oauthFormat1 {
-		return nil, errCorrupt
-	}
-	l := &keystore.OAuthLink{
-		Provider:     d.string(),
-		Subject:      d.string(),
-		UserID:       d.string(),
-		Email:        d.string(),
-		AccessToken:  d.string(),
-		RefreshToken: d.string(),
-		CreatedAt:    d.time(),
-	}
-	if err := d.done(); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return corruptAs(record.Bolt.DecodeOAuthLink(string(b)))
 }
 
+// corruptAs gives a decoder's failure this package's errCorrupt.
+func corruptAs[T any](v *T, err error) (*T, error) {
+	if err != nil {
+		return nil, errCorrupt
+	}
+	return v, nil
+}
+
+// An expiry record (the denylist's value) is bbolt's own: the format
+// byte and one time.
+
 func encodeExpiry(t time.Time) []byte {
-	e := enc{b: make([]byte, 0, 16)}
-	e.byte(expiryFormat1)
-	e.time(t)
-	return e.b
+	w := record.NewWriter(expiryFormat1, 16)
+	w.Time(t)
+	return w.Encoded()
 }
 
 func decodeExpiry(b []byte) (time.Time, error) {
-	d := dec{b: b}
-	if d.byte() != expiryFormat1 {
+	r := record.NewReader(string(b))
+	if r.Byte() != expiryFormat1 {
 		return time.Time{}, errCorrupt
 	}
-	t := d.time()
-	if err := d.done(); err != nil {
-		return time.Time{}, err
+	t := r.Time()
+	if r.Done() != nil {
+		return time.Time{}, errCorrupt
 	}
 	return t, nil
 }

@@ -38,6 +38,8 @@
 //   - Records are one binary value per key with a leading format byte;
 //     decoders refuse what they do not know and verify that a record
 //     belongs to the key it was read from. A corrupt value is an error.
+//     The layouts are shared with keystore/bolt (keystore/internal/record);
+//     only the format bytes differ.
 //
 // Keys. Everything starts with the prefix (Options.Prefix, default
 // "gatehouse:"). Durable records live under <prefix>{state}: — users
