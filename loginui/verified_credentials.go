@@ -76,7 +76,6 @@ func (p *Portal) confirmVerified(ctx context.Context, owner *keystore.User) *opE
 	return nil
 }
 
-
 // credentialStores are where u's API keys and OAuth links live. They come
 // from the options, or from the user store when it holds them: keys and
 // links must be revoked even where this portal does not manage them,
