@@ -110,10 +110,16 @@ func (p *Portal) lockKey(userID string) string {
 }
 
 // countFailure counts a failed login and locks the account at the limit.
+// A full in-process counter table (keystore.ErrFull) never locks: the
+// failure goes uncounted, because a table that others can fill must not
+// become a way to lock someone else's account. Guessing stays bounded by
+// the login rate limit, whose per-identifier key this request already
+// holds (rate refuses the request when it cannot create that key).
 func (p *Portal) countFailure(ctx context.Context, userID string) error {
 	n, _, err := p.counters.Incr(ctx, p.limiterKey("lockout-count", userID), p.o.Lockout.Window)
 	if errors.Is(err, keystore.ErrFull) {
-		n, err = int64(p.o.Lockout.Max), nil
+		p.log.Warn().Str("component", "loginui").Str("user_id", userID).Msg("lockout counter table full; failure not counted")
+		return nil
 	}
 	if err != nil {
 		return err
