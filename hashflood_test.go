@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -88,43 +90,7 @@ rules:
 	}
 	before := vmHWM(t, p.cmd.Process.Pid)
 
-	stop := make(chan struct{})
-	var verifierMu sync.Mutex
-	var verifierFailures []string
-	var verifierAsks int
-	var vwg sync.WaitGroup
-	vwg.Add(1)
-	go func() {
-		defer vwg.Done()
-		client := &http.Client{Timeout: 5 * time.Second}
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			req, _ := http.NewRequest("GET", "http://"+ports[0]+"/auth/nginx", nil)
-			req.Header.Set("X-Original-Method", "GET")
-			req.Header.Set("X-Original-URL", "http://127.0.0.1:8080/app/page")
-			req.Header.Set("Authorization", "Bearer "+jwt)
-			start := time.Now()
-			resp, err := client.Do(req)
-			took := time.Since(start)
-			verifierMu.Lock()
-			verifierAsks++
-			switch {
-			case err != nil:
-				verifierFailures = append(verifierFailures, err.Error())
-			case resp.StatusCode != 200 || took > verifierSLO:
-				verifierFailures = append(verifierFailures, fmt.Sprintf("%d after %v", resp.StatusCode, took))
-			}
-			verifierMu.Unlock()
-			if resp != nil {
-				resp.Body.Close()
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
+	pinger := startVerifierPinger(t, ports[0], jwt, verifierSLO)
 
 	var statuses sync.Map // status -> *atomic.Int64
 	var missingRetry atomic.Int64
@@ -158,8 +124,7 @@ rules:
 	}
 	start.Done()
 	fwg.Wait()
-	close(stop)
-	vwg.Wait()
+	verifierAsks, verifierFailures := pinger.finish(t)
 	tr.CloseIdleConnections()
 	peak := vmHWM(t, p.cmd.Process.Pid)
 
@@ -189,5 +154,117 @@ rules:
 	}
 	if code := portalLogin(t, ports[1], "flood@example.test", userPassword); code != 200 {
 		t.Fatalf("login after the flood: %d", code)
+	}
+}
+
+// pingerEnv carries "verifier address|token|SLO" to the pinger process.
+const pingerEnv = "GH_TEST_VERIFIER_PINGER"
+
+type pinger struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *syncBuffer
+	done  chan error
+}
+
+// startVerifierPinger re-runs this test binary as TestVerifierPingerProcess:
+// it asks the verifier with token every 10 ms until its stdin closes.
+func startVerifierPinger(t *testing.T, addr, token string, slo time.Duration) *pinger {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifierPingerProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), pingerEnv+"="+addr+"|"+token+"|"+slo.String())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pinger{cmd: cmd, stdin: stdin, out: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.out.String(), "pinger: started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("pinger did not start:\n%s", p.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p
+}
+
+// finish stops the pinger and returns how often it asked and its misses.
+func (p *pinger) finish(t *testing.T) (int, []string) {
+	t.Helper()
+	_ = p.stdin.Close()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatal("pinger did not stop")
+	}
+	var asks int
+	var misses []string
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "pinger: asked "); ok {
+			asks, _ = strconv.Atoi(strings.TrimSpace(rest))
+		} else if rest, ok := strings.CutPrefix(line, "pinger: miss "); ok {
+			misses = append(misses, rest)
+		}
+	}
+	if asks == 0 {
+		t.Fatalf("pinger reported nothing:\n%s", p.out.String())
+	}
+	return asks, misses
+}
+
+// TestVerifierPingerProcess is the pinger of TestLoginFloodDoesNotExhaustMemory,
+// run in a process of its own; it is skipped otherwise.
+func TestVerifierPingerProcess(t *testing.T) {
+	cfg := os.Getenv(pingerEnv)
+	if cfg == "" {
+		t.Skip("helper process of TestLoginFloodDoesNotExhaustMemory")
+	}
+	parts := strings.SplitN(cfg, "|", 3)
+	slo, err := time.ParseDuration(parts[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stop) }()
+	client := &http.Client{Timeout: 5 * time.Second}
+	started := time.Now()
+	fmt.Println("pinger: started")
+	asks := 0
+	for {
+		select {
+		case <-stop:
+			fmt.Printf("pinger: asked %d\n", asks)
+			return
+		default:
+		}
+		req, _ := http.NewRequest("GET", "http://"+parts[0]+"/auth/nginx", nil)
+		req.Header.Set("X-Original-Method", "GET")
+		req.Header.Set("X-Original-URL", "http://127.0.0.1:8080/app/page")
+		req.Header.Set("Authorization", "Bearer "+parts[1])
+		start := time.Now()
+		resp, err := client.Do(req)
+		took := time.Since(start)
+		asks++
+		switch {
+		case err != nil:
+			fmt.Printf("pinger: miss %v\n", err)
+		case resp.StatusCode != 200 || took > slo:
+			fmt.Printf("pinger: miss %d after %v (%v after start)\n", resp.StatusCode, took.Round(time.Millisecond), start.Sub(started).Round(time.Millisecond))
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
