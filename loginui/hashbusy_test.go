@@ -43,34 +43,45 @@ func TestBusyHasherAnswersRateLimitedEverywhere(t *testing.T) {
 	const newPW = "a brand new password"
 	cases := []struct {
 		name string
+		page bool
 		do   func() resp
 	}{
-		{"login, known account, wrong password", func() resp {
+		{"login, known account, wrong password", false, func() resp {
 			return h.client().do("POST", "/api/auth/login", map[string]string{"identifier": "bob@example.test", "password": "wrong password"})
 		}},
-		{"login, known account, right password", func() resp {
+		{"login, known account, right password", false, func() resp {
 			return h.client().do("POST", "/api/auth/login", map[string]string{"identifier": "bob@example.test", "password": testPassword})
 		}},
-		{"login, unknown account (dummy hash)", func() resp {
+		{"login, unknown account (dummy hash)", false, func() resp {
 			return h.client().do("POST", "/api/auth/login", map[string]string{"identifier": "nobody@example.test", "password": "wrong password"})
 		}},
-		{"register", func() resp {
+		{"login page, known account", true, func() resp {
+			return h.client().formLogin("bob@example.test", testPassword, "")
+		}},
+		{"login page, unknown account", true, func() resp {
+			return h.client().formLogin("nobody@example.test", "wrong password", "")
+		}},
+		{"register", false, func() resp {
 			return h.client().do("POST", "/api/auth/register", map[string]string{"email": "new@example.test", "password": newPW, "display_name": "New"})
 		}},
-		{"change password", func() resp {
+		{"change password", false, func() resp {
 			return ann.do("POST", "/api/users/me/change-password", map[string]string{"current_password": testPassword, "new_password": newPW})
 		}},
-		{"reset password", func() resp {
+		{"reset password", false, func() resp {
 			return reset.do("POST", "/api/auth/reset-password", map[string]string{"token": resetTok, "password": newPW})
 		}},
-		{"recovery code", func() resp {
+		{"recovery code", false, func() resp {
 			return tom.do("POST", "/api/auth/2fa/verify", map[string]string{"pending_token": pending, "code": codes[0]})
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.do()
-			wantStatus(t, r, 429, loginui.CodeRateLimited)
+			if tc.page {
+				wantStatus(t, r, 429, "")
+			} else {
+				wantStatus(t, r, 429, loginui.CodeRateLimited)
+			}
 			if r.header.Get("Retry-After") == "" {
 				t.Fatal("429 without Retry-After")
 			}
