@@ -22,6 +22,9 @@ import (
 var gatehouseBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(pingerEnv) != "" {
+		os.Exit(m.Run()) // a helper process needs no binary
+	}
 	dir, err := os.MkdirTemp("", "gatehouse-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -158,7 +158,8 @@ func openApp(cfg *config.Config, warn io.Writer, cli bool) (*core, error) {
 func (c *core) buildCrypto() error {
 	cfg := c.cfg
 	h, err := signing.NewHasher(signing.PasswordParams{Memory: cfg.Passwords.Memory, Time: cfg.Passwords.Time,
-		Threads: cfg.Passwords.Threads, SaltLen: 16, KeyLen: 32})
+		Threads: cfg.Passwords.Threads, SaltLen: 16, KeyLen: 32},
+		signing.WithMaxConcurrentHashes(cfg.Passwords.MaxConcurrentHashes))
 	if err != nil {
 		return fmt.Errorf("passwords: %w", err)
 	}

@@ -145,7 +145,7 @@ func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
 	if err != nil {
 		return UserView{}, err
 	}
-	hash, err := o.Hasher.Hash(r.Password)
+	hash, err := o.Hasher.HashContext(ctx, r.Password)
 	if err != nil {
 		return UserView{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -231,7 +231,7 @@ func (o *Ops) UserSetPassword(ctx context.Context, r UserUpdateRequest) (UserVie
 	if err := o.checkPassword(r.Password); err != nil {
 		return UserView{}, err
 	}
-	hash, err := o.Hasher.Hash(r.Password)
+	hash, err := o.Hasher.HashContext(ctx, r.Password)
 	if err != nil {
 		return UserView{}, fmt.Errorf("hash password: %w", err)
 	}

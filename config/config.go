@@ -189,6 +189,10 @@ type Passwords struct {
 	Threads   uint8  `yaml:"threads"`
 	MinLength int    `yaml:"min_length"`
 	MaxLength int    `yaml:"max_length"`
+	// MaxConcurrentHashes bounds how many argon2id computations run at
+	// once (each holds Memory while it runs); 0 means automatic:
+	// max(1, min(GOMAXPROCS / Threads, 512 MiB / Memory)).
+	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
 }
 
 // TOTP configures second factors (SPEC §5.6).

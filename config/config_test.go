@@ -540,6 +540,7 @@ func TestValidateOtherSections(t *testing.T) {
 		{"argon threads", "passwords: {threads: 0}", "passwords.threads"},
 		{"argon memory", "passwords: {memory: 8}", "passwords.memory"},
 		{"password lengths", "passwords: {min_length: 20, max_length: 10}", "passwords.max_length"},
+		{"hash concurrency", "passwords: {max_concurrent_hashes: -1}", "passwords.max_concurrent_hashes"},
 		{"totp algorithm", "totp: {algorithm: MD5}", "totp.algorithm"},
 		{"totp issuer colon", "totp: {issuer: 'a:b'}", "totp.issuer"},
 		{"oauth without providers", "oauth: {enabled: true}", "oauth.providers"},

@@ -650,6 +650,9 @@ func (v *validator) passwords() {
 	} else if p.MaxLength > 1024 {
 		v.errf("passwords.max_length", "must be at most 1024")
 	}
+	if p.MaxConcurrentHashes < 0 || p.MaxConcurrentHashes > 1024 {
+		v.errf("passwords.max_concurrent_hashes", "must be between 0 (automatic) and 1024")
+	}
 }
 
 func (v *validator) totp() {

@@ -69,22 +69,21 @@ const (
 	loginBad
 	loginUnavailable
 	loginStoreError
+	loginBusy // no password-hash slot in time: credentials not checked
 )
 
 // checkLogin verifies identifier and password. Unknown identifiers spend a
 // dummy hash; a locked account spends the real one and answers loginBad;
-// a failed login never writes the user record.
+// a failed login never writes the user record. When the hasher has no free
+// slot in time (real or dummy hash alike, so the answer does not tell
+// whether the account exists) it answers loginBusy and counts no failure.
 func (p *Portal) checkLogin(ctx context.Context, identifier, password string) (*keystore.User, loginOutcome) {
 	if len(identifier) > maxEmailLen || len(password) > 4*p.o.PasswordMaxLen || identifier == "" || password == "" {
-		p.hasher.VerifyDummy(password)
-		p.auditLoginFailed("", identifier)
-		return nil, loginBad
+		return nil, p.dummyLogin(ctx, "", identifier, password)
 	}
 	u, err := p.o.Users.GetUserByEmail(ctx, identifier)
 	if errors.Is(err, keystore.ErrNotFound) {
-		p.hasher.VerifyDummy(password)
-		p.auditLoginFailed("", identifier)
-		return nil, loginBad
+		return nil, p.dummyLogin(ctx, "", identifier, password)
 	}
 	if err != nil {
 		return nil, loginStoreError
@@ -96,11 +95,12 @@ func (p *Portal) checkLogin(ctx context.Context, identifier, password string) (*
 		}
 	}
 	if u.PasswordHash == "" {
-		p.hasher.VerifyDummy(password)
-		p.auditLoginFailed(u.ID, identifier)
-		return nil, loginBad
+		return nil, p.dummyLogin(ctx, u.ID, identifier, password)
 	}
-	ok, rehash, err := p.hasher.Verify(u.PasswordHash, password)
+	ok, rehash, err := p.hasher.VerifyContext(ctx, u.PasswordHash, password)
+	if errors.Is(err, signing.ErrHashBusy) {
+		return nil, loginBusy
+	}
 	if err != nil {
 		p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("stored password hash is unusable")
 		ok = false
@@ -140,16 +140,32 @@ func (p *Portal) checkLogin(ctx context.Context, identifier, password string) (*
 	return u, loginOK
 }
 
+// dummyLogin spends the dummy hash of a login that cannot succeed and
+// answers loginBad, or loginBusy when no hashing slot was free in time.
+func (p *Portal) dummyLogin(ctx context.Context, userID, identifier, password string) loginOutcome {
+	if err := p.hasher.VerifyDummyContext(ctx, password); err != nil {
+		return loginBusy
+	}
+	p.auditLoginFailed(userID, identifier)
+	return loginBad
+}
+
 // lockKey is the denylist entry that marks a locked account.
 func (p *Portal) lockKey(userID string) string {
 	return p.limiterKey("lockout", userID)
 }
 
 // countFailure counts a failed login and locks the account at the limit.
+// A full in-process counter table (keystore.ErrFull) never locks: the
+// failure goes uncounted, because a table that others can fill must not
+// become a way to lock someone else's account. Guessing stays bounded by
+// the login rate limit, whose per-identifier key this request already
+// holds (rate refuses the request when it cannot create that key).
 func (p *Portal) countFailure(ctx context.Context, userID string) error {
 	n, _, err := p.counters.Incr(ctx, p.limiterKey("lockout-count", userID), p.o.Lockout.Window)
 	if errors.Is(err, keystore.ErrFull) {
-		n, err = int64(p.o.Lockout.Max), nil
+		p.log.Warn().Str("component", "loginui").Str("user_id", userID).Msg("lockout counter table full; failure not counted")
+		return nil
 	}
 	if err != nil {
 		return err

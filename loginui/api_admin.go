@@ -148,8 +148,9 @@ func (p *Portal) adminUpdate(r *http.Request, c *caller, u *keystore.User, req a
 	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
 		return e
 	}
-	if !p.checkCurrentPassword(c.user, req.CurrentPassword) {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")
+	if e := p.checkCurrentPassword(r.Context(), c.user, req.CurrentPassword,
+		newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")); e != nil {
+		return e
 	}
 	if req.Email != nil && !validEmail(*req.Email) {
 		return newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the email address is not valid")
@@ -268,8 +269,9 @@ func (p *Portal) adminDeleteUser(r *http.Request, c *caller, id, currentPassword
 	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
 		return e
 	}
-	if !p.checkCurrentPassword(c.user, currentPassword) {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")
+	if e := p.checkCurrentPassword(r.Context(), c.user, currentPassword,
+		newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "your current password is wrong")); e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()

@@ -80,6 +80,8 @@ func (p *Portal) answerLoginOutcome(w http.ResponseWriter, out loginOutcome) boo
 		writeError(w, http.StatusBadRequest, CodeLoginAccountUnavailable, "this account cannot log in")
 	case loginStoreError:
 		errStore(w)
+	case loginBusy:
+		opBusy.write(w)
 	default:
 		writeError(w, http.StatusBadRequest, CodeLoginBadCredentials, "bad credentials")
 	}
@@ -317,9 +319,9 @@ func (p *Portal) register(r *http.Request, req registerRequest) *opErr {
 	if err := signing.CheckPasswordLength(req.Password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
-	hash, err := p.hasher.Hash(req.Password)
+	hash, err := p.hasher.HashContext(r.Context(), req.Password)
 	if err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
+		return hashErr(err, newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed"))
 	}
 	id, err := newUserID()
 	if err != nil {
@@ -547,6 +549,11 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	if err := signing.CheckPasswordLength(password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeResetInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
+	// Hash before the token is claimed: a busy hasher must not spend it.
+	hash, err := p.hasher.HashContext(ctx, password)
+	if err != nil {
+		return hashErr(err, storeFail())
+	}
 	won, err := p.o.Markers.SetIfAbsent(ctx, "reset:"+cl.JTI, cl.ExpiresAt.Sub(now)+time.Minute)
 	if err != nil {
 		return storeFail()
@@ -559,7 +566,7 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	}
 	// The token binds the password it replaces: checked again on the
 	// record as stored, so a reset racing another password change loses.
-	err = p.setPassword(ctx, u, password, nil, func(x *keystore.User) error {
+	err = p.storePasswordHash(ctx, u, hash, nil, func(x *keystore.User) error {
 		if !x.Active || !constEq(cl.SFP, p.resetFingerprint(x)) {
 			return refuse(bad())
 		}
@@ -587,15 +594,23 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 // setPassword stores a new password hash for u and revokes every session
 // except keep (nil: all). Earlier access JWTs die through the fingerprint.
 // check runs on the record as stored before the hash is set; its error
-// aborts the change. On success *u is the record as stored.
+// aborts the change. On success *u is the record as stored. A busy hasher
+// is signing.ErrHashBusy, with nothing changed.
 func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte, check func(*keystore.User) error) error {
-	hash, err := p.hasher.Hash(password)
+	hash, err := p.hasher.HashContext(ctx, password)
 	if err != nil {
 		return err
 	}
+	return p.storePasswordHash(ctx, u, hash, keep, check)
+}
+
+// storePasswordHash is setPassword with the hash already made.
+func (p *Portal) storePasswordHash(ctx context.Context, u *keystore.User, hash string, keep []byte, check func(*keystore.User) error) error {
 	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
-		if err := check(x); err != nil {
-			return err
+		if check != nil {
+			if err := check(x); err != nil {
+				return err
+			}
 		}
 		x.PasswordHash = hash
 		return nil

@@ -74,8 +74,9 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 		if e := p.stepUpErr(c); e != nil {
 			return e
 		}
-		if ok := p.checkCurrentPassword(c.user, req.CurrentPassword); !ok {
-			return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
+		if e := p.checkCurrentPassword(r.Context(), c.user, req.CurrentPassword,
+			newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")); e != nil {
+			return e
 		}
 		newEmail, emailChanged = strings.TrimSpace(*req.Email), true
 	}
@@ -120,14 +121,18 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 }
 
 // checkCurrentPassword verifies u's password, spending a dummy hash when
-// there is none. A malformed stored hash fails closed.
-func (p *Portal) checkCurrentPassword(u *keystore.User, pw string) bool {
+// there is none. It returns nil on a match, opBusy when the hasher had no
+// free slot in time, and wrong otherwise. A malformed stored hash fails
+// closed.
+func (p *Portal) checkCurrentPassword(ctx context.Context, u *keystore.User, pw string, wrong *opErr) *opErr {
 	if u.PasswordHash == "" || pw == "" || len(pw) > 4*p.o.PasswordMaxLen {
-		p.hasher.VerifyDummy(pw)
-		return false
+		return hashErr(p.hasher.VerifyDummyContext(ctx, pw), wrong)
 	}
-	ok, _, err := p.hasher.Verify(u.PasswordHash, pw)
-	return err == nil && ok
+	ok, _, err := p.hasher.VerifyContext(ctx, u.PasswordHash, pw)
+	if err != nil || !ok {
+		return hashErr(err, wrong)
+	}
+	return nil
 }
 
 type changePasswordRequest struct {
@@ -159,8 +164,9 @@ func (p *Portal) apiChangePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswordRequest) *opErr {
-	if !p.checkCurrentPassword(c.user, req.CurrentPassword) {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
+	if e := p.checkCurrentPassword(ctx, c.user, req.CurrentPassword,
+		newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")); e != nil {
+		return e
 	}
 	if err := signing.CheckPasswordLength(req.NewPassword, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
@@ -177,7 +183,7 @@ func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswo
 		return e
 	}
 	if err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the password change did not complete")
+		return hashErr(err, newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the password change did not complete"))
 	}
 	if !c.viaCookie {
 		// The caller's own token dies with the fingerprint; deny it and its

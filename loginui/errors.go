@@ -2,8 +2,11 @@ package loginui
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/gatehouse/gatehouse/signing"
 )
 
 // Error codes of the shared taxonomy (SPEC §3.5) that the portal answers with.
@@ -103,10 +106,29 @@ type opErr struct {
 }
 
 func (e *opErr) write(w http.ResponseWriter) {
+	setRetryAfter(w, e)
+	writeError(w, e.Status, e.Code, e.Detail)
+}
+
+// opBusy answers a request whose password hash found no free slot within
+// the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
+// the credentials were not checked, and nothing was changed.
+var opBusy = &opErr{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "the server is busy; retry shortly", RetryAfter: 1}
+
+// hashErr maps an error of the password hasher: ErrHashBusy is opBusy,
+// anything else is fallback.
+func hashErr(err error, fallback *opErr) *opErr {
+	if errors.Is(err, signing.ErrHashBusy) {
+		return opBusy
+	}
+	return fallback
+}
+
+// setRetryAfter sets the Retry-After header of a 429 answer.
+func setRetryAfter(w http.ResponseWriter, e *opErr) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	writeError(w, e.Status, e.Code, e.Detail)
 }
 
 var opStore = &opErr{Status: http.StatusServiceUnavailable, Code: CodeTokenProcessingFailed, Detail: "a state store is unavailable; nothing was changed"}

@@ -245,6 +245,9 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	case loginStoreError:
 		p.renderStoreError(w)
 		return
+	case loginBusy:
+		p.renderOp(w, opBusy, "login", d)
+		return
 	case loginUnavailable:
 		d.Error = "This account cannot log in."
 		p.render(w, http.StatusBadRequest, "login", d)
@@ -488,6 +491,7 @@ func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	if e := p.updateProfile(r, c, req); e != nil {
 		d.Error = e.Detail
+		setRetryAfter(w, e)
 		p.renderAccount(w, r, c, d, e.Status)
 		return
 	}
@@ -508,6 +512,7 @@ func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) {
 	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
 	if e := p.changePassword(r.Context(), c, req); e != nil {
 		d.Error = e.Detail
+		setRetryAfter(w, e)
 		p.renderAccount(w, r, c, d, e.Status)
 		return
 	}
@@ -648,6 +653,7 @@ func (p *Portal) pageAdminUserDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if e := p.adminDeleteUser(r, c, u.ID, r.PostForm.Get("current_password")); e != nil {
 		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
+		setRetryAfter(w, e)
 		p.render(w, e.Status, "admin_user", d)
 		return
 	}
@@ -729,7 +735,11 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, "setup", d)
 		return
 	}
-	hash, err := p.hasher.Hash(pw)
+	hash, err := p.hasher.HashContext(r.Context(), pw)
+	if errors.Is(err, signing.ErrHashBusy) {
+		p.renderOp(w, opBusy, "setup", d)
+		return
+	}
 	if err != nil {
 		p.renderStoreError(w)
 		return

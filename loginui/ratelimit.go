@@ -28,10 +28,21 @@ func (p *Portal) limiterKey(slot string, parts ...string) string {
 	return "rl:" + slot + ":" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// rate counts one event for each key of slot. It returns nil when the
-// request may proceed, a 429 opErr (with RetryAfter) when any key is over
-// its limit or the in-process limiter is full, and a 503 opErr when the
-// counter store fails (fail closed).
+// rate counts one event for each key of slot, in order, and stops at the
+// first key that is over its limit: later keys are neither counted nor
+// created. It returns nil when the request may proceed, a 429 opErr (with
+// RetryAfter) when a key is over its limit or has no room, and a 503 opErr
+// when the counter store fails (fail closed).
+//
+// Callers pass the client's own key first (the IP for anonymous routes,
+// the user for authenticated ones) and identifier keys (an email, a login
+// name) after it. An IP therefore creates at most one new identifier key
+// per request it is allowed, so at most Max of them per window and slot:
+// one client cannot fill the bounded counter table. When the table is
+// full anyway (keystore.ErrFull, only from the in-process stores), the
+// request is refused like one over its limit: a key we cannot create is a
+// limit we cannot enforce. The refusal is for this request only; it never
+// counts as a failed login and never locks an account (see countFailure).
 func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 	lim := p.o.RateLimits[slot]
 	if lim.Max <= 0 {
@@ -39,28 +50,23 @@ func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	var worst time.Duration
-	over := false
 	for _, parts := range keys {
 		n, reset, err := p.counters.Incr(ctx, p.limiterKey(slot, parts...), lim.Window)
 		switch {
 		case errors.Is(err, keystore.ErrFull):
-			over, reset = true, lim.Window
+			return p.limited(slot, lim.Window)
 		case err != nil:
 			return opStore
 		case n > int64(lim.Max):
-			over = true
-		default:
-			continue
-		}
-		if reset > worst {
-			worst = reset
+			return p.limited(slot, reset)
 		}
 	}
-	if !over {
-		return nil
-	}
-	secs := int(math.Ceil(worst.Seconds()))
+	return nil
+}
+
+// limited is the 429 answer of slot, retry after reset.
+func (p *Portal) limited(slot string, reset time.Duration) *opErr {
+	secs := int(math.Ceil(reset.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}

@@ -182,7 +182,10 @@ func (p *Portal) matchFactor(u *keystore.User, code string) (factorMatch, *opErr
 		}
 		return factorMatch{counter: ctr}, nil
 	}
-	_, lk, ok := signing.MatchRecoveryCode(p.hasher, p.o.Secrets.RecoveryCodeLookup, rec.Recovery, code)
+	_, lk, ok, err := signing.MatchRecoveryCode(p.hasher, p.o.Secrets.RecoveryCodeLookup, rec.Recovery, code)
+	if err != nil {
+		return factorMatch{}, hashErr(err, opStore)
+	}
 	if !ok {
 		return factorMatch{}, opCodeInvalid
 	}
@@ -563,7 +566,7 @@ func (p *Portal) newRecoveryCodes() ([]string, []signing.RecoveryCodeHash, *opEr
 	}
 	hashes, err := signing.HashRecoveryCodes(p.hasher, p.o.Secrets.RecoveryCodeLookup, codes)
 	if err != nil {
-		return nil, nil, opStore
+		return nil, nil, hashErr(err, opStore)
 	}
 	return codes, hashes, nil
 }
@@ -583,8 +586,9 @@ func (p *Portal) disableTOTP(r *http.Request, c *caller, code, password string) 
 	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
 		return e
 	}
-	if !p.checkCurrentPassword(c.user, password) {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")
+	if e := p.checkCurrentPassword(r.Context(), c.user, password,
+		newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")); e != nil {
+		return e
 	}
 	verified := c.user.PasswordHash
 	ctx, cancel := storeCtx(r)

@@ -1,17 +1,21 @@
 package signing
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/semaphore"
 )
 
 // PasswordParams are the argon2id cost parameters and output sizes.
@@ -67,23 +71,94 @@ var (
 	ErrPasswordTooLong   = errors.New("signing: password too long")
 	ErrPasswordEncoding  = errors.New("signing: password is not valid UTF-8")
 	ErrPasswordPolicyArg = errors.New("signing: invalid password length policy")
+	// ErrHashBusy: every hashing slot stayed taken for the whole bounded
+	// wait (or the context ended first); no work was spent. Callers answer
+	// "busy, retry later" (the portal: 429 RATE_LIMITED with Retry-After),
+	// never "wrong password".
+	ErrHashBusy = errors.New("signing: too many password hashes in progress")
 )
+
+// Concurrency bound defaults. Each argon2id computation holds its memory
+// cost for as long as it runs, so the number running at once, not the
+// request rate, decides the process's peak memory.
+const (
+	// HashMemoryBudget is the memory (bytes) the automatic bound lets
+	// concurrent hashes hold together.
+	HashMemoryBudget = 512 << 20
+	// DefaultHashWait is how long a hash waits for a free slot before it
+	// fails with ErrHashBusy.
+	DefaultHashWait = 2 * time.Second
+)
+
+// AutoMaxConcurrentHashes is the bound used when none is configured:
+// max(1, min(GOMAXPROCS / threads, HashMemoryBudget / memory)), memory in
+// KiB. Each hash already runs threads lanes in parallel, so GOMAXPROCS /
+// threads hashes keep every CPU busy; more would add memory, not
+// throughput, and would queue the verifier's goroutines behind more
+// CPU-bound ones. At the default cost (64 MiB, 4 lanes) that is one hash
+// per 4 CPUs, at most 8.
+func AutoMaxConcurrentHashes(memoryKiB uint32, threads uint8) int {
+	n := runtime.GOMAXPROCS(0) / max(int(threads), 1)
+	if memoryKiB > 0 {
+		if byMem := int(uint64(HashMemoryBudget) / (uint64(memoryKiB) * 1024)); byMem < n {
+			n = byMem
+		}
+	}
+	return max(n, 1)
+}
+
+// HasherOption tunes NewHasher.
+type HasherOption func(*Hasher)
+
+// WithMaxConcurrentHashes bounds how many hashes (Hash, Verify,
+// VerifyDummy) run at once; n <= 0 means AutoMaxConcurrentHashes.
+func WithMaxConcurrentHashes(n int) HasherOption {
+	return func(h *Hasher) { h.slots = n }
+}
+
+// WithHashWait sets how long a hash waits for a free slot before
+// ErrHashBusy; d <= 0 means DefaultHashWait.
+func WithHashWait(d time.Duration) HasherOption {
+	return func(h *Hasher) { h.wait = d }
+}
 
 // Hasher hashes and verifies passwords with argon2id under fixed parameters.
 // It is safe for concurrent use. The zero value is not usable: build one
 // with NewHasher.
+//
+// Every computation (Hash, Verify, VerifyDummy and their Context forms,
+// and so HashRecoveryCodes and MatchRecoveryCode) first takes a slot of
+// one semaphore, so at most MaxConcurrent() run at once and peak memory
+// stays near MaxConcurrent() times the memory cost whatever the request
+// load. A computation waits at most the hash wait (2 s by default) for a
+// slot, then fails with ErrHashBusy without spending any work. A slot is
+// sized for the Hasher's own memory cost; verifying a stored argon2id
+// hash with a larger cost takes as many slots as it needs (at most all).
 type Hasher struct {
 	p     PasswordParams
 	dummy string // a hash of a random password under p, for VerifyDummy
+	slots int
+	wait  time.Duration
+	sem   *semaphore.Weighted
 }
 
 // NewHasher validates p and returns a Hasher. It spends one hash's work up
 // front to make the dummy hash used by VerifyDummy.
-func NewHasher(p PasswordParams) (*Hasher, error) {
+func NewHasher(p PasswordParams, opts ...HasherOption) (*Hasher, error) {
 	if err := pwCheckParams(p, true); err != nil {
 		return nil, err
 	}
 	h := &Hasher{p: p}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.slots <= 0 {
+		h.slots = AutoMaxConcurrentHashes(p.Memory, p.Threads)
+	}
+	if h.wait <= 0 {
+		h.wait = DefaultHashWait
+	}
+	h.sem = semaphore.NewWeighted(int64(h.slots))
 	pw := make([]byte, 32)
 	if _, err := rand.Read(pw); err != nil {
 		return nil, fmt.Errorf("signing: reading random bytes: %w", err)
@@ -99,13 +174,56 @@ func NewHasher(p PasswordParams) (*Hasher, error) {
 // Params returns the parameters new hashes are made with.
 func (h *Hasher) Params() PasswordParams { return h.p }
 
+// MaxConcurrent reports how many hashes may run at once.
+func (h *Hasher) MaxConcurrent() int { return h.slots }
+
+// acquire takes weight slots (clamped to 1..MaxConcurrent), waiting at
+// most the hash wait or until ctx ends; it returns ErrHashBusy otherwise.
+func (h *Hasher) acquire(ctx context.Context, weight int64) (func(), error) {
+	weight = min(max(weight, 1), int64(h.slots))
+	if h.sem.TryAcquire(weight) {
+		return func() { h.sem.Release(weight) }, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.wait)
+	defer cancel()
+	if err := h.sem.Acquire(ctx, weight); err != nil {
+		return nil, ErrHashBusy
+	}
+	return func() { h.sem.Release(weight) }, nil
+}
+
+// Reserve takes n slots (clamped to 1..MaxConcurrent) as a hash would,
+// waiting at most the hash wait or until ctx ends (ErrHashBusy otherwise).
+// Hashes cannot use them until release is called: other memory-heavy work
+// can share the bound this way, and tests saturate the Hasher with it.
+func (h *Hasher) Reserve(ctx context.Context, n int) (release func(), err error) {
+	return h.acquire(ctx, int64(n))
+}
+
+// weightOf is the number of slots a computation at memKiB needs.
+func (h *Hasher) weightOf(memKiB uint32) int64 {
+	return int64((uint64(memKiB) + uint64(h.p.Memory) - 1) / uint64(h.p.Memory))
+}
+
 // Hash returns the PHC string of a fresh argon2id hash of password:
 // $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<tag> (unpadded standard base64).
+// It is HashContext without a context (the wait is still bounded).
 func (h *Hasher) Hash(password string) (string, error) {
+	return h.HashContext(context.Background(), password)
+}
+
+// HashContext is Hash, giving up with ErrHashBusy when no slot frees up
+// within the hash wait or before ctx ends.
+func (h *Hasher) HashContext(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("signing: reading random bytes: %w", err)
 	}
+	release, err := h.acquire(ctx, 1)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	key := argon2.IDKey([]byte(password), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
 	return pwFormatPHC(h.p, salt, key), nil
 }
@@ -118,14 +236,26 @@ func (h *Hasher) Hash(password string) (string, error) {
 // should then store h.Hash(password). A mismatch is (false, false, nil).
 // An unknown or malformed format, or one whose parameters are out of bounds,
 // is an error wrapping ErrPasswordHash (fail closed); the error never contains
-// encoded or password.
+// encoded or password. When no hashing slot is free in time it is
+// ErrHashBusy, which is neither a match nor a mismatch.
 func (h *Hasher) Verify(encoded, password string) (ok bool, needsRehash bool, err error) {
+	return h.VerifyContext(context.Background(), encoded, password)
+}
+
+// VerifyContext is Verify, giving up with ErrHashBusy when no slot frees
+// up within the hash wait or before ctx ends.
+func (h *Hasher) VerifyContext(ctx context.Context, encoded, password string) (ok bool, needsRehash bool, err error) {
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		ph, err := pwParsePHC(encoded)
 		if err != nil {
 			return false, false, err
 		}
+		release, err := h.acquire(ctx, h.weightOf(ph.params.Memory))
+		if err != nil {
+			return false, false, err
+		}
+		defer release()
 		got := argon2.IDKey([]byte(password), ph.salt, ph.params.Time, ph.params.Memory, ph.params.Threads, ph.params.KeyLen)
 		if subtle.ConstantTimeCompare(got, ph.key) != 1 {
 			return false, false, nil
@@ -138,6 +268,11 @@ func (h *Hasher) Verify(encoded, password string) (ok bool, needsRehash bool, er
 		if len(password) > pwBcryptMaxPassword {
 			return false, false, nil
 		}
+		release, err := h.acquire(ctx, 1)
+		if err != nil {
+			return false, false, err
+		}
+		defer release()
 		switch err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)); {
 		case err == nil:
 			return true, true, nil
@@ -153,9 +288,20 @@ func (h *Hasher) Verify(encoded, password string) (ok bool, needsRehash bool, er
 
 // VerifyDummy spends the work of one Verify under the Hasher's parameters and
 // always fails. Call it when the identifier is unknown, so the answer takes as
-// long as for a known user with a wrong password.
-func (h *Hasher) VerifyDummy(password string) {
-	_, _, _ = h.Verify(h.dummy, password)
+// long as for a known user with a wrong password. It takes a hashing slot
+// like Verify and returns ErrHashBusy, or nil once the work is spent, so
+// a busy server answers an unknown user exactly as it answers a known one.
+func (h *Hasher) VerifyDummy(password string) error {
+	return h.VerifyDummyContext(context.Background(), password)
+}
+
+// VerifyDummyContext is VerifyDummy with a context for the slot wait.
+func (h *Hasher) VerifyDummyContext(ctx context.Context, password string) error {
+	_, _, err := h.VerifyContext(ctx, h.dummy, password)
+	if errors.Is(err, ErrHashBusy) {
+		return err
+	}
+	return nil
 }
 
 // CheckPasswordLength enforces a length policy counted in characters (runes).

@@ -4,7 +4,10 @@ package signing
 // through Verify would run argon2 with whatever memory the fuzzer asks for.
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -400,5 +403,140 @@ func BenchmarkHasherVerifyDummy(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.VerifyDummy("correct horse battery staple")
+	}
+}
+
+func TestAutoMaxConcurrentHashesBoundsMemory(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct {
+		memKiB  uint32
+		threads uint8
+		want    int
+	}{
+		{64 * 1024, 4, max(1, min(procs/4, 8))},
+		{64 * 1024, 1, min(procs, 8)},
+		{256 * 1024, 1, min(procs, 2)},
+		{1024 * 1024, 1, 1}, // one hash exceeds the budget: still one at a time
+		{PasswordMaxMemoryKiB, 4, 1},
+		{1024, 1, min(procs, 512)},
+		{1024, 255, 1},
+	} {
+		if got := AutoMaxConcurrentHashes(tc.memKiB, tc.threads); got != tc.want {
+			t.Errorf("AutoMaxConcurrentHashes(%d KiB, %d lanes) = %d, want %d", tc.memKiB, tc.threads, got, tc.want)
+		}
+	}
+	h, err := NewHasher(pwTestParams, WithMaxConcurrentHashes(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.MaxConcurrent(), AutoMaxConcurrentHashes(pwTestParams.Memory, pwTestParams.Threads); got != want {
+		t.Fatalf("MaxConcurrent() = %d, want the automatic %d", got, want)
+	}
+}
+
+// TestHashFloodWaitsThenFailsBusy holds every slot and checks that each
+// entry point (hash, verify of argon2id and bcrypt, the dummy, recovery
+// codes) waits the bounded time, fails with ErrHashBusy without
+// reporting a mismatch, and works again once a slot is free.
+func TestHashFloodWaitsThenFailsBusy(t *testing.T) {
+	const wait = 50 * time.Millisecond
+	h, err := NewHasher(pwTestParams, WithMaxConcurrentHashes(2), WithHashWait(wait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := bcrypt.GenerateFromPassword([]byte("correct horse battery staple"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := NewSecret([]byte(strings.Repeat("k", 32)))
+	codes, _ := NewRecoveryCodes()
+	stored, err := HashRecoveryCodes(h, key, codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"Hash", func(context.Context) error { _, err := h.Hash("x"); return err }},
+		{"HashContext", func(ctx context.Context) error { _, err := h.HashContext(ctx, "x"); return err }},
+		{"Verify argon2id", func(context.Context) error { _, _, err := h.Verify(enc, "wrong"); return err }},
+		{"VerifyContext bcrypt", func(ctx context.Context) error { _, _, err := h.VerifyContext(ctx, string(bc), "wrong"); return err }},
+		{"VerifyDummy", func(context.Context) error { return h.VerifyDummy("x") }},
+		{"VerifyDummyContext", func(ctx context.Context) error { return h.VerifyDummyContext(ctx, "x") }},
+		{"MatchRecoveryCode known", func(context.Context) error {
+			_, _, ok, err := MatchRecoveryCode(h, key, stored, codes[0])
+			if ok == (err != nil) {
+				return fmt.Errorf("ok=%v with err=%v", ok, err)
+			}
+			return err
+		}},
+		{"MatchRecoveryCode unknown", func(context.Context) error {
+			_, _, _, err := MatchRecoveryCode(h, key, stored, strings.Repeat("0", RecoveryCodeLen))
+			return err
+		}},
+		{"HashRecoveryCodes", func(context.Context) error { _, err := HashRecoveryCodes(h, key, codes[:1]); return err }},
+	}
+	if err := h.sem.Acquire(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Run(e.name+" busy", func(t *testing.T) {
+			start := time.Now()
+			err := e.run(context.Background())
+			if !errors.Is(err, ErrHashBusy) {
+				t.Fatalf("err = %v, want ErrHashBusy", err)
+			}
+			if d := time.Since(start); d < wait || d > wait+2*time.Second {
+				t.Fatalf("gave up after %v, want about %v", d, wait)
+			}
+		})
+	}
+	t.Run("cancelled context gives up early", func(t *testing.T) {
+		h2, _ := NewHasher(pwTestParams, WithMaxConcurrentHashes(1), WithHashWait(time.Minute))
+		_ = h2.sem.Acquire(context.Background(), 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if _, err := h2.HashContext(ctx, "x"); !errors.Is(err, ErrHashBusy) {
+			t.Fatalf("err = %v, want ErrHashBusy", err)
+		}
+	})
+	h.sem.Release(2)
+	for _, e := range entries {
+		if err := e.run(context.Background()); err != nil {
+			t.Fatalf("%s with free slots: %v", e.name, err)
+		}
+	}
+}
+
+// TestCostlyStoredHashTakesMoreSlots: a stored hash with four times the
+// Hasher's memory cost needs four slots (clamped to all of them), so it
+// cannot run beside other hashes and overshoot the bound.
+func TestCostlyStoredHashTakesMoreSlots(t *testing.T) {
+	h, err := NewHasher(pwTestParams, WithMaxConcurrentHashes(3), WithHashWait(30*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := pwNewHasher(t, PasswordParams{Memory: 4 * pwTestParams.Memory, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	enc, err := big.Hash("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sem.Acquire(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Verify(enc, "pw"); !errors.Is(err, ErrHashBusy) {
+		t.Fatalf("costly verify beside a running hash: err = %v, want ErrHashBusy", err)
+	}
+	if _, err := h.Hash("pw"); err != nil {
+		t.Fatalf("a normal hash still fits: %v", err)
+	}
+	h.sem.Release(1)
+	if ok, _, err := h.Verify(enc, "pw"); !ok || err != nil {
+		t.Fatalf("costly verify alone = %v, %v", ok, err)
 	}
 }

@@ -105,12 +105,13 @@ func HashRecoveryCodes(h *Hasher, lookupKey Secret, codes []string) ([]RecoveryC
 // compared with every entry in constant time; exactly one argon2id
 // verification is spent whether or not an entry matched (a dummy one
 // otherwise), so timing does not tell a near miss from a malformed code.
-// An unusable stored hash is a non-match.
-func MatchRecoveryCode(h *Hasher, lookupKey Secret, stored []RecoveryCodeHash, code string) (index int, lookup string, ok bool) {
+// An unusable stored hash is a non-match. err is ErrHashBusy (and ok
+// false) when the Hasher had no free slot in time, whatever the code:
+// the caller must answer "busy", not "wrong code".
+func MatchRecoveryCode(h *Hasher, lookupKey Secret, stored []RecoveryCodeHash, code string) (index int, lookup string, ok bool, err error) {
 	n, valid := NormalizeRecoveryCode(code)
 	if !valid {
-		h.VerifyDummy(code)
-		return -1, "", false
+		return -1, "", false, h.VerifyDummy(code)
 	}
 	lk := RecoveryCodeLookup(lookupKey, n)
 	index = -1
@@ -120,12 +121,14 @@ func MatchRecoveryCode(h *Hasher, lookupKey Secret, stored []RecoveryCodeHash, c
 		}
 	}
 	if index < 0 {
-		h.VerifyDummy(n)
-		return -1, "", false
+		return -1, "", false, h.VerifyDummy(n)
 	}
 	match, _, err := h.Verify(stored[index].Hash, n)
-	if err != nil || !match {
-		return -1, "", false
+	if errors.Is(err, ErrHashBusy) {
+		return -1, "", false, err
 	}
-	return index, lk, true
+	if err != nil || !match {
+		return -1, "", false, nil
+	}
+	return index, lk, true, nil
 }

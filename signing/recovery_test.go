@@ -71,9 +71,9 @@ func TestMatchRecoveryCode(t *testing.T) {
 		}
 	}
 	for i, c := range codes {
-		idx, lk, ok := signing.MatchRecoveryCode(h, key, stored, strings.ToUpper(c))
-		if !ok || idx != i || lk != stored[i].Lookup {
-			t.Fatalf("code %d: idx=%d ok=%v", i, idx, ok)
+		idx, lk, ok, err := signing.MatchRecoveryCode(h, key, stored, strings.ToUpper(c))
+		if !ok || idx != i || lk != stored[i].Lookup || err != nil {
+			t.Fatalf("code %d: idx=%d ok=%v err=%v", i, idx, ok, err)
 		}
 	}
 	other, _ := signing.NewRecoveryCodes()
@@ -95,8 +95,8 @@ func TestMatchRecoveryCode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if idx, _, ok := signing.MatchRecoveryCode(h, tc.key, tc.stored, tc.code); ok || idx != -1 {
-				t.Fatalf("matched at %d", idx)
+			if idx, _, ok, err := signing.MatchRecoveryCode(h, tc.key, tc.stored, tc.code); ok || idx != -1 || err != nil {
+				t.Fatalf("matched at %d (err %v)", idx, err)
 			}
 		})
 	}
