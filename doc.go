@@ -1,9 +1,9 @@
 // Command gatehouse is a forward-auth sidecar for reverse proxies (see
-// README.md). Package main holds only the command: main.go parses
-// subcommands and flags, commands.go runs the store commands (directly or
-// through a running server's admin listener), wiring.go turns a config into
-// the store and crypto objects, serve.go runs the three listeners and
-// handles signals, notify.go keeps the verifier's caches in step with
-// writes made in this process, proxyconf_cmd.go maps the config onto
-// proxyconf. Decisions live in the packages; this one wires them.
+// README.md). Package main only wires: main.go picks the subcommand and
+// calls internal/command, which runs it (serve through internal/serve, the
+// store commands through admin, on a Core built by internal/app), and
+// exits with its status. Nothing here decides anything.
+//
+// The tests in this directory build the binary and run it as a child
+// process: they test the command as operators use it.
 package main

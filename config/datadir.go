@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,13 +120,7 @@ func AddKeyringKey(dataDir, ring string) (newKeyID string, err error) {
 	if kr.Keys == nil {
 		kr.Keys = make(map[string]string)
 	}
-	next := 1
-	for id := range kr.Keys {
-		if n, err := strconv.Atoi(strings.TrimPrefix(id, "k")); err == nil && strings.HasPrefix(id, "k") && n >= next {
-			next = n + 1
-		}
-	}
-	newKeyID = "k" + strconv.Itoa(next)
+	newKeyID = NextKeyID(slices.Collect(maps.Keys(kr.Keys)))
 	key, err := signing.GenerateFernetKey()
 	if err != nil {
 		return "", err
@@ -136,6 +132,18 @@ func AddKeyringKey(dataDir, ring string) (newKeyID string, err error) {
 		return "", err
 	}
 	return newKeyID, nil
+}
+
+// NextKeyID picks the id of a keyring's next key: k<N+1> after the
+// highest k<N> in ids (k1 for none). Ids of another shape are ignored.
+func NextKeyID(ids []string) string {
+	highest := 0
+	for _, id := range ids {
+		if n, err := strconv.Atoi(strings.TrimPrefix(id, "k")); err == nil && strings.HasPrefix(id, "k") && n > highest {
+			highest = n
+		}
+	}
+	return "k" + strconv.Itoa(highest+1)
 }
 
 // ensurePrivateDir creates dir with 0700 when missing and checks it.

@@ -5,7 +5,7 @@
 // service) and HAProxy (a Lua action), plus ingress-nginx annotations.
 //
 // Render is pure: it takes Params (mapped from the running config by
-// main.go), validates every value against a strict character set, and
+// internal/command), validates every value against a strict character set, and
 // executes an embedded text/template. The output is golden-tested in
 // testdata/ (refresh with `go test ./proxyconf -update`) and exercised
 // against the real proxies by the integration tests.

@@ -11,8 +11,9 @@ import (
 )
 
 // Params is what a template needs to know about the running gatehouse and
-// the application it protects. main.go maps config.Config and the
-// `gatehouse proxyconf` flags onto it; zero values take the defaults below.
+// the application it protects. internal/command (proxyconf.go) maps
+// config.Config and the `gatehouse proxyconf` flags onto it; zero values
+// take the defaults below.
 type Params struct {
 	// VerifierAddr is host:port of the verifier listener as the proxy
 	// reaches it (default 127.0.0.1:9091).

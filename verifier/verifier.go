@@ -345,12 +345,33 @@ func (v *Verifier) ReloadKeyring(k *signing.Keyring) error {
 }
 
 func (v *Verifier) reloadRules(rules []config.Rule, defaultPolicy string) error {
-	rs, err := compileRules(rules, defaultPolicy)
+	rs, err := CompileRules(rules, defaultPolicy)
 	if err != nil {
 		return err
 	}
-	v.rules.Store(rs)
+	v.SetRules(rs)
 	return nil
+}
+
+// Rules is a compiled rule list, made by CompileRules and put in force by
+// SetRules.
+type Rules struct{ set *ruleSet }
+
+// CompileRules compiles a rule list without touching any Verifier, so a
+// reload can build every new piece before it swaps one in. Every problem
+// is reported at once.
+func CompileRules(rules []config.Rule, defaultPolicy string) (*Rules, error) {
+	rs, err := compileRules(rules, defaultPolicy)
+	if err != nil {
+		return nil, err
+	}
+	return &Rules{set: rs}, nil
+}
+
+// SetRules swaps in rules made by CompileRules, atomically; in-flight
+// requests finish with the rules they started with.
+func (v *Verifier) SetRules(r *Rules) {
+	v.rules.Store(r.set)
 }
 
 // Close stops the background writer and cancels in-flight store calls.

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"fmt"
@@ -9,7 +9,9 @@ import (
 	"github.com/gatehouse/gatehouse/proxyconf"
 )
 
-func cmdProxyconf(env *cmdEnv, args []string) error {
+// Proxyconf runs `gatehouse proxyconf PROXY`: the proxy snippet for the
+// config on stdout.
+func Proxyconf(env *Env, args []string) error {
 	names := append(proxyconf.Names(), proxyconf.Variants()...)
 	fs := newFlags("proxyconf")
 	cfgPath := fs.String("config", "", "gatehouse config file (default: zero-config defaults)")
@@ -28,29 +30,35 @@ func cmdProxyconf(env *cmdEnv, args []string) error {
 	}
 	switch {
 	case len(pos) == 0:
-		return usagef("proxyconf: name a proxy: %s", strings.Join(names, ", "))
+		return Usagef("proxyconf: name a proxy: %s", strings.Join(names, ", "))
 	case len(pos) > 1:
-		return usagef("proxyconf: unexpected argument %q", pos[1])
+		return Usagef("proxyconf: unexpected argument %q", pos[1])
 	case !slices.Contains(names, pos[0]):
-		return usagef("proxyconf: unknown proxy %q (one of %s)", pos[0], strings.Join(names, ", "))
+		return Usagef("proxyconf: unknown proxy %q (one of %s)", pos[0], strings.Join(names, ", "))
 	}
 	proxy := pos[0]
 	var cfg *config.Config
 	if *cfgPath != "" {
-		c, err := config.Load(*cfgPath, env.getenv)
+		c, err := config.Load(*cfgPath, env.Getenv)
 		if err != nil {
 			return err
 		}
 		cfg = c
 	} else {
-		cfg = config.FromDefaults(env.getenv)
+		cfg = config.FromDefaults(env.Getenv)
 	}
 	p := proxyconf.Params{
-		VerifierAddr: cfg.Listen.Verifier, PortalURL: cfg.PublicURL, AppHost: *appHost, Upstream: *upstream,
-		Listen: *listen, IdentityHeaders: identityHeaderList(cfg.Verifier.Headers),
-		ForwardBody:  slices.Contains(cfg.Verifier.ForwardsBody, proxyBase(proxy)),
-		MaxBodyBytes: cfg.APIKeys.Signing.BodyMaxBytes, CookieName: cfg.Cookie.Name,
-		LuaPath: *luaPath, Namespace: *namespace,
+		VerifierAddr:    cfg.Listen.Verifier,
+		PortalURL:       cfg.PublicURL,
+		AppHost:         *appHost,
+		Upstream:        *upstream,
+		Listen:          *listen,
+		IdentityHeaders: identityHeaderList(cfg.Verifier.Headers),
+		ForwardBody:     slices.Contains(cfg.Verifier.ForwardsBody, proxyBase(proxy)),
+		MaxBodyBytes:    cfg.APIKeys.Signing.BodyMaxBytes,
+		CookieName:      cfg.Cookie.Name,
+		LuaPath:         *luaPath,
+		Namespace:       *namespace,
 	}
 	if *verifierAddr != "" {
 		p.VerifierAddr = *verifierAddr
@@ -66,7 +74,7 @@ func cmdProxyconf(env *cmdEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("proxyconf %s: %w", proxy, err)
 	}
-	_, err = env.stdout.Write(out)
+	_, err = env.Stdout.Write(out)
 	return err
 }
 
@@ -81,5 +89,16 @@ func proxyBase(name string) string {
 // identityHeaderList lists the configured identity header names in the
 // order proxyconf expects.
 func identityHeaderList(h config.Headers) []string {
-	return []string{h.User, h.UserID, h.Email, h.Name, h.Groups, h.AuthMethod, h.APIKeyID, h.Scopes, h.ContentSHA256, h.Assertion}
+	return []string{
+		h.User,
+		h.UserID,
+		h.Email,
+		h.Name,
+		h.Groups,
+		h.AuthMethod,
+		h.APIKeyID,
+		h.Scopes,
+		h.ContentSHA256,
+		h.Assertion,
+	}
 }
