@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -29,7 +30,7 @@ type Ops struct {
 	APIKeyLifetime time.Duration // default expiry; 0: never
 	AllowedScopes  []string
 	SigningEnabled bool                        // api_keys.signing.enabled: signing_required keys may be made
-	Keyrings       map[string]*signing.Keyring // by keystore.Ring* name
+	Keyrings       map[string]*signing.Keyring // by keystore.Ring* name, at start; SetKeyrings swaps them
 	Issuer         *signing.JWTIssuer
 	AccessLifetime time.Duration
 	FingerprintKey signing.Secret
@@ -38,6 +39,10 @@ type Ops struct {
 	// Log receives audit events (user and key ids only, never emails or
 	// secrets); the zero Logger discards them.
 	Log zerolog.Logger
+
+	// swapped holds the keyrings of the last SetKeyrings (a reload on the
+	// signal goroutine while admin requests read them).
+	swapped atomic.Pointer[map[string]*signing.Keyring]
 }
 
 // Error is an operation failure with a stable code the CLI prints.
@@ -283,4 +288,18 @@ func (o *Ops) UserDelete(ctx context.Context, r UserUpdateRequest) (UserView, er
 	}
 	o.audit("user_deleted", u.ID, "")
 	return viewUser(u), nil
+}
+
+// SetKeyrings replaces the keyrings (a reload); safe while requests run.
+func (o *Ops) SetKeyrings(rings map[string]*signing.Keyring) { o.swapped.Store(&rings) }
+
+// Ring returns the keyring called name as of the last SetKeyrings, nil
+// when it is not configured.
+func (o *Ops) Ring(name string) *signing.Keyring { return o.ring(name) }
+
+func (o *Ops) ring(name string) *signing.Keyring {
+	if m := o.swapped.Load(); m != nil {
+		return (*m)[name]
+	}
+	return o.Keyrings[name]
 }

@@ -105,7 +105,7 @@ func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCr
 		if !o.SigningEnabled {
 			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signed requests are off (api_keys.signing.enabled: false)")
 		}
-		ring := o.Keyrings[keystore.RingAPIKeySigning]
+		ring := o.ring(keystore.RingAPIKeySigning)
 		if ring == nil {
 			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signing-required keys need the api_key_signing keyring")
 		}

@@ -25,7 +25,7 @@ type RingStatus struct {
 func (o *Ops) KeysStatus(ctx context.Context) ([]RingStatus, error) {
 	out := make([]RingStatus, 0, len(Rings))
 	for _, name := range Rings {
-		ring := o.Keyrings[name]
+		ring := o.ring(name)
 		st := RingStatus{Ring: name, Rows: map[string]int{}}
 		if ring != nil {
 			st.ActiveKeyID = ring.ActiveKeyID()
@@ -81,14 +81,14 @@ type ReencryptResult struct {
 func (o *Ops) Reencrypt(ctx context.Context, r ReencryptRequest, progress func(ring string, done, total int)) ([]ReencryptResult, error) {
 	rings := Rings
 	if r.Ring != "" {
-		if _, ok := o.Keyrings[r.Ring]; !ok {
+		if o.ring(r.Ring) == nil {
 			return nil, opErr("UNKNOWN_KEYRING", "unknown or unconfigured keyring %q", r.Ring)
 		}
 		rings = []string{r.Ring}
 	}
 	var out []ReencryptResult
 	for _, name := range rings {
-		ring := o.Keyrings[name]
+		ring := o.ring(name)
 		if ring == nil {
 			continue
 		}

@@ -113,7 +113,7 @@ func (s *Server) apply(p *reloadPlan) {
 	if p.oauth != nil {
 		s.swapped("portal oauth_tokens", s.portal.ReloadOAuthKeyring(p.oauth))
 	}
-	s.core.Ops.Keyrings = p.rings
+	s.core.Ops.SetKeyrings(p.rings)
 }
 
 func (s *Server) swapped(what string, err error) {

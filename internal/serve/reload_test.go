@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ func TestReloadSwapsRulesAndKeyrings(t *testing.T) {
 	if code := ask(ts.Server, "/blocked/x"); code != 401 {
 		t.Fatalf("before reload: %d, want 401 (no credential)", code)
 	}
-	rings := ts.core.Ops.Keyrings
+	before := ts.core.Ops.Ring(keystore.RingAPIKeySigning)
 	ts.writeConfig(t, blockedRule+everyoneRule, "")
 	ts.reload()
 	if code := ask(ts.Server, "/blocked/x"); code != 403 {
@@ -24,11 +23,12 @@ func TestReloadSwapsRulesAndKeyrings(t *testing.T) {
 	if !strings.Contains(ts.logs.String(), "reloaded access rules and keyrings") {
 		t.Fatalf("reload not logged:\n%s", ts.logs)
 	}
-	if reflect.ValueOf(ts.core.Ops.Keyrings).Pointer() == reflect.ValueOf(rings).Pointer() {
-		t.Fatal("the admin operations kept the old keyrings")
-	}
-	if ts.core.Ops.Keyrings[keystore.RingAPIKeySigning] == nil {
+	after := ts.core.Ops.Ring(keystore.RingAPIKeySigning)
+	if after == nil {
 		t.Fatal("the new keyrings lack api_key_signing")
+	}
+	if after == before {
+		t.Fatal("the admin operations kept the old keyrings")
 	}
 }
 
@@ -48,7 +48,7 @@ func TestFailedReloadChangesNothing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTestServer(t, blockedRule+everyoneRule, "")
-			rings := ts.core.Ops.Keyrings
+			before := ts.core.Ops.Ring(keystore.RingAPIKeySigning)
 			// The new file drops the deny rule; if the rules were swapped
 			// in despite the failure, /blocked/ would answer 401.
 			ts.writeConfig(t, tc.rules, tc.extra)
@@ -62,7 +62,7 @@ func TestFailedReloadChangesNothing(t *testing.T) {
 			if code := ask(ts.Server, "/blocked/x"); code != 403 {
 				t.Fatalf("after a failed reload: %d, want the old deny rule's 403", code)
 			}
-			if reflect.ValueOf(ts.core.Ops.Keyrings).Pointer() != reflect.ValueOf(rings).Pointer() {
+			if ts.core.Ops.Ring(keystore.RingAPIKeySigning) != before {
 				t.Fatal("a failed reload replaced the admin operations' keyrings")
 			}
 		})
