@@ -32,7 +32,7 @@ func verifierOptions(cfg *config.Config, c *app.Core, w wired) verifier.Options 
 		Sessions:         c.Store,
 		APIKeys:          c.Store,
 		Denylist:         w.deny,
-		Nonces:           w.shared,
+		Nonces:           w.nonces,
 		TokenHashKey:     cfg.Secrets.TokenHash,
 		APIKeyHashKey:    cfg.Secrets.APIKeyHash,
 		FingerprintKey:   c.FingerprintKey,

@@ -113,6 +113,7 @@ func fullWiring(t *testing.T, cfg *config.Config) wired {
 		trusted:      []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		deny:         shared,
 		shared:       shared,
+		nonces:       memory.New(memory.Options{MaxEntries: 10}),
 		jwks:         []byte(`{"keys":[]}`),
 		assertion:    assertionOptions(cfg, k),
 		log:          zerolog.New(io.Discard),

@@ -43,6 +43,7 @@ type Server struct {
 	ver     *verifier.Verifier
 	portal  *loginui.Portal
 	shared  sharedState
+	nonces  keystore.Markers // signature nonces: apart from shared in memory
 	deny    keystore.Denylist
 	sharedR *redis.Store // shared.backend redis: revocations are watched
 	closers []func()
@@ -64,6 +65,7 @@ type wired struct {
 	trusted   []netip.Prefix
 	deny      keystore.Denylist // the verifier's denylist
 	shared    sharedState
+	nonces    keystore.Markers
 	jwks      []byte
 	assertion *verifier.AssertionOptions
 	log       zerolog.Logger
@@ -87,7 +89,7 @@ func New(cfg *config.Config, c *app.Core, log zerolog.Logger, opts Options) (*Se
 	if err != nil {
 		return nil, err
 	}
-	w := wired{trusted: trusted, deny: s.deny, shared: s.shared, log: log, metrics: s.metrics}
+	w := wired{trusted: trusted, deny: s.deny, shared: s.shared, nonces: s.nonces, log: log, metrics: s.metrics}
 	publicKeys := c.JWTKeys
 	if cfg.Verifier.Assertion.Enabled {
 		k, err := app.AssertionKey(cfg)
@@ -140,6 +142,11 @@ func (s *Server) openShared() error {
 	cfg := s.cfg
 	if cfg.Shared.Backend != "redis" {
 		s.shared = memory.New(memory.Options{MaxEntries: cfg.Shared.MaxEntries})
+		// Nonces get a table of their own: an API-key holder sending
+		// fresh signatures as fast as it can fills only the table of
+		// signed requests (which then fail closed), never the one of
+		// TOTP replay, reset, OAuth-state markers and rate limits.
+		s.nonces = memory.New(memory.Options{MaxEntries: cfg.Shared.MaxEntries})
 		s.deny = s.core.Store
 		return nil
 	}
@@ -155,7 +162,7 @@ func (s *Server) openShared() error {
 		s.sharedR = st
 		s.closers = append(s.closers, func() { _ = st.Close() })
 	}
-	s.shared, s.deny = s.sharedR, s.sharedR
+	s.shared, s.nonces, s.deny = s.sharedR, s.sharedR, s.sharedR
 	return nil
 }
 
