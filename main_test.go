@@ -396,7 +396,7 @@ keyrings:
 func TestCheckConfigAcceptsSpecExample(t *testing.T) {
 	out, errOut, code := cli(t, t.TempDir(), "", "check-config", "--config", filepath.Join(mustAbs(t, "config/testdata/spec_example.yaml")))
 	if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), "ok") {
-		t.Fatalf("check-config on the SPEC §9 example: exit %d\n%s%s", code, out, errOut)
+		t.Fatalf("check-config on the example configuration: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

@@ -10,7 +10,7 @@ const (
 	ModeProduction  = "production"
 )
 
-// Config is gatehouse's whole configuration (SPEC §9). The yaml tags are
+// Config is gatehouse's whole configuration (docs/design.md "Configuration"). The yaml tags are
 // the keys of the file; config/reference.md documents every key and its
 // default. A Config comes from Default, FromDefaults, Load or LoadBytes;
 // Validate reports what is wrong with it.
@@ -115,7 +115,7 @@ type Lifetime struct {
 	Lifetime time.Duration `yaml:"lifetime"`
 }
 
-// APIKeys configures API keys (SPEC §5.4) and signed requests (§5.5).
+// APIKeys configures API keys (docs/design.md "API keys") and signed requests (docs/design.md "Signed requests").
 type APIKeys struct {
 	Enabled          bool          `yaml:"enabled"`
 	Prefix           string        `yaml:"prefix"`
@@ -195,7 +195,7 @@ type Passwords struct {
 	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
 }
 
-// TOTP configures second factors (SPEC §5.6).
+// TOTP configures second factors (docs/design.md "Two-factor").
 type TOTP struct {
 	Enabled   bool          `yaml:"enabled"`
 	Algorithm string        `yaml:"algorithm"` // SHA1 | SHA256 | SHA512
@@ -203,7 +203,7 @@ type TOTP struct {
 	StepUpTTL time.Duration `yaml:"step_up_ttl"`
 }
 
-// OAuth configures upstream login providers (SPEC §5.7).
+// OAuth configures upstream login providers (docs/design.md "OAuth").
 type OAuth struct {
 	Enabled bool `yaml:"enabled"`
 	// RedirectBase is the public base URL of the callback routes; empty
@@ -225,7 +225,7 @@ type Log struct {
 	Format string `yaml:"format"` // json | console; empty: console in development, json in production
 }
 
-// Default returns the zero-config configuration (SPEC §2): development
+// Default returns the zero-config configuration (docs/design.md "Running"): development
 // mode, loopback listeners, bbolt in ./gatehouse-data, in-memory shared
 // state. Secrets are empty; EnsureDataDir fills them in development.
 func Default() *Config {

@@ -119,7 +119,7 @@ func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// --- the SPEC example and the defaults --------------------------------------
+// --- the example configuration and the defaults --------------------------------------
 
 func TestSpecExampleLoadsWithoutErrorsInDevelopment(t *testing.T) {
 	c, err := config.Load(filepath.Join("testdata", "spec_example.yaml"), nil)

@@ -1,5 +1,5 @@
 // Package config loads, resolves and validates gatehouse's YAML
-// configuration (SPEC §2, §9): defaults, secrets given inline, as
+// configuration (docs/design.md "Running", "Configuration"): defaults, secrets given inline, as
 // NAME_file or by GATEHOUSE_<SECTION>_<NAME> env, production rules, and
 // the generated secrets file of a zero-config data directory.
 //

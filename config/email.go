@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// Email hooks (SPEC §4): how the portal delivers verify and reset links
+// Email hooks (docs/design.md "Portal"): how the portal delivers verify and reset links
 // and password-change notices.
 const (
 	EmailHookLog     = "log"     // development: log the link (never the address)

@@ -22,7 +22,7 @@ const MaxConfigBytes = 1 << 20
 // maxSecretFileBytes caps a file named by a *_file key.
 const maxSecretFileBytes = 64 << 10
 
-// EnvDataDir overrides data_dir (SPEC §2).
+// EnvDataDir overrides data_dir (docs/design.md "Running").
 const EnvDataDir = "GATEHOUSE_DATA_DIR"
 
 // ErrTooLarge is returned for a configuration over MaxConfigBytes.
@@ -82,7 +82,7 @@ func LoadBytes(data []byte, baseDir string, env func(string) string) (*Config, e
 	}
 	if explicit.Shared.AllowInMemory == nil && cfg.Mode == ModeProduction {
 		// The in-memory store is accepted in production only when the
-		// file says so (SPEC §2); the default of true is for development.
+		// file says so (docs/design.md "Running"); the default of true is for development.
 		cfg.Shared.AllowInMemory = false
 	}
 	cfg.applyDerivedDefaults()

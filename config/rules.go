@@ -2,7 +2,7 @@ package config
 
 import "time"
 
-// Rule is one access rule as written in YAML (SPEC §3.3). The verifier
+// Rule is one access rule as written in YAML (docs/design.md "Rules"). The verifier
 // compiles the list once at load; this type is plain data.
 type Rule struct {
 	Name          string        `yaml:"name"`

@@ -39,7 +39,7 @@ const MinSecretBytes = 32
 // fileSuffix marks a key whose value is a path to read the value from.
 const fileSuffix = "_file"
 
-// Secrets holds one secret per role (SPEC §9). In YAML each role may be
+// Secrets holds one secret per role (docs/design.md "Secrets"). In YAML each role may be
 // given inline (`csrf: "..."`) or as a file (`csrf_file: /run/secrets/csrf`);
 // the environment variable GATEHOUSE_SECRETS_<ROLE> overrides both. After
 // Load the fields hold the resolved values, used as their UTF-8 bytes.
@@ -138,7 +138,7 @@ const (
 // KeyringNames lists every key of the keyrings section.
 var KeyringNames = []string{KeyringTOTPSecrets, KeyringOAuthTokens, KeyringAPIKeySigning}
 
-// Keyrings holds the Fernet keyrings for secrets at rest (SPEC §5.8).
+// Keyrings holds the Fernet keyrings for secrets at rest (docs/design.md "Envelopes").
 type Keyrings struct {
 	TOTPSecrets   Keyring `yaml:"totp_secrets"`
 	OAuthTokens   Keyring `yaml:"oauth_tokens"`

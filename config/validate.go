@@ -13,7 +13,7 @@ import (
 
 // Problem is one finding of Validate. Path is the YAML path of the key
 // ("rules[2].paths[0]"); Warning marks a finding that does not stop the
-// server (SPEC §2: development mode warns where production fails).
+// server (docs/design.md "Running": development mode warns where production fails).
 type Problem struct {
 	Path    string
 	Message string
@@ -114,7 +114,7 @@ func (v *validator) warnf(path, format string, args ...any) {
 	v.ps = append(v.ps, Problem{Path: path, Message: fmt.Sprintf(format, args...), Warning: true})
 }
 
-// prodf records a production rule (SPEC §2): an error in production, a
+// prodf records a production rule (docs/design.md "Running"): an error in production, a
 // warning in development.
 func (v *validator) prodf(path, format string, args ...any) {
 	v.ps = append(v.ps, Problem{Path: path, Message: fmt.Sprintf(format, args...), Warning: !v.prod})

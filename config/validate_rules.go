@@ -229,7 +229,7 @@ func pathPatternProblem(p string) (msg string, warn bool) {
 }
 
 // unmatchablePath explains why a literal path can never equal a
-// normalised request path (SPEC §3.3), or returns "".
+// normalised request path (docs/design.md "Paths"), or returns "".
 func unmatchablePath(p string) string {
 	switch {
 	case strings.ContainsAny(p, "?#"):

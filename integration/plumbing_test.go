@@ -1,7 +1,7 @@
 package integration
 
 // Proxy plumbing: the generated configs run in the real proxies against a
-// scripted verifier that follows SPEC §3.1/§3.4's dialect contract. This
+// scripted verifier that follows the dialect contract of docs/design.md "Dialects" and "Answers". This
 // pins the proxy side on its own — which headers each proxy sends to the
 // verifier, how it turns each answer into a response, that it strips
 // forged identity headers and fails closed — independently of the

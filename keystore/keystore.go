@@ -146,7 +146,7 @@ type OAuthLinks interface {
 	DeleteOAuthLink(ctx context.Context, provider, subject string) error
 }
 
-// Keyring names of the Fernet-encrypted columns (SPEC §5.8).
+// Keyring names of the Fernet-encrypted columns (docs/design.md "Envelopes").
 const (
 	RingTOTPSecrets   = "totp_secrets"
 	RingOAuthTokens   = "oauth_tokens"

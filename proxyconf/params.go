@@ -56,7 +56,7 @@ type Params struct {
 	Namespace string
 }
 
-// DefaultIdentityHeaders are the headers of SPEC §3.4 plus the two the
+// DefaultIdentityHeaders are the headers of docs/design.md "Answers" plus the two the
 // verifier adds in some cases (Remote-Content-SHA256 for signed requests
 // whose body the proxy cannot forward, Gatehouse-Assertion when enabled).
 // All are stripped from client requests whether or not they are sent.

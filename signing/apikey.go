@@ -10,7 +10,7 @@ import (
 	"sync"
 )
 
-// API key shape (SPEC §5.4): <prefix>_<env>_<key_id>.<secret>
+// API key shape (docs/design.md "API keys"): <prefix>_<env>_<key_id>.<secret>
 const (
 	// APIKeyMaxLen is the longest raw key accepted.
 	APIKeyMaxLen = 4096

@@ -18,7 +18,7 @@ const fpPurpose = "session-fingerprint"
 const SessionFingerprintLen = 43
 
 // SessionFingerprint binds a token to the account state it was issued for
-// (SPEC §5.2 "sfp"): a change of email or password hash changes the value
+// (docs/design.md "Access JWT"): a change of email or password hash changes the value
 // and so kills every token that carries the old one.
 //
 //	sfp = base64url(HMAC-SHA256(K, frame(userID) || frame(foldedEmail) || frame(passwordHash)))

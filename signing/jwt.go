@@ -17,7 +17,7 @@ const (
 	AlgES256 = "ES256"
 )
 
-// MaxTokenLen is the longest compact JWS accepted (SPEC §5.2). Longer tokens
+// MaxTokenLen is the longest compact JWS accepted (docs/design.md "Access JWT"). Longer tokens
 // are refused before any decoding.
 const MaxTokenLen = 2048
 
@@ -30,7 +30,7 @@ const (
 	jwtMaxMembers = 48
 	// jwtMaxKIDLen caps a "kid" value.
 	jwtMaxKIDLen = 128
-	// jwtMinHMACKey is the shortest HS256 key accepted (SPEC §10: secrets are
+	// jwtMinHMACKey is the shortest HS256 key accepted (docs/design.md "Secrets": secrets are
 	// at least 32 bytes).
 	jwtMinHMACKey = 32
 	// jwtJTIHexLen is the length of a jti: 128 bits as lower-case hex.

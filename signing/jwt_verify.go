@@ -16,7 +16,7 @@ import (
 
 // JWTVerifierConfig configures a JWTVerifier.
 type JWTVerifierConfig struct {
-	// Issuer is the exact "iss" required (SPEC §10: public_url without a
+	// Issuer is the exact "iss" required (docs/design.md "Access JWT": public_url without a
 	// trailing slash).
 	Issuer string
 	// Audience must equal "aud" or be one element of an "aud" array

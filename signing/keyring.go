@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Envelope format for secrets at rest (SPEC §5.8):
+// Envelope format for secrets at rest (docs/design.md "Envelopes"):
 //
 //	fernet:v1:<key_id>:<fernet token>
 //

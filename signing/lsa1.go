@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// LSA1-HMAC-SHA256 signed requests (SPEC §5.5, §10 "Signed requests"). The
+// LSA1-HMAC-SHA256 signed requests (docs/design.md "Signed requests"). The
 // scheme, header names and canonical request are those of litestar-auth's
 // request signing, so its clients work unchanged.
 

@@ -19,7 +19,7 @@ type LSA1Input struct {
 	// RawQuery is the query exactly as sent, without the "?".
 	RawQuery []byte
 	// Host, when not nil, is the value of the "host" line: the original
-	// request's host as the proxy dialect reports it (SPEC §10). When nil,
+	// request's host as the proxy dialect reports it (docs/design.md "Signed requests"). When nil,
 	// Header("host") is used.
 	Host []byte
 	// SignedHeaders is the raw ";"-separated list from the Authorization
@@ -35,7 +35,7 @@ type LSA1Input struct {
 	BodySHA256Hex []byte
 }
 
-// LSA1Canonical appends the canonical request of in to dst (SPEC §5.5):
+// LSA1Canonical appends the canonical request of in to dst (docs/design.md "Signed requests"):
 //
 //	METHOD            upper-cased
 //	path              raw bytes; A-Z a-z 0-9 - . _ ~ / and % kept (existing

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Recovery codes (SPEC §5.6): ten codes of 112 bits, shown as 28
+// Recovery codes (docs/design.md "TOTP"): ten codes of 112 bits, shown as 28
 // lower-case hex characters.
 const (
 	RecoveryCodeCount = 10

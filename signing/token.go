@@ -21,7 +21,7 @@ const randomHexMaxBytes = 1024
 var ErrRandomLength = errors.New("signing: random length out of range")
 
 // NewOpaqueToken returns 32 random bytes as unpadded base64url (43
-// characters): an opaque session or refresh token (SPEC §5.3). Store only
+// characters): an opaque session or refresh token (docs/design.md "Session tokens"). Store only
 // TokenDigest of it.
 func NewOpaqueToken() (string, error) {
 	b := make([]byte, OpaqueTokenBytes)

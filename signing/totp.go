@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// TOTP parameters fixed by SPEC §5.6 (RFC 6238).
+// TOTP parameters fixed by docs/design.md "TOTP" (RFC 6238).
 const (
 	TOTPPeriod     = 30 // seconds per step
 	TOTPDigits     = 6  // digits of a code

@@ -6,7 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// HeaderNames are the identity header names sent on an allow (SPEC §3.4).
+// HeaderNames are the identity header names sent on an allow (docs/design.md "Answers").
 // Empty fields take the defaults.
 type HeaderNames struct {
 	User          string // Remote-User (login email)
@@ -124,7 +124,7 @@ func (v *Verifier) writeDeny(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, o 
 }
 
 // isBrowser: Accept has text/html, no X-Requested-With: XMLHttpRequest,
-// Sec-Fetch-Mode absent or "navigate" (SPEC §10).
+// Sec-Fetch-Mode absent or "navigate" (docs/design.md "Answers").
 func isBrowser(h *fasthttp.RequestHeader) bool {
 	if !bytes.Contains(h.Peek(fasthttp.HeaderAccept), []byte("text/html")) {
 		return false

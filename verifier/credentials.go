@@ -38,7 +38,7 @@ func (id *identity) reset() {
 	id.contentSHA = id.contentSHA[:0]
 }
 
-// authenticate finds the first credential present (SPEC §3.2: signed, API
+// authenticate finds the first credential present (docs/design.md "Credentials": signed, API
 // key, JWT, cookie) and checks it. It returns ReasonNone with id.kind ==
 // KindNone when no credential is present. A present but invalid credential
 // returns its deny reason and never falls through to the next kind.

@@ -8,7 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Dialect names the reverse proxy an endpoint speaks to (SPEC §3.1).
+// Dialect names the reverse proxy an endpoint speaks to (docs/design.md "Dialects").
 type Dialect uint8
 
 // Dialects.

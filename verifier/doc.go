@@ -1,7 +1,7 @@
 // Package verifier is gatehouse's forward-auth hot path: a fasthttp handler
 // that reverse proxies (nginx auth_request, Traefik ForwardAuth, Caddy
 // forward_auth, Envoy ext_authz HTTP, HAProxy) ask, for every request,
-// "may this pass, and as whom?" (SPEC §3).
+// "may this pass, and as whom?" (docs/design.md "Request path").
 //
 // For each decision it reads the original request as the proxy dialect
 // reports it, normalises the path, picks the first matching access rule,

@@ -50,7 +50,7 @@ var (
 	fernetKeyB64 = base64.URLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 )
 
-// specRules mirrors SPEC §9 plus rows for every requirement.
+// specRules mirrors the example configuration's rules plus rows for every requirement.
 func specRules() []config.Rule {
 	return []config.Rule{
 		{Name: "public", Hosts: []string{appHost}, Paths: []string{"/public/"}, Policy: config.PolicyBypass},

@@ -7,7 +7,7 @@ import (
 )
 
 // pathCase is an original request path and the answer every dialect must
-// give it under the SPEC example rules (bypass /public/, roles on /admin/).
+// give it under the example configuration's rules (bypass /public/, roles on /admin/).
 type pathCase struct {
 	path   string
 	status int

@@ -6,7 +6,7 @@ package verifier
 type Reason uint8
 
 // Reasons. The String of each is its code in the shared error taxonomy
-// (SPEC §3.5, §10).
+// (docs/design.md "Error codes").
 const (
 	ReasonNone Reason = iota
 	ReasonAuthenticationFailed

@@ -193,7 +193,7 @@ func TestSignedDateOverflowIsSkew(t *testing.T) {
 // Stored data reaches response headers. A user id with a control byte
 // cannot be sent safely, so the account is refused rather than emitted;
 // a scope with a space is left out of Remote-Scopes (comma-separated
-// without spaces, SPEC §10) like a role with one is left out of
+// without spaces, docs/design.md "Rules") like a role with one is left out of
 // Remote-Groups.
 func TestStoredControlBytesNeverReachIdentityHeaders(t *testing.T) {
 	e := newEnv(t, nil)

@@ -36,7 +36,7 @@ func (ss *signedScratch) header(name []byte) [][]byte {
 	return ss.h.PeekAll(string(name))
 }
 
-// checkSigned verifies an LSA1-HMAC-SHA256 request (SPEC §5.5): the
+// checkSigned verifies an LSA1-HMAC-SHA256 request (docs/design.md "Signed requests"): the
 // Authorization header, the key (it must hold an encrypted signing
 // secret), the signature over the canon of the original request, the key's
 // state, the date skew, the nonce (set-if-absent, only after the

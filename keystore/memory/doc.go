@@ -16,7 +16,7 @@
 // IsDenied (the verifier calls it for every token), or keep memory the
 // caller may reuse (keys are copied on insert). Nothing here survives a
 // restart: revocations that must outlive the process also go to the
-// durable store (SPEC §10), and several replicas need the Redis back-end.
+// durable store (docs/design.md "State"), and several replicas need the Redis back-end.
 // The store returns only booleans, counts and durations, so there is no
 // returned data whose lifetime matters.
 package memory

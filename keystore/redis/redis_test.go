@@ -157,7 +157,7 @@ func TestCountersParallelHitsAllCount(t *testing.T) {
 	wg.Wait()
 }
 
-// TestRevocationReachesOtherReplicaWithinASecond is SPEC §6: a Deny on
+// TestRevocationReachesOtherReplicaWithinASecond pins docs/design.md "State": a Deny on
 // one replica reaches every other replica's subscriber within 1 s.
 func TestRevocationReachesOtherReplicaWithinASecond(t *testing.T) {
 	needRedis(t)
