@@ -6,50 +6,52 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gatehouse/gatehouse/internal/errcode"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// Error codes of the shared taxonomy (SPEC §3.5) that the portal answers with.
+// Error codes of the shared taxonomy (internal/errcode) that the portal
+// answers with, under their historical portal names.
 const (
-	CodeAuthenticationFailed    = "AUTHENTICATION_FAILED"
-	CodeTokenProcessingFailed   = "TOKEN_PROCESSING_FAILED"
-	CodeRequestBodyInvalid      = "REQUEST_BODY_INVALID"
-	CodeAuthorizationDenied     = "AUTHORIZATION_DENIED"
-	CodeTOTPStepUpRequired      = "TOTP_STEPUP_REQUIRED"
-	CodeRateLimited             = "RATE_LIMITED"
-	CodeLoginBadCredentials     = "LOGIN_BAD_CREDENTIALS"
-	CodeLoginAccountUnavailable = "LOGIN_ACCOUNT_UNAVAILABLE"
-	CodeLoginPayloadInvalid     = "LOGIN_PAYLOAD_INVALID"
-	CodeRegisterFailed          = "REGISTER_FAILED"
-	CodeVerifyBadToken          = "VERIFY_USER_BAD_TOKEN"
-	CodeVerifyAlreadyVerified   = "VERIFY_USER_ALREADY_VERIFIED"
-	CodeResetBadToken           = "RESET_PASSWORD_BAD_TOKEN"
-	CodeResetInvalidPassword    = "RESET_PASSWORD_INVALID_PASSWORD"
-	CodeUpdateInvalidPassword   = "UPDATE_USER_INVALID_PASSWORD"
-	CodeUpdateEmailExists       = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
-	CodeRefreshTokenInvalid     = "REFRESH_TOKEN_INVALID"
-	CodeSuperuserCannotDelete   = "SUPERUSER_CANNOT_DELETE_SELF"
-	CodeUserNotFound            = "USER_NOT_FOUND"
-	CodeCSRFFailed              = "CSRF_FAILED"
-	CodeTOTPPendingBadToken     = "TOTP_PENDING_BAD_TOKEN"
-	CodeTOTPCodeInvalid         = "TOTP_CODE_INVALID"
-	CodeTOTPAlreadyEnabled      = "TOTP_ALREADY_ENABLED"
-	CodeTOTPEnrollBadToken      = "TOTP_ENROLL_BAD_TOKEN"
-	CodeAPIKeyLimitReached      = "API_KEY_LIMIT_REACHED"
-	CodeAPIKeyScopeDenied       = "API_KEY_SCOPE_DENIED"
-	CodeAPIKeyRevoked           = "API_KEY_REVOKED"
+	CodeAuthenticationFailed    = errcode.AuthenticationFailed
+	CodeTokenProcessingFailed   = errcode.TokenProcessingFailed
+	CodeRequestBodyInvalid      = errcode.RequestBodyInvalid
+	CodeAuthorizationDenied     = errcode.AuthorizationDenied
+	CodeTOTPStepUpRequired      = errcode.TOTPStepUpRequired
+	CodeRateLimited             = errcode.RateLimited
+	CodeLoginBadCredentials     = errcode.LoginBadCredentials
+	CodeLoginAccountUnavailable = errcode.LoginAccountUnavailable
+	CodeLoginPayloadInvalid     = errcode.LoginPayloadInvalid
+	CodeRegisterFailed          = errcode.RegisterFailed
+	CodeVerifyBadToken          = errcode.VerifyBadToken
+	CodeVerifyAlreadyVerified   = errcode.VerifyAlreadyVerified
+	CodeResetBadToken           = errcode.ResetBadToken
+	CodeResetInvalidPassword    = errcode.ResetInvalidPassword
+	CodeUpdateInvalidPassword   = errcode.UpdateInvalidPassword
+	CodeUpdateEmailExists       = errcode.UpdateEmailExists
+	CodeRefreshTokenInvalid     = errcode.RefreshTokenInvalid
+	CodeSuperuserCannotDelete   = errcode.SuperuserCannotDelete
+	CodeUserNotFound            = errcode.UserNotFound
+	CodeCSRFFailed              = errcode.CSRFFailed
+	CodeTOTPPendingBadToken     = errcode.TOTPPendingBadToken
+	CodeTOTPCodeInvalid         = errcode.TOTPCodeInvalid
+	CodeTOTPAlreadyEnabled      = errcode.TOTPAlreadyEnabled
+	CodeTOTPEnrollBadToken      = errcode.TOTPEnrollBadToken
+	CodeAPIKeyLimitReached      = errcode.APIKeyLimitReached
+	CodeAPIKeyScopeDenied       = errcode.APIKeyScopeDenied
+	CodeAPIKeyRevoked           = errcode.APIKeyRevoked
 	// CodeEmailUnverified: the account's email address is not verified,
 	// and the action (creating an API key, linking a provider) needs it.
-	CodeEmailUnverified = "EMAIL_UNVERIFIED"
+	CodeEmailUnverified = errcode.EmailUnverified
 )
 
-// OAuth error codes (SPEC §3.5, §5.7).
+// OAuth error codes.
 const (
-	CodeOAuthStateInvalid         = "OAUTH_STATE_INVALID"
-	CodeOAuthNotAvailableEmail    = "OAUTH_NOT_AVAILABLE_EMAIL"
-	CodeOAuthEmailNotVerified     = "OAUTH_EMAIL_NOT_VERIFIED"
-	CodeOAuthUserAlreadyExists    = "OAUTH_USER_ALREADY_EXISTS"
-	CodeOAuthAccountAlreadyLinked = "OAUTH_ACCOUNT_ALREADY_LINKED"
+	CodeOAuthStateInvalid         = errcode.OAuthStateInvalid
+	CodeOAuthNotAvailableEmail    = errcode.OAuthNotAvailableEmail
+	CodeOAuthEmailNotVerified     = errcode.OAuthEmailNotVerified
+	CodeOAuthUserAlreadyExists    = errcode.OAuthUserAlreadyExists
+	CodeOAuthAccountAlreadyLinked = errcode.OAuthAccountAlreadyLinked
 )
 
 // apiError is the JSON error body {"code","detail"}. Details are fixed
