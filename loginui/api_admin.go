@@ -137,7 +137,7 @@ func (p *Portal) apiAdminPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.adminUpdate(r, c, u, req); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewUser(u))
@@ -255,7 +255,7 @@ func (p *Portal) apiAdminDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.adminDeleteUser(r, c, r.PathValue("id"), req.CurrentPassword); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

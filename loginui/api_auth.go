@@ -81,7 +81,7 @@ func (p *Portal) answerLoginOutcome(w http.ResponseWriter, out loginOutcome) boo
 	case loginStoreError:
 		errStore(w)
 	case loginBusy:
-		opBusy.write(w)
+		opBusy.WriteJSON(w)
 	default:
 		writeError(w, http.StatusBadRequest, CodeLoginBadCredentials, "bad credentials")
 	}
@@ -301,7 +301,7 @@ func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.register(r, req); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, answerRegistered)
@@ -367,7 +367,7 @@ func (p *Portal) apiVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.verifyEmail(r, req.Token); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the email address is verified"})
@@ -504,7 +504,7 @@ func (p *Portal) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.resetPassword(r, req.Token, req.Password); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been reset"})

@@ -51,7 +51,7 @@ func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.updateProfile(r, c, req); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewUser(c.user))
@@ -157,7 +157,7 @@ func (p *Portal) apiChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.changePassword(r.Context(), c, req); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been changed; other sessions were signed out"})

@@ -52,7 +52,7 @@ func (p *Portal) requireKeyOwner(w http.ResponseWriter, r *http.Request) *caller
 		return nil
 	}
 	if !c.passwordSession() {
-		opKeyNeedPwSess.write(w)
+		opKeyNeedPwSess.WriteJSON(w)
 		return nil
 	}
 	return c
@@ -80,7 +80,7 @@ func decodeKeyCreate(w http.ResponseWriter, r *http.Request) (keyCreate, bool) {
 	}
 	life, e := parseKeyLifetime(req.ExpiresIn)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return keyCreate{}, false
 	}
 	return keyCreate{Name: req.Name, Scopes: req.Scopes, Lifetime: life, SigningRequired: req.SigningRequired}, true
@@ -93,7 +93,7 @@ func (p *Portal) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	req, ok := decodeKeyCreate(w, r)
@@ -102,7 +102,7 @@ func (p *Portal) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	k, raw, e := p.createAPIKey(r, c.user, c.user, req)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
@@ -116,7 +116,7 @@ func (p *Portal) apiKeyList(w http.ResponseWriter, r *http.Request) {
 	}
 	ks, e := p.listAPIKeys(r, c.user.ID)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
@@ -130,7 +130,7 @@ func (p *Portal) apiKeyGet(w http.ResponseWriter, r *http.Request) {
 	}
 	k, e := p.ownedAPIKey(r, c.user.ID, r.PathValue("key_id"))
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
@@ -143,7 +143,7 @@ func (p *Portal) apiKeyPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	var req apiKeyPatchRequest
@@ -153,7 +153,7 @@ func (p *Portal) apiKeyPatch(w http.ResponseWriter, r *http.Request) {
 	}
 	k, e := p.updateAPIKey(r, c.user, c.user, r.PathValue("key_id"), keyPatch(req))
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
@@ -166,7 +166,7 @@ func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
@@ -174,7 +174,7 @@ func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.revokeAPIKey(r, c.user, c.user.ID, r.PathValue("key_id")); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -198,7 +198,7 @@ func (p *Portal) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	k, raw, e := p.createAPIKey(r, c.user, u, req)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
@@ -216,7 +216,7 @@ func (p *Portal) apiAdminKeyList(w http.ResponseWriter, r *http.Request) {
 	}
 	ks, e := p.listAPIKeys(r, u.ID)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
@@ -237,7 +237,7 @@ func (p *Portal) apiAdminKeyDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.revokeAPIKey(r, c.user, u.ID, r.PathValue("key_id")); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

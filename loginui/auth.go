@@ -194,7 +194,7 @@ func (p *Portal) requireAdmin(w http.ResponseWriter, r *http.Request) *caller {
 		return nil
 	}
 	if e := p.superuserErr(c); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return nil
 	}
 	return c

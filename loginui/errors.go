@@ -1,12 +1,11 @@
 package loginui
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gatehouse/gatehouse/internal/errcode"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -54,63 +53,31 @@ const (
 	CodeOAuthAccountAlreadyLinked = errcode.OAuthAccountAlreadyLinked
 )
 
-// apiError is the JSON error body {"code","detail"}. Details are fixed
-// strings: they never carry input, identifiers or store errors.
-type apiError struct {
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+// Common answers, as values a handler returns.
+var (
+	// opStore: a state store failed; nothing was changed.
+	opStore = web.Unavailable
+	// opUnauthenticated: no valid credential.
+	opUnauthenticated = &opErr{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
+	// opBody: the JSON body does not parse.
+	opBody = newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	// opCSRF: the double-submit pair is missing or wrong.
+	opCSRF = newOpErr(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
+)
+
+func opForbidden(detail string) *opErr {
+	return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, detail)
 }
 
-// writeJSON writes v as the JSON body with status. Responses are never
-// cached.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func errStore(w http.ResponseWriter)                    { opStore.WriteJSON(w) }
+func errUnauthenticated(w http.ResponseWriter)          { opUnauthenticated.WriteJSON(w) }
+func errForbidden(w http.ResponseWriter, detail string) { opForbidden(detail).WriteJSON(w) }
+func errBody(w http.ResponseWriter)                     { opBody.WriteJSON(w) }
+func errCSRF(w http.ResponseWriter)                     { opCSRF.WriteJSON(w) }
 
-// writeError writes {"code","detail"} with status.
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, apiError{Code: code, Detail: detail})
-}
-
-// Common answers.
-func errStore(w http.ResponseWriter) {
-	writeError(w, http.StatusServiceUnavailable, CodeTokenProcessingFailed, "a state store is unavailable; nothing was changed")
-}
-
-func errUnauthenticated(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	writeError(w, http.StatusUnauthorized, CodeAuthenticationFailed, "authentication required")
-}
-
-func errForbidden(w http.ResponseWriter, detail string) {
-	writeError(w, http.StatusForbidden, CodeAuthorizationDenied, detail)
-}
-
-func errBody(w http.ResponseWriter) {
-	writeError(w, http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
-}
-
-func errCSRF(w http.ResponseWriter) {
-	writeError(w, http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
-}
-
-// opErr is the failure of a shared operation (used by both the JSON API
-// and the pages): a status, a code and a fixed detail.
-type opErr struct {
-	Status     int
-	Code       string
-	Detail     string
-	RetryAfter int // seconds; 429 only
-}
-
-func (e *opErr) write(w http.ResponseWriter) {
-	setRetryAfter(w, e)
-	writeError(w, e.Status, e.Code, e.Detail)
-}
+// opErr is the failure of an operation (used by both the JSON API and the
+// pages): the plumbing's error type.
+type opErr = web.Error
 
 // opBusy answers a request whose password hash found no free slot within
 // the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
@@ -126,15 +93,4 @@ func hashErr(err error, fallback *opErr) *opErr {
 	return fallback
 }
 
-// setRetryAfter sets the Retry-After header of a 429 answer.
-func setRetryAfter(w http.ResponseWriter, e *opErr) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-}
-
-var opStore = &opErr{Status: http.StatusServiceUnavailable, Code: CodeTokenProcessingFailed, Detail: "a state store is unavailable; nothing was changed"}
-
-func newOpErr(status int, code, detail string) *opErr {
-	return &opErr{Status: status, Code: code, Detail: detail}
-}
+func newOpErr(status int, code, detail string) *opErr { return web.New(status, code, detail) }

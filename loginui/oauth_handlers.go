@@ -333,7 +333,7 @@ func (p *Portal) associateAuthorize(w http.ResponseWriter, r *http.Request) {
 			p.oauthFail(w, r, flowAssociate, "", e)
 			return
 		}
-		e.write(w)
+		e.WriteJSON(w)
 	}
 	if !c.passwordSession() {
 		fail(opOAuthNeedPassword)

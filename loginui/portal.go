@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -28,6 +29,8 @@ type Portal struct {
 	verifyFPKey signing.Secret
 	resetFPKey  signing.Secret
 	csrfKey     []byte
+	cookies     *web.Cookies
+	csrf        *web.CSRF
 	limitKey    []byte
 	counters    keystore.Counters
 	mail        *mailQueue
@@ -87,6 +90,8 @@ func New(o Options) (*Portal, error) {
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
 	p.resetFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32))
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
+	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
+	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
 	p.limitKey = signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32)
 	p.counters = o.Counters
 	if p.counters == nil {

@@ -81,7 +81,7 @@ func (p *Portal) limited(slot string, reset time.Duration) *opErr {
 // the request may proceed.
 func (p *Portal) allow(w http.ResponseWriter, r *http.Request, slot string, keys ...[]string) bool {
 	if e := p.rate(r, slot, keys...); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return false
 	}
 	return true

@@ -46,7 +46,7 @@ func (p *Portal) apiTOTPVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	u, method, e := p.completeTOTPLogin(r, req.PendingToken, req.Code)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	ctx, cancel := storeCtx(r)
@@ -69,7 +69,7 @@ func (p *Portal) apiTOTPEnable(w http.ResponseWriter, r *http.Request) {
 	}
 	en, e := p.startEnrollment(r, c)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, en)
@@ -94,7 +94,7 @@ func (p *Portal) apiTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	codes, e := p.confirmEnrollment(r, c, req.EnrollmentToken, req.Code)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"totp_enabled": true, "recovery_codes": codes})
@@ -118,7 +118,7 @@ func (p *Portal) apiTOTPStepUp(w http.ResponseWriter, r *http.Request) {
 	}
 	until, e := p.stepUp(r, c, req.Code)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"step_up_until": until.UTC().Format(time.RFC3339)})
@@ -143,7 +143,7 @@ func (p *Portal) apiTOTPDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := p.disableTOTP(r, c, req.Code, req.CurrentPassword); e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"totp_enabled": false})
@@ -164,7 +164,7 @@ func (p *Portal) apiTOTPRegenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	codes, e := p.regenerateRecovery(r, c, req.Code)
 	if e != nil {
-		e.write(w)
+		e.WriteJSON(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
