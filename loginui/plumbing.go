@@ -97,3 +97,36 @@ func setRetryAfter(w http.ResponseWriter, e *opErr) {
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
 	}
 }
+
+// rate is the rate limit of slot for keys (web.Limiter.Allow).
+func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
+	return p.limiter.Allow(r, slot, keys...)
+}
+
+// allow is rate for JSON routes: it writes the error and reports whether
+// the request may proceed.
+func (p *Portal) allow(w http.ResponseWriter, r *http.Request, slot string, keys ...[]string) bool {
+	if e := p.rate(r, slot, keys...); e != nil {
+		e.WriteJSON(w)
+		return false
+	}
+	return true
+}
+
+// limiterKey is the HMAC counter key of (slot, parts).
+func (p *Portal) limiterKey(slot string, parts ...string) string {
+	return p.limiter.Key(slot, parts...)
+}
+
+// onRateLimited audits a refusal over a limit and calls the hook.
+func (p *Portal) onRateLimited(slot string) {
+	p.log.Info().Str("audit", "rate_limited").Str("slot", slot).Msg("audit")
+	if p.o.OnRateLimited != nil {
+		p.o.OnRateLimited(slot)
+	}
+}
+
+// clientIP is the request's client address (web.ClientIP).
+func (p *Portal) clientIP(r *http.Request) string {
+	return web.ClientIP(r, p.o.TrustedProxies, p.o.TrustedHops)
+}

@@ -31,8 +31,8 @@ type Portal struct {
 	csrfKey     []byte
 	cookies     *web.Cookies
 	csrf        *web.CSRF
-	limitKey    []byte
 	counters    keystore.Counters
+	limiter     *web.Limiter
 	mail        *mailQueue
 	pages       pageSet
 	mux         *http.ServeMux
@@ -92,10 +92,16 @@ func New(o Options) (*Portal, error) {
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
-	p.limitKey = signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32)
 	p.counters = o.Counters
 	if p.counters == nil {
-		p.counters = newLocalCounters(o.LocalLimiterMaxKeys, o.Now)
+		p.counters = web.NewLocalCounters(o.LocalLimiterMaxKeys, o.Now)
+	}
+	p.limiter = &web.Limiter{
+		Secret:    signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32),
+		Counters:  p.counters,
+		Limits:    o.RateLimits,
+		Timeout:   storeTimeout,
+		OnLimited: p.onRateLimited,
 	}
 	mailer := o.Mailer
 	if mailer == nil {
