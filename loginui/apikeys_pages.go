@@ -187,12 +187,13 @@ func (p *Portal) showKeyPage(w http.ResponseWriter, r *http.Request, c *caller, 
 	p.renderKeyPage(w, keyListTmpl, status, kp)
 }
 
-func (p *Portal) pageAPIKeys(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	p.showKeyPage(w, r, c, d, nil)
+	return nil
 }
 
 // keyFormGate checks what every API-key form needs: a password session
@@ -207,14 +208,14 @@ func (p *Portal) keyFormGate(r *http.Request, c *caller) *opErr {
 	return p.requireStepUp(r, c, r.PostForm.Get("code"))
 }
 
-func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.keyFormGate(r, c); e != nil {
 		p.showKeyPage(w, r, c, d, e)
-		return
+		return nil
 	}
 	f := r.PostForm
 	req := keyCreate{Name: f.Get("name"), Scopes: f["scope"], SigningRequired: f.Get("signing_required") == "1"}
@@ -227,30 +228,32 @@ func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		if !found {
 			p.showKeyPage(w, r, c, d, opKeyExpiry)
-			return
+			return nil
 		}
 	}
 	k, raw, e := p.createAPIKey(r, c.user, c.user, req)
 	if e != nil {
 		p.showKeyPage(w, r, c, d, e)
-		return
+		return nil
 	}
 	v := p.viewAPIKey(k)
 	p.renderKeyPage(w, keyCreatedTmpl, http.StatusCreated, &keyPage{Title: "API key created", User: c.user, Raw: raw, Key: &v})
+	return nil
 }
 
-func (p *Portal) pageAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeyRevoke(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.keyFormGate(r, c); e != nil {
 		p.showKeyPage(w, r, c, d, e)
-		return
+		return nil
 	}
 	if e := p.revokeAPIKey(r, c.user, c.user.ID, r.PostForm.Get("key_id")); e != nil {
 		p.showKeyPage(w, r, c, d, e)
-		return
+		return nil
 	}
 	redirect(w, r, "/account/api-keys?done=key_revoked")
+	return nil
 }

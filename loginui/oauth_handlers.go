@@ -286,8 +286,9 @@ func (p *Portal) oauthFail(w http.ResponseWriter, r *http.Request, kind, rd stri
 		p.render(w, e.Status, "message", &pageData{Title: "Linking failed", Error: e.Detail, Link: "/account", LinkText: "Back to your account"})
 		return
 	}
-	d, _, ok := p.formPage(w, r, "Log in")
-	if !ok {
+	d, _, err := p.formPage(w, r, "Log in")
+	if err != nil {
+		p.errorPage(w, r, err)
 		return
 	}
 	d.RD = rd
@@ -374,9 +375,10 @@ func (p *Portal) associateCallback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such login provider")
 		return
 	}
-	c, ok := p.cookieCaller(w, r)
-	if !ok {
+	c, err := p.cookieCaller(r)
+	if err != nil {
 		p.clearFlowCookie(w)
+		p.errorPage(w, r, err)
 		return
 	}
 	f, id, tok, e := p.finishFlow(w, r, pr, flowAssociate)

@@ -130,3 +130,9 @@ func (p *Portal) onRateLimited(slot string) {
 func (p *Portal) clientIP(r *http.Request) string {
 	return web.ClientIP(r, p.o.TrustedProxies, p.o.TrustedHops)
 }
+
+// errorPage renders err as a page (web.As maps it) for helpers that
+// answer themselves.
+func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	p.ErrorPage(w, r, web.As(err))
+}
