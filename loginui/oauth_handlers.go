@@ -155,7 +155,9 @@ func (p *Portal) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, rd, methodOAuthPrefix+pr.cfg.Name)
+		if err := p.pageTOTPRequired(w, r, u, rd, methodOAuthPrefix+pr.cfg.Name); err != nil {
+			p.errorPage(w, r, err)
+		}
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {

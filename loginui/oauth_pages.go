@@ -114,13 +114,11 @@ func (p *Portal) pageOAuthUnlink(w http.ResponseWriter, r *http.Request) error {
 	}
 	if target == nil {
 		d.Error = "That linked account was not found."
-		p.renderAccount(w, r, c, d, http.StatusNotFound)
-		return nil
+		return p.renderAccount(w, r, c, d, http.StatusNotFound)
 	}
 	if c.user.PasswordHash == "" && len(links) <= 1 {
 		d.Error = opOAuthLastMethod.Detail
-		p.renderAccount(w, r, c, d, opOAuthLastMethod.Status)
-		return nil
+		return p.renderAccount(w, r, c, d, opOAuthLastMethod.Status)
 	}
 	if err := p.o.Links.DeleteOAuthLink(ctx, target.Provider, target.Subject); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 		return opStore

@@ -258,8 +258,7 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
-		return nil
+		return p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
 		return nil
@@ -462,17 +461,15 @@ func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	p.renderAccount(w, r, c, d, http.StatusOK)
-	return nil
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
-func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) {
+func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) error {
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	ss, err := p.liveSessions(ctx, c)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	d.Title = "Your account"
 	d.Sessions = p.viewSessions(c, ss)
@@ -494,6 +491,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
 	p.render(w, status, "account", d)
+	return nil
 }
 
 func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) error {
@@ -510,8 +508,7 @@ func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) erro
 	if e := p.updateProfile(r, c, req); e != nil {
 		d.Error = e.Detail
 		setRetryAfter(w, e)
-		p.renderAccount(w, r, c, d, e.Status)
-		return nil
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	redirect(w, r, "/account?done=profile")
 	return nil
@@ -525,15 +522,13 @@ func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) err
 	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
 		d.Error = e.Detail
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		p.renderAccount(w, r, c, d, e.Status)
-		return nil
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
 	if e := p.changePassword(r.Context(), c, req); e != nil {
 		d.Error = e.Detail
 		setRetryAfter(w, e)
-		p.renderAccount(w, r, c, d, e.Status)
-		return nil
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	redirect(w, r, "/account?done=password")
 	return nil
@@ -549,8 +544,7 @@ func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) error
 	switch err := p.revokeSession(ctx, c, r.PostForm.Get("id")); {
 	case errors.Is(err, errNoSuchSession):
 		d.Error = "No such session."
-		p.renderAccount(w, r, c, d, http.StatusNotFound)
-		return nil
+		return p.renderAccount(w, r, c, d, http.StatusNotFound)
 	case err != nil:
 		return opStore
 	}

@@ -103,16 +103,6 @@ func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 	return p.limiter.Allow(r, slot, keys...)
 }
 
-// allow is rate for JSON routes: it writes the error and reports whether
-// the request may proceed.
-func (p *Portal) allow(w http.ResponseWriter, r *http.Request, slot string, keys ...[]string) bool {
-	if e := p.rate(r, slot, keys...); e != nil {
-		e.WriteJSON(w)
-		return false
-	}
-	return true
-}
-
 // limiterKey is the HMAC counter key of (slot, parts).
 func (p *Portal) limiterKey(slot string, parts ...string) string {
 	return p.limiter.Key(slot, parts...)

@@ -40,20 +40,19 @@ func totp2faURL(rd string) string {
 // pageTOTPRequired: the first factor (a password, or an OAuth login named
 // by its AuthMethod) was right and the user has TOTP on; the browser is
 // sent to /2fa with a pending-login cookie that carries the first factor.
-func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) {
+func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) error {
 	if !p.totp.ready {
 		p.log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	tok, err := p.issuePending(u, r, firstFactor)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.audit(pendingAuditEvent(firstFactor), u.ID)
 	p.setPendingCookie(w, tok)
 	redirect(w, r, totp2faURL(rd))
+	return nil
 }
 
 func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) error {
@@ -138,16 +137,15 @@ func (p *Portal) totpSectionView(c *caller) *totpView {
 }
 
 // totpPageFail renders the account page with the failure of a TOTP form.
-func (p *Portal) totpPageFail(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) {
+func (p *Portal) totpPageFail(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) error {
 	if e.Status == http.StatusServiceUnavailable {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
 	}
 	d.Error = e.Detail
-	p.renderAccount(w, r, c, d, e.Status)
+	return p.renderAccount(w, r, c, d, e.Status)
 }
 
 func (p *Portal) pageTOTPEnable(w http.ResponseWriter, r *http.Request) error {
@@ -157,13 +155,11 @@ func (p *Portal) pageTOTPEnable(w http.ResponseWriter, r *http.Request) error {
 	}
 	en, e := p.startEnrollment(r, c)
 	if e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return nil
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Enroll = en
-	p.renderAccount(w, r, c, d, http.StatusOK)
-	return nil
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
 func (p *Portal) pageTOTPConfirm(w http.ResponseWriter, r *http.Request) error {
@@ -180,14 +176,12 @@ func (p *Portal) pageTOTPConfirm(w http.ResponseWriter, r *http.Request) error {
 				d.TOTP = v
 			}
 		}
-		p.totpPageFail(w, r, c, d, e)
-		return nil
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Codes = codes
 	d.Notice = "Two-factor authentication is on."
-	p.renderAccount(w, r, c, d, http.StatusOK)
-	return nil
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
 func (p *Portal) pageTOTPStepUp(w http.ResponseWriter, r *http.Request) error {
@@ -196,8 +190,7 @@ func (p *Portal) pageTOTPStepUp(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if _, e := p.stepUp(r, c, r.PostForm.Get("code")); e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return nil
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	redirect(w, r, "/account?done=stepup")
 	return nil
@@ -209,8 +202,7 @@ func (p *Portal) pageTOTPDisable(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if e := p.disableTOTP(r, c, r.PostForm.Get("code"), r.PostForm.Get("current_password")); e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return nil
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	redirect(w, r, "/account?done=totp_off")
 	return nil
@@ -223,12 +215,10 @@ func (p *Portal) pageTOTPRegenerate(w http.ResponseWriter, r *http.Request) erro
 	}
 	codes, e := p.regenerateRecovery(r, c, r.PostForm.Get("code"))
 	if e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return nil
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Codes = codes
 	d.Notice = "Your recovery codes have been replaced; the old ones no longer work."
-	p.renderAccount(w, r, c, d, http.StatusOK)
-	return nil
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
