@@ -16,7 +16,7 @@
 // loginui/internal/web: the error type handlers return (web.Error: status,
 // code, fixed detail, optional Retry-After and WWW-Authenticate, a cause
 // never shown to the client), the adapters that answer it (web.JSON for
-// the API, web.Page for HTML routes, which calls back Portal.ErrorPage to
+// the API, web.Page for HTML routes, which calls back the core (renderError) to
 // render with the portal's templates), JSON and form decoding, CSRF
 // tokens, cookies, the rate limiter, the client-IP adapter and the timing
 // padding. The codes come from internal/errcode, the table the verifier

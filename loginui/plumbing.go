@@ -47,12 +47,14 @@ func (p *Portal) padded(h http.HandlerFunc) http.HandlerFunc {
 func jsonRoute(h web.Handler) http.HandlerFunc { return web.JSON(h) }
 
 // pageRoute adapts a page handler that returns its error.
-func (p *Portal) pageRoute(h web.Handler) http.HandlerFunc { return web.Page(p, h) }
+func (p *Portal) pageRoute(h web.Handler) http.HandlerFunc {
+	return web.Page(web.ErrorPagerFunc(p.renderError), h)
+}
 
-// ErrorPage implements web.ErrorPager: a store failure (or an error
+// renderError is the portal's web.ErrorPager: a store failure (or an error
 // nobody mapped) is the store page; any other error is a message page
 // with the error's status and detail.
-func (p *Portal) ErrorPage(w http.ResponseWriter, _ *http.Request, e *web.Error) {
+func (p *Portal) renderError(w http.ResponseWriter, _ *http.Request, e *web.Error) {
 	if e.Code == CodeTokenProcessingFailed && e.Status == http.StatusServiceUnavailable && e.Detail == opStore.Detail {
 		p.renderStoreError(w)
 		return
@@ -124,5 +126,5 @@ func (p *Portal) clientIP(r *http.Request) string {
 // errorPage renders err as a page (web.As maps it) for helpers that
 // answer themselves.
 func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, err error) {
-	p.ErrorPage(w, r, web.As(err))
+	p.renderError(w, r, web.As(err))
 }

@@ -201,9 +201,7 @@ func (p *Portal) routes() {
 	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
 	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
 	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
-	})
+	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return opNoRoute }))
 
 	// HTML pages.
 	m.HandleFunc("GET /{$}", p.pageRoute(p.pageHome))

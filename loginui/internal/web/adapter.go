@@ -23,6 +23,12 @@ type ErrorPager interface {
 	ErrorPage(w http.ResponseWriter, r *http.Request, e *Error)
 }
 
+// ErrorPagerFunc adapts a function to ErrorPager.
+type ErrorPagerFunc func(w http.ResponseWriter, r *http.Request, e *Error)
+
+// ErrorPage calls f.
+func (f ErrorPagerFunc) ErrorPage(w http.ResponseWriter, r *http.Request, e *Error) { f(w, r, e) }
+
 // Page adapts h for an HTML route: an error is rendered by pages.
 func Page(pages ErrorPager, h Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
