@@ -54,56 +54,59 @@ func (p *Portal) listUsers(r *http.Request, q string, offset, limit int) ([]*key
 }
 
 // apiAdminList: GET /api/users?q=&offset=&limit=.
-func (p *Portal) apiAdminList(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminList(w http.ResponseWriter, r *http.Request) error {
+	_, e := p.adminCaller(r)
+	if e != nil {
+		return e
 	}
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	us, err := p.listUsers(r, q.Get("q"), offset, limit)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	out := make([]userView, 0, len(us))
 	for _, u := range us {
 		out = append(out, viewUser(u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return nil
 }
 
-// adminTarget loads the {id} user; it answers 404 USER_NOT_FOUND or 503.
-func (p *Portal) adminTarget(w http.ResponseWriter, r *http.Request) *keystore.User {
+// opNoUser answers an {id} that names no user.
+var opNoUser = newOpErr(http.StatusNotFound, CodeUserNotFound, "no such user")
+
+// adminTarget loads the {id} user: 404 USER_NOT_FOUND or 503 otherwise.
+func (p *Portal) adminTarget(r *http.Request) (*keystore.User, *opErr) {
 	id := r.PathValue("id")
 	if len(id) != 32 {
-		writeError(w, http.StatusNotFound, CodeUserNotFound, "no such user")
-		return nil
+		return nil, opNoUser
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	u, err := p.o.Users.GetUser(ctx, id)
 	if errors.Is(err, keystore.ErrNotFound) {
-		writeError(w, http.StatusNotFound, CodeUserNotFound, "no such user")
-		return nil
+		return nil, opNoUser
 	}
 	if err != nil {
-		errStore(w)
-		return nil
+		return nil, opStore.WithCause(err)
 	}
-	return u
+	return u, nil
 }
 
 // apiAdminGet: GET /api/users/{id}.
-func (p *Portal) apiAdminGet(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminGet(w http.ResponseWriter, r *http.Request) error {
+	_, e := p.adminCaller(r)
+	if e != nil {
+		return e
 	}
-	if u := p.adminTarget(w, r); u != nil {
-		writeJSON(w, http.StatusOK, viewUser(u))
+	u, e := p.adminTarget(r)
+	if e != nil {
+		return e
 	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
 }
 
 // adminPatch is the body of PATCH /api/users/{id}.
@@ -122,25 +125,24 @@ type adminPatch struct {
 // is unverified unless is_verified:true comes with it; a new email or a
 // false→true is_verified revokes the user's earlier sessions, API keys and
 // OAuth links as the user's own verification would.
-func (p *Portal) apiAdminPatch(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminPatch(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.adminCaller(r)
+	if e != nil {
+		return e
 	}
 	var req adminPatch
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	u := p.adminTarget(w, r)
-	if u == nil {
-		return
+	u, e := p.adminTarget(r)
+	if e != nil {
+		return e
 	}
 	if e := p.adminUpdate(r, c, u, req); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
 }
 
 // adminUpdate applies req to u (updated in place on success).
@@ -244,22 +246,21 @@ type adminDelete struct {
 }
 
 // apiAdminDelete: DELETE /api/users/{id} {current_password}.
-func (p *Portal) apiAdminDelete(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminDelete(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.adminCaller(r)
+	if e != nil {
+		return e
 	}
 	var req adminDelete
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
 	if e := p.adminDeleteUser(r, c, r.PathValue("id"), req.CurrentPassword); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (p *Portal) adminDeleteUser(r *http.Request, c *caller, id, currentPassword string) *opErr {

@@ -24,85 +24,82 @@ type loginRequest struct {
 }
 
 // apiLogin: POST /api/auth/login {identifier,password}.
-func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	transport := r.URL.Query().Get("transport")
 	if transport != "" && transport != "cookie" && transport != "bearer" {
-		writeError(w, http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "transport must be cookie or bearer")
-		return
+		return newOpErr(http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "transport must be cookie or bearer")
 	}
 	var req loginRequest
 	if err := decodeJSON(r, &req, false); err != nil || req.Identifier == nil || req.Password == nil {
-		writeError(w, http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "the body must be {identifier, password}")
-		return
+		return newOpErr(http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "the body must be {identifier, password}")
 	}
-	if !p.allow(w, r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(*req.Identifier)}) {
-		return
+	if e := p.rate(r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(*req.Identifier)}); e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	u, out := p.checkLogin(ctx, *req.Identifier, *req.Password)
-	if !p.answerLoginOutcome(w, out) {
-		return
+	if e := loginOutcomeErr(out); e != nil {
+		return e
 	}
 	if u.TOTPEnabled {
-		p.apiTOTPRequired(w, r, u, methodPassword)
-		return
+		return p.apiTOTPRequired(w, r, u, methodPassword)
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
-		return
+		return nil
 	}
-	p.finishAPILogin(ctx, w, r, u, transport, methodPassword)
+	return p.finishAPILogin(ctx, w, r, u, transport, methodPassword)
 }
 
 // finishAPILogin issues the credentials of a completed login: bearer
 // tokens or a cookie session, recording method (see accounts.go).
-func (p *Portal) finishAPILogin(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, transport, method string) {
+func (p *Portal) finishAPILogin(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, transport, method string) error {
 	if transport == "bearer" {
-		p.loginBearer(ctx, w, r, u, method)
-		return
+		return p.loginBearer(ctx, w, r, u, method)
 	}
 	csrf, err := p.createSession(ctx, w, r, u, method)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	p.audit("login_ok", u.ID)
 	writeJSON(w, http.StatusOK, map[string]string{"csrf_token": csrf})
+	return nil
 }
 
-// answerLoginOutcome writes the answer for a failed outcome and reports
-// whether the login may proceed.
-func (p *Portal) answerLoginOutcome(w http.ResponseWriter, out loginOutcome) bool {
+var (
+	opLoginUnavailable = newOpErr(http.StatusBadRequest, CodeLoginAccountUnavailable, "this account cannot log in")
+	opBadCredentials   = newOpErr(http.StatusBadRequest, CodeLoginBadCredentials, "bad credentials")
+)
+
+// loginOutcomeErr is the answer to a failed outcome, nil when the login
+// may proceed.
+func loginOutcomeErr(out loginOutcome) *opErr {
 	switch out {
 	case loginOK:
-		return true
+		return nil
 	case loginUnavailable:
-		writeError(w, http.StatusBadRequest, CodeLoginAccountUnavailable, "this account cannot log in")
+		return opLoginUnavailable
 	case loginStoreError:
-		errStore(w)
+		return opStore
 	case loginBusy:
-		opBusy.write(w)
+		return opBusy
 	default:
-		writeError(w, http.StatusBadRequest, CodeLoginBadCredentials, "bad credentials")
+		return opBadCredentials
 	}
-	return false
 }
 
-func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method string) {
+func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method string) error {
 	chain, err := signing.RandomHex(16)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	rt, err := p.issueRefresh(ctx, r, u, chain, p.o.Now().Add(p.o.RefreshLifetime), method)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	at, err := p.issueAccess(u, chain)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	p.audit("login_ok", u.ID)
 	out := bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}
@@ -111,27 +108,28 @@ func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http
 		out.RefreshToken = ""
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // apiLogout: POST /api/auth/logout. Cookie sessions are deleted; a bearer
 // token's jti is denylisted and its refresh chain revoked. A store
 // failure is 503 and nothing is claimed.
-func (p *Portal) apiLogout(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiLogout(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	if err := p.logout(ctx, c); err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	if c.viaCookie {
 		p.clearSessionCookie(w)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (p *Portal) logout(ctx context.Context, c *caller) error {
@@ -154,17 +152,18 @@ func (p *Portal) logout(ctx context.Context, c *caller) error {
 	return nil
 }
 
+var opRefreshInvalid = newOpErr(http.StatusUnauthorized, CodeRefreshTokenInvalid, "refresh token invalid, expired or already used")
+
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
 // apiRefresh: POST /api/auth/refresh {refresh_token} or the refresh
 // cookie. Tokens rotate; presenting a spent token revokes its chain.
-func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	var req refreshRequest
 	if err := decodeJSON(r, &req, true); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
 	fromCookie := false
 	if req.RefreshToken == "" {
@@ -176,97 +175,102 @@ func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) {
 			req.RefreshToken = ""
 		}
 	}
-	if !p.allow(w, r, SlotRefresh, []string{"ip", p.clientIP(r)}) {
-		return
+	if e := p.rate(r, SlotRefresh, []string{"ip", p.clientIP(r)}); e != nil {
+		return e
 	}
-	bad := func() {
+	bad := func() error {
 		if fromCookie {
 			p.clearRefreshCookie(w)
 		}
-		writeError(w, http.StatusUnauthorized, CodeRefreshTokenInvalid, "refresh token invalid, expired or already used")
+		return opRefreshInvalid
 	}
 	if req.RefreshToken == "" || len(req.RefreshToken) > 128 {
-		bad()
-		return
+		return bad()
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	toks, status := p.rotateRefresh(ctx, r, req.RefreshToken)
-	switch status {
-	case http.StatusOK:
-	case http.StatusServiceUnavailable:
-		errStore(w)
-		return
+	toks, err := p.rotateRefresh(ctx, r, req.RefreshToken)
+	switch {
+	case err == nil:
+	case errors.Is(err, errRefreshInvalid):
+		return bad()
 	default:
-		bad()
-		return
+		return opStore
 	}
 	if fromCookie {
 		p.setRefreshCookie(w, toks.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
 		toks.RefreshToken = ""
 	}
 	writeJSON(w, http.StatusOK, toks)
+	return nil
 }
+
+// Failures of rotateRefresh: the token is not (or no longer) good, or a
+// store could not answer (fail closed; nothing is issued).
+var (
+	errRefreshInvalid = errors.New("loginui: refresh token invalid")
+	errRefreshStore   = errors.New("loginui: refresh: store unavailable")
+)
 
 // rotateRefresh spends tok and returns a new pair. Exactly one of
 // concurrent uses wins (an atomic set-if-absent marker, backed by a
 // durable denylist entry); every other use of a spent token revokes the
 // whole chain, including the winner's new refresh token.
-func (p *Portal) rotateRefresh(ctx context.Context, r *http.Request, tok string) (bearerTokens, int) {
+func (p *Portal) rotateRefresh(ctx context.Context, r *http.Request, tok string) (bearerTokens, error) {
 	now := p.o.Now()
 	d := p.tokenDigest(tok)
 	s, err := p.o.Sessions.GetSession(ctx, d)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	if s.Kind != kindRefresh || s.ChainID == "" || !now.Before(s.ExpiresAt) {
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	chainDenied, err := p.o.Denylist.IsDenied(ctx, []byte(chainDenyKey(s.ChainID)))
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	if chainDenied {
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	spent, err := p.o.Denylist.IsDenied(ctx, []byte(spentKey(d)))
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	won := false
 	if !spent {
 		if won, err = p.o.Markers.SetIfAbsent(ctx, spentKey(d), s.ExpiresAt.Sub(now)+time.Minute); err != nil {
-			return bearerTokens{}, http.StatusServiceUnavailable
+			return bearerTokens{}, errRefreshStore
 		}
 	}
 	if !won {
 		p.log.Warn().Str("audit", "refresh_reuse").Str("user_id", s.UserID).Msg("audit")
 		if err := p.revokeChain(ctx, s.UserID, s.ChainID, s.ExpiresAt); err != nil {
-			return bearerTokens{}, http.StatusServiceUnavailable
+			return bearerTokens{}, errRefreshStore
 		}
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	// Durable record of the spend, so a restart of an in-memory marker
 	// store cannot revive the token.
 	if err := p.o.Denylist.Deny(ctx, spentKey(d), s.ExpiresAt); err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	u, err := p.o.Users.GetUser(ctx, s.UserID)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	if !u.Active {
-		return bearerTokens{}, http.StatusUnauthorized
+		return bearerTokens{}, errRefreshInvalid
 	}
 	rt, err := p.issueRefresh(ctx, r, u, s.ChainID, s.ExpiresAt, s.AuthMethod)
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
 	// A concurrent reuse may revoke the chain after this point; the chain
 	// denial then kills the new refresh token at its first use and the
@@ -274,9 +278,9 @@ func (p *Portal) rotateRefresh(ctx context.Context, r *http.Request, tok string)
 	// beyond the access token's lifetime at the verifier.
 	at, err := p.issueAccess(u, s.ChainID)
 	if err != nil {
-		return bearerTokens{}, http.StatusServiceUnavailable
+		return bearerTokens{}, errRefreshStore
 	}
-	return bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}, http.StatusOK
+	return bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}, nil
 }
 
 type registerRequest struct {
@@ -287,24 +291,22 @@ type registerRequest struct {
 
 // apiRegister: POST /api/auth/register {email,password[,display_name]}.
 // 202 with the same body whether or not the address was free.
-func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) error {
 	if p.o.RegistrationDisabled {
-		writeError(w, http.StatusForbidden, CodeRegisterFailed, "registration is disabled")
-		return
+		return newOpErr(http.StatusForbidden, CodeRegisterFailed, "registration is disabled")
 	}
 	var req registerRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotRegister, []string{"ip", p.clientIP(r)}) {
-		return
+	if e := p.rate(r, SlotRegister, []string{"ip", p.clientIP(r)}); e != nil {
+		return e
 	}
 	if e := p.register(r, req); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusAccepted, answerRegistered)
+	return nil
 }
 
 // register creates an unverified account and mails a verify link. Its
@@ -357,20 +359,19 @@ type tokenRequest struct {
 }
 
 // apiVerify: POST /api/auth/verify {token}.
-func (p *Portal) apiVerify(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiVerify(w http.ResponseWriter, r *http.Request) error {
 	var req tokenRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotVerifyToken, []string{"ip", p.clientIP(r)}) {
-		return
+	if e := p.rate(r, SlotVerifyToken, []string{"ip", p.clientIP(r)}); e != nil {
+		return e
 	}
 	if e := p.verifyEmail(r, req.Token); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the email address is verified"})
+	return nil
 }
 
 // verifyEmail marks the token's user verified and revokes every session,
@@ -430,14 +431,13 @@ type emailRequest struct {
 }
 
 // apiRequestVerify: POST /api/auth/request-verify-token {email}; always 202.
-func (p *Portal) apiRequestVerify(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiRequestVerify(w http.ResponseWriter, r *http.Request) error {
 	var req emailRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotVerifyToken, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}) {
-		return
+	if e := p.rate(r, SlotVerifyToken, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}); e != nil {
+		return e
 	}
 	if validEmail(req.Email) {
 		ctx, cancel := storeCtx(r)
@@ -449,20 +449,21 @@ func (p *Portal) apiRequestVerify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusAccepted, answerMailSent)
+	return nil
 }
 
 // apiForgotPassword: POST /api/auth/forgot-password {email}; always 202.
-func (p *Portal) apiForgotPassword(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiForgotPassword(w http.ResponseWriter, r *http.Request) error {
 	var req emailRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}) {
-		return
+	if e := p.rate(r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(req.Email)}); e != nil {
+		return e
 	}
 	p.forgotPassword(r, req.Email)
 	writeJSON(w, http.StatusAccepted, answerMailSent)
+	return nil
 }
 
 // forgotPassword mails a reset link when an active account uses email.
@@ -494,20 +495,19 @@ type resetRequest struct {
 }
 
 // apiResetPassword: POST /api/auth/reset-password {token,password}.
-func (p *Portal) apiResetPassword(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) apiResetPassword(w http.ResponseWriter, r *http.Request) error {
 	var req resetRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotResetPassword, []string{"ip", p.clientIP(r)}) {
-		return
+	if e := p.rate(r, SlotResetPassword, []string{"ip", p.clientIP(r)}); e != nil {
+		return e
 	}
 	if e := p.resetPassword(r, req.Token, req.Password); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been reset"})
+	return nil
 }
 
 // resetPassword spends a reset token: it must verify (audience, expiry,

@@ -71,19 +71,19 @@ func (p *Portal) viewSessions(c *caller, ss []*keystore.Session) []sessionView {
 }
 
 // apiSessions: GET /api/auth/sessions.
-func (p *Portal) apiSessions(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiSessions(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	ss, err := p.liveSessions(ctx, c)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": p.viewSessions(c, ss)})
+	return nil
 }
 
 // errNoSuchSession: the id names none of the caller's sessions.
@@ -114,23 +114,22 @@ func (p *Portal) revokeSession(ctx context.Context, c *caller, id string) error 
 
 // apiDeleteSession: DELETE /api/auth/sessions/{id}. An id that is not one
 // of the caller's sessions is 404 AUTHORIZATION_DENIED.
-func (p *Portal) apiDeleteSession(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiDeleteSession(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	switch err := p.revokeSession(ctx, c, r.PathValue("id")); {
 	case errors.Is(err, errNoSuchSession):
-		writeError(w, http.StatusNotFound, CodeAuthorizationDenied, "no such session")
-		return
+		return newOpErr(http.StatusNotFound, CodeAuthorizationDenied, "no such session")
 	case err != nil:
-		errStore(w)
-		return
+		return opStore
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // revokeOthers deletes every session of the caller except the current one
@@ -194,17 +193,17 @@ func (p *Portal) deleteSessions(ctx context.Context, ss []*keystore.Session, kee
 }
 
 // apiRevokeOthers: POST /api/auth/sessions/revoke-others.
-func (p *Portal) apiRevokeOthers(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiRevokeOthers(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	n, err := p.revokeOthers(ctx, c)
 	if err != nil {
-		errStore(w)
-		return
+		return opStore
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	return nil
 }

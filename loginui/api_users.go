@@ -21,12 +21,13 @@ func constEq(a, b string) bool {
 }
 
 // apiMe: GET /api/users/me.
-func (p *Portal) apiMe(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiMe(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	writeJSON(w, http.StatusOK, viewUser(c.user))
+	return nil
 }
 
 type patchMeRequest struct {
@@ -40,21 +41,20 @@ type patchMeRequest struct {
 // it clears the verified flag, mails a verify link, revokes every other
 // session, API key and OAuth link (revokeUnverifiedCredentials) and,
 // through the fingerprint, kills every access JWT.
-func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiPatchMe(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	var req patchMeRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
 	if e := p.updateProfile(r, c, req); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, viewUser(c.user))
+	return nil
 }
 
 // updateProfile applies a profile change for the caller; on success the
@@ -143,24 +143,23 @@ type changePasswordRequest struct {
 // apiChangePassword: POST /api/users/me/change-password
 // {current_password,new_password}. Revokes every other session (a bearer
 // caller keeps none) and every earlier access JWT.
-func (p *Portal) apiChangePassword(w http.ResponseWriter, r *http.Request) {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiChangePassword(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return e
 	}
 	var req changePasswordRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	if !p.allow(w, r, SlotChangePassword, []string{"user", c.user.ID}) {
-		return
+	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
+		return e
 	}
 	if e := p.changePassword(r.Context(), c, req); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"detail": "the password has been changed; other sessions were signed out"})
+	return nil
 }
 
 func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswordRequest) *opErr {

@@ -26,220 +26,211 @@ type apiKeyCreated struct {
 	APIKey string     `json:"api_key"`
 }
 
-// keyRoutesOff answers 404 when API keys are disabled, as for an unknown
-// route.
-func (p *Portal) keyRoutesOff(w http.ResponseWriter) bool {
+// keyRoutesOff is the 404 answered when API keys are disabled, as for an
+// unknown route.
+func (p *Portal) keyRoutesOff() *opErr {
 	if p.keys == nil {
-		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
-		return true
+		return opNoRoute
 	}
-	return false
+	return nil
 }
 
-// requireKeyOwner admits the self-service routes: API keys enabled, no
-// API-key credential on the request, a browser session opened with a
-// password (cookie sessions also pass the CSRF check in requireAPI).
-func (p *Portal) requireKeyOwner(w http.ResponseWriter, r *http.Request) *caller {
-	if p.keyRoutesOff(w) {
-		return nil
+// opNoRoute answers an unknown API route.
+var opNoRoute = newOpErr(http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
+
+// keyOwner admits the self-service routes: API keys enabled, no API-key
+// credential on the request, a browser session opened with a password
+// (cookie sessions also pass the CSRF check in apiCaller).
+func (p *Portal) keyOwner(r *http.Request) (*caller, *opErr) {
+	if e := p.keyRoutesOff(); e != nil {
+		return nil, e
 	}
 	if p.presentsAPIKey(r) {
-		errForbidden(w, "API-key credentials cannot manage API keys")
-		return nil
+		return nil, opForbidden("API-key credentials cannot manage API keys")
 	}
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return nil
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return nil, e
 	}
 	if !c.passwordSession() {
-		opKeyNeedPwSess.write(w)
-		return nil
+		return nil, opKeyNeedPwSess
 	}
-	return c
+	return c, nil
 }
 
-// requireKeyAdmin admits the admin routes (superuser, password session,
-// step-up with TOTP on).
-func (p *Portal) requireKeyAdmin(w http.ResponseWriter, r *http.Request) *caller {
-	if p.keyRoutesOff(w) {
-		return nil
+// keyAdmin admits the admin routes (superuser, password session, step-up
+// with TOTP on).
+func (p *Portal) keyAdmin(r *http.Request) (*caller, *opErr) {
+	if e := p.keyRoutesOff(); e != nil {
+		return nil, e
 	}
 	if p.presentsAPIKey(r) {
-		errForbidden(w, "API-key credentials cannot manage API keys")
-		return nil
+		return nil, opForbidden("API-key credentials cannot manage API keys")
 	}
-	return p.requireAdmin(w, r)
+	return p.adminCaller(r)
 }
 
 // decodeKeyCreate reads and pre-validates a create body.
-func decodeKeyCreate(w http.ResponseWriter, r *http.Request) (keyCreate, bool) {
+func decodeKeyCreate(r *http.Request) (keyCreate, *opErr) {
 	var req apiKeyCreateRequest
 	if err := decodeJSON(r, &req, false); err != nil {
-		errBody(w)
-		return keyCreate{}, false
+		return keyCreate{}, opBody
 	}
 	life, e := parseKeyLifetime(req.ExpiresIn)
 	if e != nil {
-		e.write(w)
-		return keyCreate{}, false
+		return keyCreate{}, e
 	}
-	return keyCreate{Name: req.Name, Scopes: req.Scopes, Lifetime: life, SigningRequired: req.SigningRequired}, true
+	return keyCreate{Name: req.Name, Scopes: req.Scopes, Lifetime: life, SigningRequired: req.SigningRequired}, nil
 }
 
 // apiKeyCreate: POST /api/api-keys.
-func (p *Portal) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyOwner(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyOwner(r)
+	if e != nil {
+		return e
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
-		return
+		return e
 	}
-	req, ok := decodeKeyCreate(w, r)
-	if !ok {
-		return
+	req, e := decodeKeyCreate(r)
+	if e != nil {
+		return e
 	}
 	k, raw, e := p.createAPIKey(r, c.user, c.user, req)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
+	return nil
 }
 
 // apiKeyList: GET /api/api-keys, newest first.
-func (p *Portal) apiKeyList(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyOwner(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiKeyList(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyOwner(r)
+	if e != nil {
+		return e
 	}
 	ks, e := p.listAPIKeys(r, c.user.ID)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
+	return nil
 }
 
 // apiKeyGet: GET /api/api-keys/{key_id}.
-func (p *Portal) apiKeyGet(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyOwner(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiKeyGet(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyOwner(r)
+	if e != nil {
+		return e
 	}
 	k, e := p.ownedAPIKey(r, c.user.ID, r.PathValue("key_id"))
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
+	return nil
 }
 
 // apiKeyPatch: PATCH /api/api-keys/{key_id} {name?, scopes?}.
-func (p *Portal) apiKeyPatch(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyOwner(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiKeyPatch(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyOwner(r)
+	if e != nil {
+		return e
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	var req apiKeyPatchRequest
 	if err := decodeJSON(r, &req, false); err != nil || (req.Name == nil && req.Scopes == nil) {
-		errBody(w)
-		return
+		return opBody
 	}
 	k, e := p.updateAPIKey(r, c.user, c.user, r.PathValue("key_id"), keyPatch(req))
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
+	return nil
 }
 
 // apiKeyDelete: DELETE /api/api-keys/{key_id} revokes (204).
-func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyOwner(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyOwner(r)
+	if e != nil {
+		return e
 	}
 	if e := p.stepUpErr(c); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
 	if e := p.revokeAPIKey(r, c.user, c.user.ID, r.PathValue("key_id")); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // apiAdminKeyCreate: POST /api/users/{id}/api-keys; the key belongs to
 // {id}, whose roles bound its scopes under ScopeSubsetCheck.
-func (p *Portal) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyAdmin(r)
+	if e != nil {
+		return e
 	}
-	req, ok := decodeKeyCreate(w, r)
-	if !ok {
-		return
+	req, e := decodeKeyCreate(r)
+	if e != nil {
+		return e
 	}
-	u := p.adminTarget(w, r)
-	if u == nil {
-		return
+	u, e := p.adminTarget(r)
+	if e != nil {
+		return e
 	}
 	k, raw, e := p.createAPIKey(r, c.user, u, req)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
+	return nil
 }
 
 // apiAdminKeyList: GET /api/users/{id}/api-keys.
-func (p *Portal) apiAdminKeyList(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminKeyList(w http.ResponseWriter, r *http.Request) error {
+	_, e := p.keyAdmin(r)
+	if e != nil {
+		return e
 	}
-	u := p.adminTarget(w, r)
-	if u == nil {
-		return
+	u, e := p.adminTarget(r)
+	if e != nil {
+		return e
 	}
 	ks, e := p.listAPIKeys(r, u.ID)
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
+	return nil
 }
 
 // apiAdminKeyDelete: DELETE /api/users/{id}/api-keys/{key_id} revokes.
-func (p *Portal) apiAdminKeyDelete(w http.ResponseWriter, r *http.Request) {
-	c := p.requireKeyAdmin(w, r)
-	if c == nil {
-		return
+func (p *Portal) apiAdminKeyDelete(w http.ResponseWriter, r *http.Request) error {
+	c, e := p.keyAdmin(r)
+	if e != nil {
+		return e
 	}
 	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
-		errBody(w)
-		return
+		return opBody
 	}
-	u := p.adminTarget(w, r)
-	if u == nil {
-		return
+	u, e := p.adminTarget(r)
+	if e != nil {
+		return e
 	}
 	if e := p.revokeAPIKey(r, c.user, u.ID, r.PathValue("key_id")); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

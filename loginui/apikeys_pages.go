@@ -163,15 +163,13 @@ func (p *Portal) keyPageAuth(w http.ResponseWriter, r *http.Request) (*pageData,
 }
 
 // showKeyPage renders /account/api-keys with an optional failure.
-func (p *Portal) showKeyPage(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) {
+func (p *Portal) showKeyPage(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) error {
 	if e != nil && e.Status == http.StatusServiceUnavailable {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	s, e2 := p.keySectionFor(r, c, d.CSRF)
 	if e2 != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	s.Full = true
 	kp := &keyPage{Title: "API keys", User: c.user, Keys: s}
@@ -185,14 +183,15 @@ func (p *Portal) showKeyPage(w http.ResponseWriter, r *http.Request, c *caller, 
 		kp.Notice = keyPageNotices[r.URL.Query().Get("done")]
 	}
 	p.renderKeyPage(w, keyListTmpl, status, kp)
+	return nil
 }
 
-func (p *Portal) pageAPIKeys(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.showKeyPage(w, r, c, d, nil)
+	return p.showKeyPage(w, r, c, d, nil)
 }
 
 // keyFormGate checks what every API-key form needs: a password session
@@ -207,14 +206,13 @@ func (p *Portal) keyFormGate(r *http.Request, c *caller) *opErr {
 	return p.requireStepUp(r, c, r.PostForm.Get("code"))
 }
 
-func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.keyFormGate(r, c); e != nil {
-		p.showKeyPage(w, r, c, d, e)
-		return
+		return p.showKeyPage(w, r, c, d, e)
 	}
 	f := r.PostForm
 	req := keyCreate{Name: f.Get("name"), Scopes: f["scope"], SigningRequired: f.Get("signing_required") == "1"}
@@ -226,31 +224,29 @@ func (p *Portal) pageAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !found {
-			p.showKeyPage(w, r, c, d, opKeyExpiry)
-			return
+			return p.showKeyPage(w, r, c, d, opKeyExpiry)
 		}
 	}
 	k, raw, e := p.createAPIKey(r, c.user, c.user, req)
 	if e != nil {
-		p.showKeyPage(w, r, c, d, e)
-		return
+		return p.showKeyPage(w, r, c, d, e)
 	}
 	v := p.viewAPIKey(k)
 	p.renderKeyPage(w, keyCreatedTmpl, http.StatusCreated, &keyPage{Title: "API key created", User: c.user, Raw: raw, Key: &v})
+	return nil
 }
 
-func (p *Portal) pageAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAPIKeyRevoke(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.keyPageAuth(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.keyFormGate(r, c); e != nil {
-		p.showKeyPage(w, r, c, d, e)
-		return
+		return p.showKeyPage(w, r, c, d, e)
 	}
 	if e := p.revokeAPIKey(r, c.user, c.user.ID, r.PostForm.Get("key_id")); e != nil {
-		p.showKeyPage(w, r, c, d, e)
-		return
+		return p.showKeyPage(w, r, c, d, e)
 	}
 	redirect(w, r, "/account/api-keys?done=key_revoked")
+	return nil
 }

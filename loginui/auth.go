@@ -138,30 +138,26 @@ func (p *Portal) authCookie(ctx context.Context, tok string) (*caller, error) {
 	return &caller{user: u, viaCookie: true, session: s, digest: d}, nil
 }
 
-// requireAPI authenticates an API request and, for unsafe methods of
-// cookie-authenticated requests, checks CSRF. It writes the error answer
-// and returns nil when the request may not proceed.
-func (p *Portal) requireAPI(w http.ResponseWriter, r *http.Request) *caller {
+// apiCaller authenticates an API request and, for unsafe methods of
+// cookie-authenticated requests, checks CSRF. It returns the error to
+// answer when the request may not proceed.
+func (p *Portal) apiCaller(r *http.Request) (*caller, *opErr) {
 	// API keys and signed requests are machine credentials for the
-	// verifier; they never reach account or key management (SPEC §5.4).
+	// verifier; they never reach account or key management.
 	if p.presentsAPIKey(r) {
-		errForbidden(w, "API keys cannot use account routes")
-		return nil
+		return nil, opForbidden("API keys cannot use account routes")
 	}
 	c, err := p.authenticate(r)
 	switch {
 	case errors.Is(err, errAuthStore):
-		errStore(w)
-		return nil
+		return nil, opStore
 	case err != nil, c == nil:
-		errUnauthenticated(w)
-		return nil
+		return nil, opUnauthenticated
 	}
 	if c.viaCookie && !isSafeMethod(r.Method) && !p.checkCSRF(r, c.digest, "") {
-		errCSRF(w)
-		return nil
+		return nil, opCSRF
 	}
-	return c
+	return c, nil
 }
 
 // superuserErr demands a superuser with a password session.
@@ -187,15 +183,14 @@ func (p *Portal) stepUpErr(c *caller) *opErr {
 	return newOpErr(http.StatusForbidden, CodeTOTPStepUpRequired, "a recent second-factor proof is required")
 }
 
-// requireAdmin is requireAPI plus superuserErr.
-func (p *Portal) requireAdmin(w http.ResponseWriter, r *http.Request) *caller {
-	c := p.requireAPI(w, r)
-	if c == nil {
-		return nil
+// adminCaller is apiCaller plus superuserErr.
+func (p *Portal) adminCaller(r *http.Request) (*caller, *opErr) {
+	c, e := p.apiCaller(r)
+	if e != nil {
+		return nil, e
 	}
 	if e := p.superuserErr(c); e != nil {
-		e.write(w)
-		return nil
+		return nil, e
 	}
-	return c
+	return c, nil
 }

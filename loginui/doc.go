@@ -11,6 +11,19 @@
 // main.go fills it from the configuration, so this package never reads
 // files, flags or the environment.
 //
+// Layout: this package is the core (the Portal, the route table, the
+// pages and the account flows). The request plumbing lives in
+// loginui/internal/web: the error type handlers return (web.Error: status,
+// code, fixed detail, optional Retry-After and WWW-Authenticate, a cause
+// never shown to the client), the adapters that answer it (web.JSON for
+// the API, web.Page for HTML routes, which calls back the core (renderError) to
+// render with the portal's templates), JSON and form decoding, CSRF
+// tokens, cookies, the rate limiter, the client-IP adapter and the timing
+// padding. The codes come from internal/errcode, the table the verifier
+// uses too. Handlers are func(w, r) error: a handler either writes its
+// success answer or returns the error, never both; domain helpers return
+// *web.Error values or sentinel errors, which the handler maps.
+//
 // Later features hook in at marked places: the login flow has a second-step
 // hook (SecondStep) for TOTP, and the /account page renders a list of
 // sections (AccountSections) to which TOTP, API-key and linked-account

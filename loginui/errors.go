@@ -1,114 +1,83 @@
 package loginui
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
+	"github.com/gatehouse/gatehouse/internal/errcode"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// Error codes of the shared taxonomy (SPEC §3.5) that the portal answers with.
+// Error codes of the shared taxonomy (internal/errcode) that the portal
+// answers with, under their historical portal names.
 const (
-	CodeAuthenticationFailed    = "AUTHENTICATION_FAILED"
-	CodeTokenProcessingFailed   = "TOKEN_PROCESSING_FAILED"
-	CodeRequestBodyInvalid      = "REQUEST_BODY_INVALID"
-	CodeAuthorizationDenied     = "AUTHORIZATION_DENIED"
-	CodeTOTPStepUpRequired      = "TOTP_STEPUP_REQUIRED"
-	CodeRateLimited             = "RATE_LIMITED"
-	CodeLoginBadCredentials     = "LOGIN_BAD_CREDENTIALS"
-	CodeLoginAccountUnavailable = "LOGIN_ACCOUNT_UNAVAILABLE"
-	CodeLoginPayloadInvalid     = "LOGIN_PAYLOAD_INVALID"
-	CodeRegisterFailed          = "REGISTER_FAILED"
-	CodeVerifyBadToken          = "VERIFY_USER_BAD_TOKEN"
-	CodeVerifyAlreadyVerified   = "VERIFY_USER_ALREADY_VERIFIED"
-	CodeResetBadToken           = "RESET_PASSWORD_BAD_TOKEN"
-	CodeResetInvalidPassword    = "RESET_PASSWORD_INVALID_PASSWORD"
-	CodeUpdateInvalidPassword   = "UPDATE_USER_INVALID_PASSWORD"
-	CodeUpdateEmailExists       = "UPDATE_USER_EMAIL_ALREADY_EXISTS"
-	CodeRefreshTokenInvalid     = "REFRESH_TOKEN_INVALID"
-	CodeSuperuserCannotDelete   = "SUPERUSER_CANNOT_DELETE_SELF"
-	CodeUserNotFound            = "USER_NOT_FOUND"
-	CodeCSRFFailed              = "CSRF_FAILED"
-	CodeTOTPPendingBadToken     = "TOTP_PENDING_BAD_TOKEN"
-	CodeTOTPCodeInvalid         = "TOTP_CODE_INVALID"
-	CodeTOTPAlreadyEnabled      = "TOTP_ALREADY_ENABLED"
-	CodeTOTPEnrollBadToken      = "TOTP_ENROLL_BAD_TOKEN"
-	CodeAPIKeyLimitReached      = "API_KEY_LIMIT_REACHED"
-	CodeAPIKeyScopeDenied       = "API_KEY_SCOPE_DENIED"
-	CodeAPIKeyRevoked           = "API_KEY_REVOKED"
+	CodeAuthenticationFailed    = errcode.AuthenticationFailed
+	CodeTokenProcessingFailed   = errcode.TokenProcessingFailed
+	CodeRequestBodyInvalid      = errcode.RequestBodyInvalid
+	CodeAuthorizationDenied     = errcode.AuthorizationDenied
+	CodeTOTPStepUpRequired      = errcode.TOTPStepUpRequired
+	CodeRateLimited             = errcode.RateLimited
+	CodeLoginBadCredentials     = errcode.LoginBadCredentials
+	CodeLoginAccountUnavailable = errcode.LoginAccountUnavailable
+	CodeLoginPayloadInvalid     = errcode.LoginPayloadInvalid
+	CodeRegisterFailed          = errcode.RegisterFailed
+	CodeVerifyBadToken          = errcode.VerifyBadToken
+	CodeVerifyAlreadyVerified   = errcode.VerifyAlreadyVerified
+	CodeResetBadToken           = errcode.ResetBadToken
+	CodeResetInvalidPassword    = errcode.ResetInvalidPassword
+	CodeUpdateInvalidPassword   = errcode.UpdateInvalidPassword
+	CodeUpdateEmailExists       = errcode.UpdateEmailExists
+	CodeRefreshTokenInvalid     = errcode.RefreshTokenInvalid
+	CodeSuperuserCannotDelete   = errcode.SuperuserCannotDelete
+	CodeUserNotFound            = errcode.UserNotFound
+	CodeCSRFFailed              = errcode.CSRFFailed
+	CodeTOTPPendingBadToken     = errcode.TOTPPendingBadToken
+	CodeTOTPCodeInvalid         = errcode.TOTPCodeInvalid
+	CodeTOTPAlreadyEnabled      = errcode.TOTPAlreadyEnabled
+	CodeTOTPEnrollBadToken      = errcode.TOTPEnrollBadToken
+	CodeAPIKeyLimitReached      = errcode.APIKeyLimitReached
+	CodeAPIKeyScopeDenied       = errcode.APIKeyScopeDenied
+	CodeAPIKeyRevoked           = errcode.APIKeyRevoked
 	// CodeEmailUnverified: the account's email address is not verified,
 	// and the action (creating an API key, linking a provider) needs it.
-	CodeEmailUnverified = "EMAIL_UNVERIFIED"
+	CodeEmailUnverified = errcode.EmailUnverified
 )
 
-// OAuth error codes (SPEC §3.5, §5.7).
+// OAuth error codes.
 const (
-	CodeOAuthStateInvalid         = "OAUTH_STATE_INVALID"
-	CodeOAuthNotAvailableEmail    = "OAUTH_NOT_AVAILABLE_EMAIL"
-	CodeOAuthEmailNotVerified     = "OAUTH_EMAIL_NOT_VERIFIED"
-	CodeOAuthUserAlreadyExists    = "OAUTH_USER_ALREADY_EXISTS"
-	CodeOAuthAccountAlreadyLinked = "OAUTH_ACCOUNT_ALREADY_LINKED"
+	CodeOAuthStateInvalid         = errcode.OAuthStateInvalid
+	CodeOAuthNotAvailableEmail    = errcode.OAuthNotAvailableEmail
+	CodeOAuthEmailNotVerified     = errcode.OAuthEmailNotVerified
+	CodeOAuthUserAlreadyExists    = errcode.OAuthUserAlreadyExists
+	CodeOAuthAccountAlreadyLinked = errcode.OAuthAccountAlreadyLinked
 )
 
-// apiError is the JSON error body {"code","detail"}. Details are fixed
-// strings: they never carry input, identifiers or store errors.
-type apiError struct {
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+// Common answers, as values a handler returns.
+var (
+	// opStore: a state store failed; nothing was changed.
+	opStore = web.Unavailable
+	// opUnauthenticated: no valid credential.
+	opUnauthenticated = &opErr{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
+	// opBody: the JSON body does not parse.
+	opBody = newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	// opCSRF: the double-submit pair is missing or wrong.
+	opCSRF = newOpErr(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
+)
+
+func opForbidden(detail string) *opErr {
+	return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, detail)
 }
 
-// writeJSON writes v as the JSON body with status. Responses are never
-// cached.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func errStore(w http.ResponseWriter)                    { opStore.WriteJSON(w) }
+func errUnauthenticated(w http.ResponseWriter)          { opUnauthenticated.WriteJSON(w) }
+func errForbidden(w http.ResponseWriter, detail string) { opForbidden(detail).WriteJSON(w) }
+func errBody(w http.ResponseWriter)                     { opBody.WriteJSON(w) }
+func errCSRF(w http.ResponseWriter)                     { opCSRF.WriteJSON(w) }
 
-// writeError writes {"code","detail"} with status.
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, apiError{Code: code, Detail: detail})
-}
-
-// Common answers.
-func errStore(w http.ResponseWriter) {
-	writeError(w, http.StatusServiceUnavailable, CodeTokenProcessingFailed, "a state store is unavailable; nothing was changed")
-}
-
-func errUnauthenticated(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	writeError(w, http.StatusUnauthorized, CodeAuthenticationFailed, "authentication required")
-}
-
-func errForbidden(w http.ResponseWriter, detail string) {
-	writeError(w, http.StatusForbidden, CodeAuthorizationDenied, detail)
-}
-
-func errBody(w http.ResponseWriter) {
-	writeError(w, http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
-}
-
-func errCSRF(w http.ResponseWriter) {
-	writeError(w, http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
-}
-
-// opErr is the failure of a shared operation (used by both the JSON API
-// and the pages): a status, a code and a fixed detail.
-type opErr struct {
-	Status     int
-	Code       string
-	Detail     string
-	RetryAfter int // seconds; 429 only
-}
-
-func (e *opErr) write(w http.ResponseWriter) {
-	setRetryAfter(w, e)
-	writeError(w, e.Status, e.Code, e.Detail)
-}
+// opErr is the failure of an operation (used by both the JSON API and the
+// pages): the plumbing's error type.
+type opErr = web.Error
 
 // opBusy answers a request whose password hash found no free slot within
 // the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
@@ -124,15 +93,4 @@ func hashErr(err error, fallback *opErr) *opErr {
 	return fallback
 }
 
-// setRetryAfter sets the Retry-After header of a 429 answer.
-func setRetryAfter(w http.ResponseWriter, e *opErr) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-}
-
-var opStore = &opErr{Status: http.StatusServiceUnavailable, Code: CodeTokenProcessingFailed, Detail: "a state store is unavailable; nothing was changed"}
-
-func newOpErr(status int, code, detail string) *opErr {
-	return &opErr{Status: status, Code: code, Detail: detail}
-}
+func newOpErr(status int, code, detail string) *opErr { return web.New(status, code, detail) }

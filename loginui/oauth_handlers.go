@@ -155,7 +155,9 @@ func (p *Portal) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, rd, methodOAuthPrefix+pr.cfg.Name)
+		if err := p.pageTOTPRequired(w, r, u, rd, methodOAuthPrefix+pr.cfg.Name); err != nil {
+			p.errorPage(w, r, err)
+		}
 		return
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
@@ -286,8 +288,9 @@ func (p *Portal) oauthFail(w http.ResponseWriter, r *http.Request, kind, rd stri
 		p.render(w, e.Status, "message", &pageData{Title: "Linking failed", Error: e.Detail, Link: "/account", LinkText: "Back to your account"})
 		return
 	}
-	d, _, ok := p.formPage(w, r, "Log in")
-	if !ok {
+	d, _, err := p.formPage(w, r, "Log in")
+	if err != nil {
+		p.errorPage(w, r, err)
 		return
 	}
 	d.RD = rd
@@ -333,7 +336,7 @@ func (p *Portal) associateAuthorize(w http.ResponseWriter, r *http.Request) {
 			p.oauthFail(w, r, flowAssociate, "", e)
 			return
 		}
-		e.write(w)
+		e.WriteJSON(w)
 	}
 	if !c.passwordSession() {
 		fail(opOAuthNeedPassword)
@@ -374,9 +377,10 @@ func (p *Portal) associateCallback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such login provider")
 		return
 	}
-	c, ok := p.cookieCaller(w, r)
-	if !ok {
+	c, err := p.cookieCaller(r)
+	if err != nil {
 		p.clearFlowCookie(w)
+		p.errorPage(w, r, err)
 		return
 	}
 	f, id, tok, e := p.finishFlow(w, r, pr, flowAssociate)

@@ -90,21 +90,20 @@ func (p *Portal) oauthSectionView(r *http.Request, c *caller) *oauthView {
 // pageOAuthUnlink: POST /account/linked/unlink {csrf, id} removes one of
 // the caller's links, unless it is the last way into an account without
 // a password.
-func (p *Portal) pageOAuthUnlink(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageOAuthUnlink(w http.ResponseWriter, r *http.Request) error {
 	if !p.oauth.enabled {
 		http.NotFound(w, r)
-		return
+		return nil
 	}
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	links, err := p.o.Links.ListUserOAuthLinks(ctx, c.user.ID)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	want := r.PostForm.Get("id")
 	var target *keystore.OAuthLink
@@ -115,18 +114,16 @@ func (p *Portal) pageOAuthUnlink(w http.ResponseWriter, r *http.Request) {
 	}
 	if target == nil {
 		d.Error = "That linked account was not found."
-		p.renderAccount(w, r, c, d, http.StatusNotFound)
-		return
+		return p.renderAccount(w, r, c, d, http.StatusNotFound)
 	}
 	if c.user.PasswordHash == "" && len(links) <= 1 {
 		d.Error = opOAuthLastMethod.Detail
-		p.renderAccount(w, r, c, d, opOAuthLastMethod.Status)
-		return
+		return p.renderAccount(w, r, c, d, opOAuthLastMethod.Status)
 	}
 	if err := p.o.Links.DeleteOAuthLink(ctx, target.Provider, target.Subject); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.log.Info().Str("audit", "oauth_unlinked").Str("user_id", c.user.ID).Str("provider", target.Provider).Msg("audit")
 	redirect(w, r, "/account?done=unlinked")
+	return nil
 }

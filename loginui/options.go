@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -71,10 +72,7 @@ type APIKeyOptions struct {
 }
 
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
-type RateLimit struct {
-	Max    int
-	Window time.Duration
-}
+type RateLimit = web.RateLimit
 
 // Rate-limit slots (SPEC §4).
 const (

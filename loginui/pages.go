@@ -119,44 +119,42 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// cookieCaller authenticates a page request by its session cookie only.
-// ok=false: a store failure, already answered.
-func (p *Portal) cookieCaller(w http.ResponseWriter, r *http.Request) (*caller, bool) {
+// cookieCaller authenticates a page request by its session cookie only:
+// (nil, nil) without a valid session, opStore when a store failed.
+func (p *Portal) cookieCaller(r *http.Request) (*caller, error) {
 	tok := cookieValue(r, p.o.CookieName)
 	if tok == "" {
-		return nil, true
+		return nil, nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	c, err := p.authCookie(ctx, tok)
 	switch {
 	case err == nil:
-		return c, true
+		return c, nil
 	case errors.Is(err, errAuthStore):
-		p.renderStoreError(w)
-		return nil, false
+		return nil, opStore
 	default:
-		return nil, true
+		return nil, nil
 	}
 }
 
 // formPage prepares a public form: the caller (if any) and a CSRF token
 // bound to the session or, without one, to the pre-session label.
-func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) (*pageData, *caller, bool) {
-	c, ok := p.cookieCaller(w, r)
-	if !ok {
-		return nil, nil, false
+func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) (*pageData, *caller, error) {
+	c, err := p.cookieCaller(r)
+	if err != nil {
+		return nil, nil, err
 	}
 	tok, err := p.ensureCSRF(w, r, csrfBinding(c))
 	if err != nil {
-		p.renderStoreError(w)
-		return nil, nil, false
+		return nil, nil, opStore
 	}
 	d := &pageData{Title: title, CSRF: tok}
 	if c != nil {
 		d.User = c.user
 	}
-	return d, c, true
+	return d, c, nil
 }
 
 // formPost parses a form post and checks its CSRF token; it answers and
@@ -166,8 +164,9 @@ func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title st
 		p.renderMessage(w, http.StatusBadRequest, title, "", "The form could not be read.")
 		return nil, nil, false
 	}
-	d, c, ok := p.formPage(w, r, title)
-	if !ok {
+	d, c, err := p.formPage(w, r, title)
+	if err != nil {
+		p.errorPage(w, r, err)
 		return nil, nil, false
 	}
 	if !p.checkCSRF(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
@@ -193,23 +192,24 @@ var notices = map[string]string{
 	"stepup":     "Thank you. Sensitive changes are allowed for a few minutes.",
 }
 
-func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) {
-	c, ok := p.cookieCaller(w, r)
-	if !ok {
-		return
+func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) error {
+	c, err := p.cookieCaller(r)
+	if err != nil {
+		return err
 	}
 	if c != nil {
 		redirect(w, r, "/account")
-		return
+		return nil
 	}
 	redirect(w, r, "/login")
+	return nil
 }
 
-func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	rd, rdOK := p.safeRedirect(r.URL.Query().Get("rd"))
-	d, c, ok := p.formPage(w, r, "Log in")
-	if !ok {
-		return
+	d, c, err := p.formPage(w, r, "Log in")
+	if err != nil {
+		return err
 	}
 	if c != nil {
 		if rdOK {
@@ -217,17 +217,18 @@ func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) {
 		} else {
 			redirect(w, r, "/account")
 		}
-		return
+		return nil
 	}
 	d.RD = rd
 	d.Notice = notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "login", d)
+	return nil
 }
 
-func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "login", "Log in")
 	if !ok {
-		return
+		return nil
 	}
 	f := r.PostForm
 	d.RD, _ = p.safeRedirect(f.Get("rd"))
@@ -235,7 +236,7 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	d.Email = clip(identifier, maxEmailLen)
 	if e := p.rate(r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(identifier)}); e != nil {
 		p.renderOp(w, e, "login", d)
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
@@ -243,174 +244,184 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	switch out {
 	case loginOK:
 	case loginStoreError:
-		p.renderStoreError(w)
-		return
+		return opStore
 	case loginBusy:
 		p.renderOp(w, opBusy, "login", d)
-		return
+		return nil
 	case loginUnavailable:
 		d.Error = "This account cannot log in."
 		p.render(w, http.StatusBadRequest, "login", d)
-		return
+		return nil
 	default:
 		d.Error = "Wrong email or password."
 		p.render(w, http.StatusBadRequest, "login", d)
-		return
+		return nil
 	}
 	if u.TOTPEnabled {
-		p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
-		return
+		return p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
-		return
+		return nil
 	}
 	if _, err := p.createSession(ctx, w, r, u, methodPassword); err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.audit("login_ok", u.ID)
 	if d.RD != "" {
 		redirect(w, r, d.RD)
-		return
+		return nil
 	}
 	redirect(w, r, p.home())
+	return nil
 }
 
-func (p *Portal) pageLogout(w http.ResponseWriter, r *http.Request) {
-	d, c, ok := p.formPage(w, r, "Log out")
-	if !ok {
-		return
+func (p *Portal) pageLogout(w http.ResponseWriter, r *http.Request) error {
+	d, c, err := p.formPage(w, r, "Log out")
+	if err != nil {
+		return err
 	}
 	if c == nil {
 		redirect(w, r, "/login")
-		return
+		return nil
 	}
 	p.render(w, http.StatusOK, "logout", d)
+	return nil
 }
 
-func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
 	_, c, ok := p.formPost(w, r, "logout", "Log out")
 	if !ok {
-		return
+		return nil
 	}
 	if c == nil {
 		redirect(w, r, "/login")
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	if err := p.logout(ctx, c); err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.clearSessionCookie(w)
 	redirect(w, r, "/login?done=logged_out")
+	return nil
 }
 
-func (p *Portal) pageRegister(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageRegister(w http.ResponseWriter, r *http.Request) error {
 	if p.o.RegistrationDisabled {
 		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
-		return
+		return nil
 	}
-	d, _, ok := p.formPage(w, r, "Create an account")
-	if ok {
-		p.render(w, http.StatusOK, "register", d)
+	d, _, err := p.formPage(w, r, "Create an account")
+	if err != nil {
+		return err
 	}
+	p.render(w, http.StatusOK, "register", d)
+	return nil
 }
 
-func (p *Portal) pageRegisterPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageRegisterPost(w http.ResponseWriter, r *http.Request) error {
 	if p.o.RegistrationDisabled {
 		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
-		return
+		return nil
 	}
 	d, _, ok := p.formPost(w, r, "register", "Create an account")
 	if !ok {
-		return
+		return nil
 	}
 	f := r.PostForm
 	d.Email, d.DisplayName = clip(f.Get("email"), maxEmailLen), clip(f.Get("display_name"), 4*maxDisplayNameLen)
 	if e := p.rate(r, SlotRegister, []string{"ip", p.clientIP(r)}); e != nil {
 		p.renderOp(w, e, "register", d)
-		return
+		return nil
 	}
 	if e := p.register(r, registerRequest{Email: f.Get("email"), Password: f.Get("password"), DisplayName: f.Get("display_name")}); e != nil {
 		p.renderOp(w, e, "register", d)
-		return
+		return nil
 	}
 	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerRegistered["detail"], "")
+	return nil
 }
 
-func (p *Portal) pageForgot(w http.ResponseWriter, r *http.Request) {
-	if d, _, ok := p.formPage(w, r, "Forgot your password?"); ok {
-		p.render(w, http.StatusOK, "forgot", d)
+func (p *Portal) pageForgot(w http.ResponseWriter, r *http.Request) error {
+	d, _, err := p.formPage(w, r, "Forgot your password?")
+	if err != nil {
+		return err
 	}
+	p.render(w, http.StatusOK, "forgot", d)
+	return nil
 }
 
-func (p *Portal) pageForgotPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageForgotPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "forgot", "Forgot your password?")
 	if !ok {
-		return
+		return nil
 	}
 	email := r.PostForm.Get("email")
 	if e := p.rate(r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(email)}); e != nil {
 		p.renderOp(w, e, "forgot", d)
-		return
+		return nil
 	}
 	p.forgotPassword(r, email)
 	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerMailSent["detail"], "")
+	return nil
 }
 
-func (p *Portal) pageReset(w http.ResponseWriter, r *http.Request) {
-	d, _, ok := p.formPage(w, r, "Choose a new password")
-	if !ok {
-		return
+func (p *Portal) pageReset(w http.ResponseWriter, r *http.Request) error {
+	d, _, err := p.formPage(w, r, "Choose a new password")
+	if err != nil {
+		return err
 	}
 	d.Token = clip(r.URL.Query().Get("token"), 4096)
 	p.render(w, http.StatusOK, "reset", d)
+	return nil
 }
 
-func (p *Portal) pageResetPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageResetPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "reset", "Choose a new password")
 	if !ok {
-		return
+		return nil
 	}
 	d.Token = clip(r.PostForm.Get("token"), 4096)
 	if e := p.rate(r, SlotResetPassword, []string{"ip", p.clientIP(r)}); e != nil {
 		p.renderOp(w, e, "reset", d)
-		return
+		return nil
 	}
 	if e := p.resetPassword(r, r.PostForm.Get("token"), r.PostForm.Get("password")); e != nil {
 		p.renderOp(w, e, "reset", d)
-		return
+		return nil
 	}
 	p.renderMessage(w, http.StatusOK, "Password reset", "Your password has been reset. You can now log in.", "")
+	return nil
 }
 
-func (p *Portal) pageVerify(w http.ResponseWriter, r *http.Request) {
-	d, _, ok := p.formPage(w, r, "Confirm your email address")
-	if !ok {
-		return
+func (p *Portal) pageVerify(w http.ResponseWriter, r *http.Request) error {
+	d, _, err := p.formPage(w, r, "Confirm your email address")
+	if err != nil {
+		return err
 	}
 	d.Token = clip(r.URL.Query().Get("token"), 4096)
 	p.render(w, http.StatusOK, "verify", d)
+	return nil
 }
 
-func (p *Portal) pageVerifyPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageVerifyPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "verify", "Confirm your email address")
 	if !ok {
-		return
+		return nil
 	}
 	d.Token = clip(r.PostForm.Get("token"), 4096)
 	if e := p.rate(r, SlotVerifyToken, []string{"ip", p.clientIP(r)}); e != nil {
 		p.renderOp(w, e, "verify", d)
-		return
+		return nil
 	}
 	if e := p.verifyEmail(r, r.PostForm.Get("token")); e != nil {
 		p.renderOp(w, e, "verify", d)
-		return
+		return nil
 	}
 	d2 := &pageData{Title: "Email address confirmed", Notice: "Your email address is confirmed.", Link: "/login", LinkText: "Continue to log in"}
 	p.render(w, http.StatusOK, "message", d2)
+	return nil
 }
 
 // accountLoginURL sends a logged-out visitor to the login page with the
@@ -428,7 +439,12 @@ func (p *Portal) pageAuth(w http.ResponseWriter, r *http.Request, path string) (
 	if r.Method == http.MethodPost {
 		d, c, ok = p.formPost(w, r, "message", "Account")
 	} else {
-		d, c, ok = p.formPage(w, r, "Account")
+		var err error
+		if d, c, err = p.formPage(w, r, "Account"); err != nil {
+			p.errorPage(w, r, err)
+			return nil, nil, false
+		}
+		ok = true
 	}
 	if !ok {
 		return nil, nil, false
@@ -440,21 +456,20 @@ func (p *Portal) pageAuth(w http.ResponseWriter, r *http.Request, path string) (
 	return d, c, true
 }
 
-func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
-	p.renderAccount(w, r, c, d, http.StatusOK)
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
-func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) {
+func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) error {
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	ss, err := p.liveSessions(ctx, c)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	d.Title = "Your account"
 	d.Sessions = p.viewSessions(c, ss)
@@ -476,12 +491,13 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
 	p.render(w, status, "account", d)
+	return nil
 }
 
-func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	f := r.PostForm
 	name, email := f.Get("display_name"), f.Get("email")
@@ -492,64 +508,62 @@ func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) {
 	if e := p.updateProfile(r, c, req); e != nil {
 		d.Error = e.Detail
 		setRetryAfter(w, e)
-		p.renderAccount(w, r, c, d, e.Status)
-		return
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	redirect(w, r, "/account?done=profile")
+	return nil
 }
 
-func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
 		d.Error = e.Detail
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		p.renderAccount(w, r, c, d, e.Status)
-		return
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
 	if e := p.changePassword(r.Context(), c, req); e != nil {
 		d.Error = e.Detail
 		setRetryAfter(w, e)
-		p.renderAccount(w, r, c, d, e.Status)
-		return
+		return p.renderAccount(w, r, c, d, e.Status)
 	}
 	redirect(w, r, "/account?done=password")
+	return nil
 }
 
-func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	switch err := p.revokeSession(ctx, c, r.PostForm.Get("id")); {
 	case errors.Is(err, errNoSuchSession):
 		d.Error = "No such session."
-		p.renderAccount(w, r, c, d, http.StatusNotFound)
-		return
+		return p.renderAccount(w, r, c, d, http.StatusNotFound)
 	case err != nil:
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	redirect(w, r, "/account?done=revoked")
+	return nil
 }
 
-func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request) error {
 	_, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	if _, err := p.revokeOthers(ctx, c); err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	redirect(w, r, "/account?done=others")
+	return nil
 }
 
 // adminPage requires a superuser page session.
@@ -566,22 +580,22 @@ func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, path string) 
 	return d, c, true
 }
 
-func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.adminPage(w, r, "/admin")
 	if !ok {
-		return
+		return nil
 	}
 	d.Query = clip(r.URL.Query().Get("q"), maxEmailLen)
 	us, err := p.listUsers(r, d.Query, 0, maxListUsers)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	for _, u := range us {
 		d.Users = append(d.Users, viewUser(u))
 	}
 	d.Notice = notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "admin", d)
+	return nil
 }
 
 // adminLoad loads the {id} user for an admin page.
@@ -600,27 +614,28 @@ func (p *Portal) adminLoad(w http.ResponseWriter, r *http.Request) (*keystore.Us
 	return nil, false
 }
 
-func (p *Portal) pageAdminUser(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAdminUser(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.adminPage(w, r, "/admin/users/"+r.PathValue("id"))
 	if !ok {
-		return
+		return nil
 	}
 	u, ok := p.adminLoad(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	d.Title, d.Target, d.Self = "User", viewUser(u), u.ID == c.user.ID
 	p.render(w, http.StatusOK, "admin_user", d)
+	return nil
 }
 
-func (p *Portal) pageAdminUserPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAdminUserPost(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.adminPage(w, r, "/admin")
 	if !ok {
-		return
+		return nil
 	}
 	u, ok := p.adminLoad(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	f := r.PostForm
 	roles := []string{}
@@ -637,27 +652,29 @@ func (p *Portal) pageAdminUserPost(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", itoa(e.RetryAfter))
 		}
 		p.render(w, e.Status, "admin_user", d)
-		return
+		return nil
 	}
 	redirect(w, r, "/admin?done=saved")
+	return nil
 }
 
-func (p *Portal) pageAdminUserDelete(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageAdminUserDelete(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.adminPage(w, r, "/admin")
 	if !ok {
-		return
+		return nil
 	}
 	u, ok := p.adminLoad(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.adminDeleteUser(r, c, u.ID, r.PostForm.Get("current_password")); e != nil {
 		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
 		setRetryAfter(w, e)
 		p.render(w, e.Status, "admin_user", d)
-		return
+		return nil
 	}
 	redirect(w, r, "/admin?done=deleted")
+	return nil
 }
 
 // setupUsable reports whether tok opens the first-start setup: setup is
@@ -684,70 +701,67 @@ func (p *Portal) setupUsable(r *http.Request, tok string) (bool, error) {
 	return true, nil
 }
 
-func (p *Portal) pageSetup(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageSetup(w http.ResponseWriter, r *http.Request) error {
 	tok := r.URL.Query().Get("token")
 	ok, err := p.setupUsable(r, tok)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	if !ok {
 		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return
+		return nil
 	}
-	d, _, ok := p.formPage(w, r, "Create the administrator")
-	if !ok {
-		return
+	d, _, err := p.formPage(w, r, "Create the administrator")
+	if err != nil {
+		return err
 	}
 	d.Token = tok
 	p.render(w, http.StatusOK, "setup", d)
+	return nil
 }
 
-func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "setup", "Create the administrator")
 	if !ok {
-		return
+		return nil
 	}
 	f := r.PostForm
 	if e := p.rate(r, SlotSetup, []string{"ip", p.clientIP(r)}); e != nil {
 		p.renderOp(w, e, "message", d)
-		return
+		return nil
 	}
 	tok := f.Get("token")
 	usable, err := p.setupUsable(r, tok)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	if !usable {
 		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return
+		return nil
 	}
 	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
 	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
 	if !validEmail(email) {
 		d.Error = "The email address is not valid."
 		p.render(w, http.StatusBadRequest, "setup", d)
-		return
+		return nil
 	}
 	if e := p.checkNewPassword(pw); e != nil {
 		d.Error = e.Detail
 		p.render(w, http.StatusBadRequest, "setup", d)
-		return
+		return nil
 	}
 	hash, err := p.hasher.HashContext(r.Context(), pw)
 	if errors.Is(err, signing.ErrHashBusy) {
 		p.renderOp(w, opBusy, "setup", d)
-		return
+		return nil
 	}
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	id, err := newUserID()
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
@@ -755,20 +769,18 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		d.Error = "An account already uses this email address; use another."
 		p.render(w, http.StatusBadRequest, "setup", d)
-		return
+		return nil
 	case !errors.Is(err, keystore.ErrNotFound):
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	// Single use: the marker makes concurrent submissions race to one winner.
 	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiterKey("setup", tok), 365*24*time.Hour)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	if !won {
 		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return
+		return nil
 	}
 	now := p.o.Now()
 	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
@@ -776,18 +788,17 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, keystore.ErrDuplicate) {
 			d.Error = "An account already uses this email address; use another."
 			p.render(w, http.StatusBadRequest, "setup", d)
-			return
+			return nil
 		}
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.log.Info().Str("audit", "user_created").Str("user_id", u.ID).Bool("superuser", true).Str("via", "setup").Msg("audit")
 	if _, err := p.createSession(ctx, w, r, u, methodSetup); err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.audit("login_ok", u.ID)
 	redirect(w, r, "/account?done=setup")
+	return nil
 }
 
 // checkNewPassword applies the length policy.

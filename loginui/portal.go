@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -28,8 +29,10 @@ type Portal struct {
 	verifyFPKey signing.Secret
 	resetFPKey  signing.Secret
 	csrfKey     []byte
-	limitKey    []byte
+	cookies     *web.Cookies
+	csrf        *web.CSRF
 	counters    keystore.Counters
+	limiter     *web.Limiter
 	mail        *mailQueue
 	pages       pageSet
 	mux         *http.ServeMux
@@ -87,10 +90,18 @@ func New(o Options) (*Portal, error) {
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
 	p.resetFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32))
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
-	p.limitKey = signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32)
+	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
+	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
 	p.counters = o.Counters
 	if p.counters == nil {
-		p.counters = newLocalCounters(o.LocalLimiterMaxKeys, o.Now)
+		p.counters = web.NewLocalCounters(o.LocalLimiterMaxKeys, o.Now)
+	}
+	p.limiter = &web.Limiter{
+		Secret:    signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32),
+		Counters:  p.counters,
+		Limits:    o.RateLimits,
+		Timeout:   storeTimeout,
+		OnLimited: p.onRateLimited,
 	}
 	mailer := o.Mailer
 	if mailer == nil {
@@ -154,82 +165,80 @@ func (p *Portal) routes() {
 	api := func(pattern string, h http.HandlerFunc) { m.HandleFunc(pattern, h) }
 
 	// JSON API (SPEC §4).
-	api("POST /api/auth/login", p.padded(p.apiLogin))
-	api("POST /api/auth/logout", p.apiLogout)
-	api("POST /api/auth/refresh", p.apiRefresh)
-	api("POST /api/auth/register", p.padded(p.apiRegister))
-	api("POST /api/auth/verify", p.apiVerify)
-	api("POST /api/auth/request-verify-token", p.padded(p.apiRequestVerify))
-	api("POST /api/auth/forgot-password", p.padded(p.apiForgotPassword))
-	api("POST /api/auth/reset-password", p.apiResetPassword)
-	api("GET /api/users/me", p.apiMe)
-	api("PATCH /api/users/me", p.apiPatchMe)
-	api("POST /api/users/me/change-password", p.apiChangePassword)
-	api("GET /api/users", p.apiAdminList)
-	api("GET /api/users/{id}", p.apiAdminGet)
-	api("PATCH /api/users/{id}", p.apiAdminPatch)
-	api("DELETE /api/users/{id}", p.apiAdminDelete)
-	api("GET /api/auth/sessions", p.apiSessions)
-	api("DELETE /api/auth/sessions/{id}", p.apiDeleteSession)
-	api("POST /api/auth/sessions/revoke-others", p.apiRevokeOthers)
-	api("POST /api/auth/2fa/enable", p.apiTOTPEnable)
-	api("POST /api/auth/2fa/enable/confirm", p.apiTOTPConfirm)
-	api("POST /api/auth/2fa/verify", p.apiTOTPVerify)
-	api("POST /api/auth/2fa/disable", p.apiTOTPDisable)
-	api("POST /api/auth/2fa/step-up", p.apiTOTPStepUp)
-	api("POST /api/auth/2fa/recovery-codes/regenerate", p.apiTOTPRegenerate)
-	api("POST /api/api-keys", p.apiKeyCreate)
-	api("GET /api/api-keys", p.apiKeyList)
-	api("GET /api/api-keys/{key_id}", p.apiKeyGet)
-	api("PATCH /api/api-keys/{key_id}", p.apiKeyPatch)
-	api("DELETE /api/api-keys/{key_id}", p.apiKeyDelete)
-	api("POST /api/users/{id}/api-keys", p.apiAdminKeyCreate)
-	api("GET /api/users/{id}/api-keys", p.apiAdminKeyList)
-	api("DELETE /api/users/{id}/api-keys/{key_id}", p.apiAdminKeyDelete)
+	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
+	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
+	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
+	api("POST /api/auth/register", p.padded(jsonRoute(p.apiRegister)))
+	api("POST /api/auth/verify", jsonRoute(p.apiVerify))
+	api("POST /api/auth/request-verify-token", p.padded(jsonRoute(p.apiRequestVerify)))
+	api("POST /api/auth/forgot-password", p.padded(jsonRoute(p.apiForgotPassword)))
+	api("POST /api/auth/reset-password", jsonRoute(p.apiResetPassword))
+	api("GET /api/users/me", jsonRoute(p.apiMe))
+	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
+	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
+	api("GET /api/users", jsonRoute(p.apiAdminList))
+	api("GET /api/users/{id}", jsonRoute(p.apiAdminGet))
+	api("PATCH /api/users/{id}", jsonRoute(p.apiAdminPatch))
+	api("DELETE /api/users/{id}", jsonRoute(p.apiAdminDelete))
+	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
+	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
+	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
+	api("POST /api/auth/2fa/enable", jsonRoute(p.apiTOTPEnable))
+	api("POST /api/auth/2fa/enable/confirm", jsonRoute(p.apiTOTPConfirm))
+	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
+	api("POST /api/auth/2fa/disable", jsonRoute(p.apiTOTPDisable))
+	api("POST /api/auth/2fa/step-up", jsonRoute(p.apiTOTPStepUp))
+	api("POST /api/auth/2fa/recovery-codes/regenerate", jsonRoute(p.apiTOTPRegenerate))
+	api("POST /api/api-keys", jsonRoute(p.apiKeyCreate))
+	api("GET /api/api-keys", jsonRoute(p.apiKeyList))
+	api("GET /api/api-keys/{key_id}", jsonRoute(p.apiKeyGet))
+	api("PATCH /api/api-keys/{key_id}", jsonRoute(p.apiKeyPatch))
+	api("DELETE /api/api-keys/{key_id}", jsonRoute(p.apiKeyDelete))
+	api("POST /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyCreate))
+	api("GET /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyList))
+	api("DELETE /api/users/{id}/api-keys/{key_id}", jsonRoute(p.apiAdminKeyDelete))
 	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
 	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
 	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
 	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
-	})
+	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return opNoRoute }))
 
 	// HTML pages.
-	m.HandleFunc("GET /{$}", p.pageHome)
-	m.HandleFunc("GET /login", p.pageLogin)
-	m.HandleFunc("POST /login", p.padded(p.pageLoginPost))
-	m.HandleFunc("GET /logout", p.pageLogout)
-	m.HandleFunc("POST /logout", p.pageLogoutPost)
-	m.HandleFunc("GET /register", p.pageRegister)
-	m.HandleFunc("POST /register", p.padded(p.pageRegisterPost))
-	m.HandleFunc("GET /forgot-password", p.pageForgot)
-	m.HandleFunc("POST /forgot-password", p.padded(p.pageForgotPost))
-	m.HandleFunc("GET /reset-password", p.pageReset)
-	m.HandleFunc("POST /reset-password", p.pageResetPost)
-	m.HandleFunc("GET /verify", p.pageVerify)
-	m.HandleFunc("POST /verify", p.pageVerifyPost)
-	m.HandleFunc("GET /account", p.pageAccount)
-	m.HandleFunc("POST /account/profile", p.pageAccountProfile)
-	m.HandleFunc("POST /account/password", p.pageAccountPassword)
-	m.HandleFunc("POST /account/sessions/revoke", p.pageAccountRevoke)
-	m.HandleFunc("POST /account/sessions/revoke-others", p.pageAccountRevokeOthers)
-	m.HandleFunc("GET /2fa", p.pageTOTP)
-	m.HandleFunc("POST /2fa", p.pageTOTPPost)
-	m.HandleFunc("POST /account/2fa/enable", p.pageTOTPEnable)
-	m.HandleFunc("POST /account/2fa/confirm", p.pageTOTPConfirm)
-	m.HandleFunc("POST /account/2fa/step-up", p.pageTOTPStepUp)
-	m.HandleFunc("POST /account/2fa/disable", p.pageTOTPDisable)
-	m.HandleFunc("POST /account/2fa/regenerate", p.pageTOTPRegenerate)
-	m.HandleFunc("GET /account/api-keys", p.pageAPIKeys)
-	m.HandleFunc("POST /account/api-keys", p.pageAPIKeyCreate)
-	m.HandleFunc("POST /account/api-keys/revoke", p.pageAPIKeyRevoke)
-	m.HandleFunc("POST /account/linked/unlink", p.pageOAuthUnlink)
-	m.HandleFunc("GET /admin", p.pageAdmin)
-	m.HandleFunc("GET /admin/users/{id}", p.pageAdminUser)
-	m.HandleFunc("POST /admin/users/{id}", p.pageAdminUserPost)
-	m.HandleFunc("POST /admin/users/{id}/delete", p.pageAdminUserDelete)
-	m.HandleFunc("GET /setup", p.pageSetup)
-	m.HandleFunc("POST /setup", p.pageSetupPost)
+	m.HandleFunc("GET /{$}", p.pageRoute(p.pageHome))
+	m.HandleFunc("GET /login", p.pageRoute(p.pageLogin))
+	m.HandleFunc("POST /login", p.padded(p.pageRoute(p.pageLoginPost)))
+	m.HandleFunc("GET /logout", p.pageRoute(p.pageLogout))
+	m.HandleFunc("POST /logout", p.pageRoute(p.pageLogoutPost))
+	m.HandleFunc("GET /register", p.pageRoute(p.pageRegister))
+	m.HandleFunc("POST /register", p.padded(p.pageRoute(p.pageRegisterPost)))
+	m.HandleFunc("GET /forgot-password", p.pageRoute(p.pageForgot))
+	m.HandleFunc("POST /forgot-password", p.padded(p.pageRoute(p.pageForgotPost)))
+	m.HandleFunc("GET /reset-password", p.pageRoute(p.pageReset))
+	m.HandleFunc("POST /reset-password", p.pageRoute(p.pageResetPost))
+	m.HandleFunc("GET /verify", p.pageRoute(p.pageVerify))
+	m.HandleFunc("POST /verify", p.pageRoute(p.pageVerifyPost))
+	m.HandleFunc("GET /account", p.pageRoute(p.pageAccount))
+	m.HandleFunc("POST /account/profile", p.pageRoute(p.pageAccountProfile))
+	m.HandleFunc("POST /account/password", p.pageRoute(p.pageAccountPassword))
+	m.HandleFunc("POST /account/sessions/revoke", p.pageRoute(p.pageAccountRevoke))
+	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
+	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
+	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
+	m.HandleFunc("POST /account/2fa/enable", p.pageRoute(p.pageTOTPEnable))
+	m.HandleFunc("POST /account/2fa/confirm", p.pageRoute(p.pageTOTPConfirm))
+	m.HandleFunc("POST /account/2fa/step-up", p.pageRoute(p.pageTOTPStepUp))
+	m.HandleFunc("POST /account/2fa/disable", p.pageRoute(p.pageTOTPDisable))
+	m.HandleFunc("POST /account/2fa/regenerate", p.pageRoute(p.pageTOTPRegenerate))
+	m.HandleFunc("GET /account/api-keys", p.pageRoute(p.pageAPIKeys))
+	m.HandleFunc("POST /account/api-keys", p.pageRoute(p.pageAPIKeyCreate))
+	m.HandleFunc("POST /account/api-keys/revoke", p.pageRoute(p.pageAPIKeyRevoke))
+	m.HandleFunc("POST /account/linked/unlink", p.pageRoute(p.pageOAuthUnlink))
+	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
+	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))
+	m.HandleFunc("POST /admin/users/{id}", p.pageRoute(p.pageAdminUserPost))
+	m.HandleFunc("POST /admin/users/{id}/delete", p.pageRoute(p.pageAdminUserDelete))
+	m.HandleFunc("GET /setup", p.pageRoute(p.pageSetup))
+	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
 }

@@ -40,23 +40,22 @@ func totp2faURL(rd string) string {
 // pageTOTPRequired: the first factor (a password, or an OAuth login named
 // by its AuthMethod) was right and the user has TOTP on; the browser is
 // sent to /2fa with a pending-login cookie that carries the first factor.
-func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) {
+func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) error {
 	if !p.totp.ready {
 		p.log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	tok, err := p.issuePending(u, r, firstFactor)
 	if err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.audit(pendingAuditEvent(firstFactor), u.ID)
 	p.setPendingCookie(w, tok)
 	redirect(w, r, totp2faURL(rd))
+	return nil
 }
 
-func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) error {
 	rd, _ := p.safeRedirect(r.URL.Query().Get("rd"))
 	if cookieValue(r, p.o.CookieName+pendingCookieSuffix) == "" {
 		to := "/login"
@@ -64,20 +63,21 @@ func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) {
 			to += "?rd=" + url.QueryEscape(rd)
 		}
 		redirect(w, r, to)
-		return
+		return nil
 	}
-	d, _, ok := p.formPage(w, r, "Two-factor authentication")
-	if !ok {
-		return
+	d, _, err := p.formPage(w, r, "Two-factor authentication")
+	if err != nil {
+		return err
 	}
 	d.RD = rd
 	p.render(w, http.StatusOK, "2fa", d)
+	return nil
 }
 
-func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) error {
 	d, _, ok := p.formPost(w, r, "2fa", "Two-factor authentication")
 	if !ok {
-		return
+		return nil
 	}
 	d.RD, _ = p.safeRedirect(r.PostForm.Get("rd"))
 	u, method, e := p.completeTOTPLogin(r, cookieValue(r, p.o.CookieName+pendingCookieSuffix), r.PostForm.Get("code"))
@@ -86,27 +86,26 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) {
 	case e.Code == CodeTOTPPendingBadToken:
 		p.clearPendingCookie(w)
 		p.render(w, e.Status, "message", &pageData{Title: "Log in again", Error: "Your login has expired or was already completed. Please log in again.", Link: "/login", LinkText: "Log in"})
-		return
+		return nil
 	case e.Status == http.StatusServiceUnavailable:
-		p.renderStoreError(w)
-		return
+		return opStore
 	default:
 		p.renderOp(w, e, "2fa", d)
-		return
+		return nil
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	if _, err := p.createSession(ctx, w, r, u, method); err != nil {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	p.clearPendingCookie(w)
 	p.audit("login_ok", u.ID)
 	if d.RD != "" {
 		redirect(w, r, d.RD)
-		return
+		return nil
 	}
 	redirect(w, r, p.home())
+	return nil
 }
 
 // totpView is the /account section's state.
@@ -138,37 +137,35 @@ func (p *Portal) totpSectionView(c *caller) *totpView {
 }
 
 // totpPageFail renders the account page with the failure of a TOTP form.
-func (p *Portal) totpPageFail(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) {
+func (p *Portal) totpPageFail(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, e *opErr) error {
 	if e.Status == http.StatusServiceUnavailable {
-		p.renderStoreError(w)
-		return
+		return opStore
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", itoa(e.RetryAfter))
 	}
 	d.Error = e.Detail
-	p.renderAccount(w, r, c, d, e.Status)
+	return p.renderAccount(w, r, c, d, e.Status)
 }
 
-func (p *Portal) pageTOTPEnable(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPEnable(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	en, e := p.startEnrollment(r, c)
 	if e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Enroll = en
-	p.renderAccount(w, r, c, d, http.StatusOK)
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
-func (p *Portal) pageTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPConfirm(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	codes, e := p.confirmEnrollment(r, c, r.PostForm.Get("enrollment_token"), r.PostForm.Get("code"))
 	if e != nil {
@@ -179,51 +176,49 @@ func (p *Portal) pageTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 				d.TOTP = v
 			}
 		}
-		p.totpPageFail(w, r, c, d, e)
-		return
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Codes = codes
 	d.Notice = "Two-factor authentication is on."
-	p.renderAccount(w, r, c, d, http.StatusOK)
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
-func (p *Portal) pageTOTPStepUp(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPStepUp(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	if _, e := p.stepUp(r, c, r.PostForm.Get("code")); e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	redirect(w, r, "/account?done=stepup")
+	return nil
 }
 
-func (p *Portal) pageTOTPDisable(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPDisable(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	if e := p.disableTOTP(r, c, r.PostForm.Get("code"), r.PostForm.Get("current_password")); e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	redirect(w, r, "/account?done=totp_off")
+	return nil
 }
 
-func (p *Portal) pageTOTPRegenerate(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) pageTOTPRegenerate(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {
-		return
+		return nil
 	}
 	codes, e := p.regenerateRecovery(r, c, r.PostForm.Get("code"))
 	if e != nil {
-		p.totpPageFail(w, r, c, d, e)
-		return
+		return p.totpPageFail(w, r, c, d, e)
 	}
 	d.TOTP = p.totpSectionView(c)
 	d.TOTP.Codes = codes
 	d.Notice = "Your recovery codes have been replaced; the old ones no longer work."
-	p.renderAccount(w, r, c, d, http.StatusOK)
+	return p.renderAccount(w, r, c, d, http.StatusOK)
 }

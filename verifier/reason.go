@@ -1,12 +1,14 @@
 package verifier
 
+import "github.com/gatehouse/gatehouse/internal/errcode"
+
 // Reason is the outcome of one decision. ReasonNone is an allow; every other
 // value is a deny with a fixed status, code and detail. A deny is a value, not
 // an error: nothing about it is built per request.
 type Reason uint8
 
 // Reasons. The String of each is its code in the shared error taxonomy
-// (docs/design.md "Error codes").
+// (internal/errcode; docs/design.md "Error codes").
 const (
 	ReasonNone Reason = iota
 	ReasonAuthenticationFailed
@@ -35,24 +37,27 @@ type reasonInfo struct {
 	body   []byte // precomputed {"code","detail"}
 }
 
+// reasons holds each deny's code (from the shared table in
+// internal/errcode) and its fixed detail; init fills the status from the
+// table and precomputes the body, so nothing is built per request.
 var reasons = [reasonCount]reasonInfo{
-	ReasonNone:                         {"OK", 200, "", nil},
-	ReasonAuthenticationFailed:         {"AUTHENTICATION_FAILED", 401, "Authentication required.", nil},
-	ReasonTokenProcessingFailed:        {"TOKEN_PROCESSING_FAILED", 503, "The credential could not be checked right now.", nil},
-	ReasonAPIKeyInvalid:                {"API_KEY_INVALID", 401, "The API key is not valid.", nil},
-	ReasonAPIKeyRevoked:                {"API_KEY_REVOKED", 401, "The API key has been revoked.", nil},
-	ReasonAPIKeyExpired:                {"API_KEY_EXPIRED", 401, "The API key has expired.", nil},
-	ReasonAPIKeySignatureInvalid:       {"API_KEY_SIGNATURE_INVALID", 401, "The request signature is not valid.", nil},
-	ReasonAPIKeySignatureTimestampSkew: {"API_KEY_SIGNATURE_TIMESTAMP_SKEW", 401, "The request date is outside the allowed clock skew.", nil},
-	ReasonAPIKeySignatureNonceReplay:   {"API_KEY_SIGNATURE_NONCE_REPLAY", 401, "The request nonce has already been used.", nil},
-	ReasonRequestBodyInvalid:           {"REQUEST_BODY_INVALID", 401, "The request body does not match its signed digest or is too large.", nil},
-	ReasonAuthorizationDenied:          {"AUTHORIZATION_DENIED", 403, "Access to this resource is denied.", nil},
-	ReasonInsufficientRoles:            {"INSUFFICIENT_ROLES", 403, "The account lacks a role this resource requires.", nil},
-	ReasonInsufficientScopes:           {"INSUFFICIENT_SCOPES", 403, "The credential lacks a scope this resource requires.", nil},
-	ReasonTOTPStepUpRequired:           {"TOTP_STEPUP_REQUIRED", 403, "A recent second-factor confirmation is required.", nil},
-	ReasonRequestInvalid:               {"REQUEST_INVALID", 400, "The forwarded request is missing or malformed.", nil},
-	ReasonUntrustedProxy:               {"UNTRUSTED_PROXY", 403, "Connections from this address are not accepted.", nil},
-	ReasonNotFound:                     {"NOT_FOUND", 404, "Unknown endpoint.", nil},
+	ReasonNone:                         {code: "OK", status: 200},
+	ReasonAuthenticationFailed:         {code: errcode.AuthenticationFailed, detail: "Authentication required."},
+	ReasonTokenProcessingFailed:        {code: errcode.TokenProcessingFailed, detail: "The credential could not be checked right now."},
+	ReasonAPIKeyInvalid:                {code: errcode.APIKeyInvalid, detail: "The API key is not valid."},
+	ReasonAPIKeyRevoked:                {code: errcode.APIKeyRevoked, detail: "The API key has been revoked."},
+	ReasonAPIKeyExpired:                {code: errcode.APIKeyExpired, detail: "The API key has expired."},
+	ReasonAPIKeySignatureInvalid:       {code: errcode.APIKeySignatureInvalid, detail: "The request signature is not valid."},
+	ReasonAPIKeySignatureTimestampSkew: {code: errcode.APIKeySignatureTimestampSkew, detail: "The request date is outside the allowed clock skew."},
+	ReasonAPIKeySignatureNonceReplay:   {code: errcode.APIKeySignatureNonceReplay, detail: "The request nonce has already been used."},
+	ReasonRequestBodyInvalid:           {code: errcode.RequestBodyInvalid, detail: "The request body does not match its signed digest or is too large."},
+	ReasonAuthorizationDenied:          {code: errcode.AuthorizationDenied, detail: "Access to this resource is denied."},
+	ReasonInsufficientRoles:            {code: errcode.InsufficientRoles, detail: "The account lacks a role this resource requires."},
+	ReasonInsufficientScopes:           {code: errcode.InsufficientScopes, detail: "The credential lacks a scope this resource requires."},
+	ReasonTOTPStepUpRequired:           {code: errcode.TOTPStepUpRequired, detail: "A recent second-factor confirmation is required."},
+	ReasonRequestInvalid:               {code: errcode.RequestInvalid, detail: "The forwarded request is missing or malformed."},
+	ReasonUntrustedProxy:               {code: errcode.UntrustedProxy, detail: "Connections from this address are not accepted."},
+	ReasonNotFound:                     {code: errcode.NotFound, detail: "Unknown endpoint."},
 }
 
 func init() {
@@ -60,6 +65,10 @@ func init() {
 		r := &reasons[i]
 		if r.detail == "" {
 			continue
+		}
+		r.status = errcode.Status(r.code)
+		if r.status == 0 {
+			panic("verifier: reason code " + r.code + " is not in internal/errcode")
 		}
 		// Codes and details are fixed ASCII without quotes or backslashes,
 		// so no escaping is needed.

@@ -1,20 +1,21 @@
-package loginui
+package web
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/gatehouse/gatehouse/internal/clientip"
 )
 
-// clientIP is the request's client address by the rule the verifier uses
+// ClientIP is the request's client address by the rule the verifier uses
 // too (internal/clientip): the peer when it is not a trusted proxy, else
-// the X-Forwarded-For entry TrustedHops from the right. When that entry is
+// the X-Forwarded-For entry trustedHops from the right. When that entry is
 // missing or malformed the client is unknown, and the result is
 // "unknown:" + the proxy's address: every such request through one proxy
 // then shares its rate limits (fail closed), and none is ever attributed
 // to the proxy itself or to an entry the proxy did not write.
-func (p *Portal) clientIP(r *http.Request) string {
-	client, peer := clientip.FromRequest(r, p.o.TrustedProxies, p.o.TrustedHops)
+func ClientIP(r *http.Request, trustedProxies []netip.Prefix, trustedHops int) string {
+	client, peer := clientip.FromRequest(r, trustedProxies, trustedHops)
 	if client.IsValid() {
 		return client.String()
 	}

@@ -1,4 +1,4 @@
-package loginui
+package web
 
 import (
 	"bytes"
@@ -9,19 +9,20 @@ import (
 	"net/http"
 )
 
-// maxJSONBody caps every JSON request body.
-const maxJSONBody = 16 << 10
+// MaxJSONBody caps every JSON request body.
+const MaxJSONBody = 16 << 10
 
-var errBadBody = errors.New("loginui: request body invalid")
+// ErrBadBody is the error of DecodeJSON for any body it refuses.
+var ErrBadBody = errors.New("loginui: request body invalid")
 
-// decodeJSON reads exactly one JSON object into dst: Content-Type must be
+// DecodeJSON reads exactly one JSON object into dst: Content-Type must be
 // application/json (a cross-site HTML form cannot send that), the body is
-// capped at maxJSONBody, unknown fields and trailing data are refused.
+// capped at MaxJSONBody, unknown fields and trailing data are refused.
 // allowEmpty accepts a missing body as {}.
-func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
-	if err != nil || len(body) > maxJSONBody {
-		return errBadBody
+func DecodeJSON(r *http.Request, dst any, allowEmpty bool) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
+	if err != nil || len(body) > MaxJSONBody {
+		return ErrBadBody
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 && allowEmpty {
@@ -30,29 +31,29 @@ func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	// Only an object is a request: null, arrays and scalars are refused
 	// rather than decoded as zero values.
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return errBadBody
+		return ErrBadBody
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return errBadBody
+		return ErrBadBody
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return errBadBody
+		return ErrBadBody
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errBadBody
+		return ErrBadBody
 	}
 	return nil
 }
 
-// maxFormBody caps HTML form bodies.
-const maxFormBody = 16 << 10
+// MaxFormBody caps HTML form bodies.
+const MaxFormBody = 16 << 10
 
-// parseForm parses an application/x-www-form-urlencoded body with a cap.
-func parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+// ParseForm parses an application/x-www-form-urlencoded body with a cap.
+func ParseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return false

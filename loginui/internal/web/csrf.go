@@ -1,4 +1,4 @@
-package loginui
+package web
 
 import (
 	"crypto/hmac"
@@ -12,22 +12,31 @@ import (
 )
 
 // CSRF tokens are "<nonce>.<mac>", both unpadded base64url, where mac is
-// HMAC-SHA256(csrfKey, frame(binding) || frame(nonce)). binding is the
+// HMAC-SHA256(Key, frame(binding) || frame(nonce)). binding is the
 // session digest for a logged-in session and the fixed label "pre" for
 // forms served before a session exists. A token is accepted when the
 // gatehouse_csrf cookie and the submitted value are identical and the MAC
 // verifies for the request's binding.
 
 const (
-	csrfNonceLen   = 16
-	csrfHeader     = "X-CSRF-Token"
-	csrfFormField  = "csrf"
-	csrfMaxLen     = 128
-	csrfPreBinding = "pre"
+	csrfNonceLen = 16
+	// CSRFHeader carries the token of a JSON request.
+	CSRFHeader = "X-CSRF-Token"
+	// CSRFFormField carries the token of a form post.
+	CSRFFormField = "csrf"
+	csrfMaxLen    = 128
+	// CSRFPreBinding binds the tokens of forms served before a session.
+	CSRFPreBinding = "pre"
 )
 
-func (p *Portal) csrfMAC(binding, nonce []byte) []byte {
-	m := hmac.New(sha256.New, p.csrfKey)
+// CSRF mints and checks the double-submit tokens.
+type CSRF struct {
+	Key     []byte // the MAC key
+	Cookies *Cookies
+}
+
+func (c *CSRF) mac(binding, nonce []byte) []byte {
+	m := hmac.New(sha256.New, c.Key)
 	var l [4]byte
 	binary.BigEndian.PutUint32(l[:], uint32(len(binding)))
 	m.Write(l[:])
@@ -38,23 +47,23 @@ func (p *Portal) csrfMAC(binding, nonce []byte) []byte {
 	return m.Sum(nil)
 }
 
-// newCSRFToken mints a token for binding.
-func (p *Portal) newCSRFToken(binding []byte) (string, error) {
+// NewToken mints a token for binding.
+func (c *CSRF) NewToken(binding []byte) (string, error) {
 	nonce := make([]byte, csrfNonceLen)
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(nonce) + "." + enc.EncodeToString(p.csrfMAC(binding, nonce)), nil
+	return enc.EncodeToString(nonce) + "." + enc.EncodeToString(c.mac(binding, nonce)), nil
 }
 
-// csrfValidFor reports whether tok carries a valid MAC for binding.
-func (p *Portal) csrfValidFor(tok string, binding []byte) bool {
+// ValidFor reports whether tok carries a valid MAC for binding.
+func (c *CSRF) ValidFor(tok string, binding []byte) bool {
 	if len(tok) == 0 || len(tok) > csrfMaxLen {
 		return false
 	}
 	n, m, ok := strings.Cut(tok, ".")
-	if !ok || !isB64URL(n) || !isB64URL(m) {
+	if !ok || !IsB64URL(n) || !IsB64URL(m) {
 		return false
 	}
 	enc := base64.RawURLEncoding.Strict()
@@ -66,13 +75,13 @@ func (p *Portal) csrfValidFor(tok string, binding []byte) bool {
 	if err != nil {
 		return false
 	}
-	return hmac.Equal(mac, p.csrfMAC(binding, nonce))
+	return hmac.Equal(mac, c.mac(binding, nonce))
 }
 
-// isB64URL reports whether s holds only base64url characters. The decoder
+// IsB64URL reports whether s holds only base64url characters. The decoder
 // alone would skip '\r' and '\n', so a token with line breaks inserted
 // would pass as the same token.
-func isB64URL(s string) bool {
+func IsB64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
@@ -82,43 +91,35 @@ func isB64URL(s string) bool {
 	return true
 }
 
-// csrfBinding is what a request's CSRF token must be bound to.
-func csrfBinding(c *caller) []byte {
-	if c != nil && c.viaCookie {
-		return c.digest
-	}
-	return []byte(csrfPreBinding)
-}
-
-// ensureCSRF returns the token a form should carry, reusing the cookie's
+// Ensure returns the token a form should carry, reusing the cookie's
 // token when it is valid for binding and setting a new cookie otherwise.
-func (p *Portal) ensureCSRF(w http.ResponseWriter, r *http.Request, binding []byte) (string, error) {
-	if v := cookieValue(r, csrfCookieName); p.csrfValidFor(v, binding) {
+func (c *CSRF) Ensure(w http.ResponseWriter, r *http.Request, binding []byte) (string, error) {
+	if v := CookieValue(r, CSRFCookieName); c.ValidFor(v, binding) {
 		return v, nil
 	}
-	tok, err := p.newCSRFToken(binding)
+	tok, err := c.NewToken(binding)
 	if err != nil {
 		return "", err
 	}
-	p.setCSRFCookie(w, tok)
+	c.Cookies.SetCSRF(w, tok)
 	return tok, nil
 }
 
-// checkCSRF verifies the double-submit pair of r for binding. submitted is
+// Check verifies the double-submit pair of r for binding. submitted is
 // the header value, or the form field when formValue is non-empty.
-func (p *Portal) checkCSRF(r *http.Request, binding []byte, formValue string) bool {
-	sub := r.Header.Get(csrfHeader)
+func (c *CSRF) Check(r *http.Request, binding []byte, formValue string) bool {
+	sub := r.Header.Get(CSRFHeader)
 	if sub == "" {
 		sub = formValue
 	}
-	ck := cookieValue(r, csrfCookieName)
+	ck := CookieValue(r, CSRFCookieName)
 	if sub == "" || ck == "" || len(sub) != len(ck) || subtle.ConstantTimeCompare([]byte(sub), []byte(ck)) != 1 {
 		return false
 	}
-	return p.csrfValidFor(ck, binding)
+	return c.ValidFor(ck, binding)
 }
 
-// isSafeMethod: methods that never change state.
-func isSafeMethod(m string) bool {
+// IsSafeMethod: methods that never change state.
+func IsSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }

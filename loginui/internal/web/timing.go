@@ -1,4 +1,4 @@
-package loginui
+package web
 
 import (
 	"bytes"
@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// padded runs h into a buffer and releases the answer no earlier than
-// MinResponseTime after the request started, so the work done for an
-// existing account (hashing, mail) cannot be told apart by timing.
-func (p *Portal) padded(h http.HandlerFunc) http.HandlerFunc {
+// Padded runs h into a buffer and releases the answer no earlier than min
+// after the request started, so the work done for an existing account
+// (hashing, mail) cannot be told apart by timing.
+func Padded(min time.Duration, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &bufferedWriter{header: w.Header(), status: http.StatusOK}
 		h(rec, r)
-		if d := p.o.MinResponseTime - time.Since(start); d > 0 {
+		if d := min - time.Since(start); d > 0 {
 			t := time.NewTimer(d)
 			select {
 			case <-t.C:
@@ -27,7 +27,7 @@ func (p *Portal) padded(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// bufferedWriter holds an answer until padded releases it. Headers go
+// bufferedWriter holds an answer until Padded releases it. Headers go
 // straight to the real writer's map (nothing is sent before WriteHeader).
 type bufferedWriter struct {
 	header http.Header

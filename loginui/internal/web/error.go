@@ -1,0 +1,100 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse/gatehouse/internal/errcode"
+)
+
+// Error is a failed request: the answer's status, its code (from
+// internal/errcode) and a fixed detail. Detail never carries input,
+// identifiers or store errors; Cause is for errors.Is and logs only and
+// is never written to the client.
+type Error struct {
+	Status     int
+	Code       string
+	Detail     string
+	RetryAfter int    // seconds; sets Retry-After when > 0 (429, 503)
+	Challenge  string // sets WWW-Authenticate when not empty (401)
+	Cause      error
+}
+
+// New returns the error answering status with code and a fixed detail.
+func New(status int, code, detail string) *Error {
+	return &Error{Status: status, Code: code, Detail: detail}
+}
+
+// Error implements error. It names the code and the detail, and the
+// cause when there is one.
+func (e *Error) Error() string {
+	s := e.Code + ": " + e.Detail
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithCause returns a copy of e carrying cause (e itself is often a shared
+// value and is not modified).
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// SetHeaders sets Retry-After and WWW-Authenticate as e asks.
+func (e *Error) SetHeaders(w http.ResponseWriter) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", e.Challenge)
+	}
+}
+
+// WriteJSON answers with e's headers, status and {"code","detail"}.
+func (e *Error) WriteJSON(w http.ResponseWriter) {
+	e.SetHeaders(w)
+	WriteError(w, e.Status, e.Code, e.Detail)
+}
+
+// Unavailable is the answer to an error nobody mapped, and to a failing
+// state store: 503, nothing was changed.
+var Unavailable = New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "a state store is unavailable; nothing was changed")
+
+// As returns err as an *Error, or Unavailable (carrying err as its cause)
+// when err is not one.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Unavailable.WithCause(err)
+}
+
+// apiError is the JSON error body {"code","detail"}.
+type apiError struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// WriteJSON writes v as the JSON body with status. Answers are never
+// cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError writes {"code","detail"} with status.
+func WriteError(w http.ResponseWriter, status int, code, detail string) {
+	WriteJSON(w, status, apiError{Code: code, Detail: detail})
+}
