@@ -158,6 +158,9 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 	ns := notifyingStore{Store: c.store, drop: s.ver}
 	c.ops.Store = ns
 	c.ops.Log = log.With().Str("component", "admin").Logger()
+	// One account service for the portal and the admin listener, so the
+	// per-user key cap holds across both.
+	accountSvc := c.ops.AccountService()
 	var portalDeny keystore.Denylist = ns
 	if s.deny != keystore.Denylist(c.store) {
 		portalDeny = notifyingDenylist{Denylist: s.deny, drop: s.ver}
@@ -179,8 +182,9 @@ func newServer(cfg *config.Config, c *core, log zerolog.Logger, env *cmdEnv) (*s
 			TOTPPending: cfg.Secrets.TOTPPending, RecoveryCodeLookup: cfg.Secrets.RecoveryCodeLookup},
 		TOTP: loginui.TOTPOptions{Enabled: cfg.TOTP.Enabled, Algorithm: cfg.TOTP.Algorithm, Issuer: cfg.TOTP.Issuer,
 			StepUpTTL: cfg.TOTP.StepUpTTL, Keyring: c.keyrings[keystore.RingTOTPSecrets]},
-		APIKeys: ns,
-		Links:   ns,
+		APIKeys:  ns,
+		Links:    ns,
+		Accounts: accountSvc,
 		OAuth: loginui.OAuthOptions{Enabled: cfg.OAuth.Enabled, RedirectBase: cfg.OAuthRedirectBase(),
 			FlowCookieSecret: cfg.Secrets.OAuthFlowCookie, TokensKeyring: c.keyrings[keystore.RingOAuthTokens],
 			Providers: oauthProviders(cfg.OAuth.Providers)},
@@ -507,6 +511,7 @@ func (s *server) reload() {
 		return
 	}
 	s.core.ops.Keyrings = rings
+	s.core.ops.AccountService().SetSigningKeyring(rings[keystore.RingAPIKeySigning])
 	s.log.Info().Int("rules", len(cfg.Rules)).Msg("reloaded access rules and keyrings")
 }
 

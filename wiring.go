@@ -146,7 +146,8 @@ func openApp(cfg *config.Config, warn io.Writer, cli bool) (*core, error) {
 		APIKeyHasher: c.apiHasher, APIKeyPrefix: cfg.APIKeys.Prefix, APIKeyEnv: cfg.APIKeys.Env,
 		APIKeyMax: cfg.APIKeys.MaxPerUser, APIKeyLifetime: cfg.APIKeys.DefaultLifetime,
 		AllowedScopes: cfg.APIKeys.AllowedScopes, Keyrings: c.keyrings, SigningEnabled: cfg.APIKeys.Signing.Enabled,
-		Issuer: c.issuer, AccessLifetime: cfg.Tokens.Access.Lifetime, FingerprintKey: c.fpKey,
+		ScopeSubsetCheck: cfg.APIKeys.ScopeSubsetCheck,
+		Issuer:           c.issuer, AccessLifetime: cfg.Tokens.Access.Lifetime, FingerprintKey: c.fpKey,
 	}
 	if b, ok := c.store.(interface{ BackupFile(string) error }); ok {
 		c.ops.Backup = b.BackupFile

@@ -3,6 +3,7 @@ package loginui
 import (
 	"context"
 	"errors"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"strings"
 	"time"
@@ -310,32 +311,25 @@ func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) {
 // register creates an unverified account and mails a verify link. Its
 // answer does not depend on whether the address was taken.
 func (p *Portal) register(r *http.Request, req registerRequest) *opErr {
-	if !validEmail(req.Email) {
+	nu := accounts.NewUser{Email: req.Email, DisplayName: req.DisplayName, Password: req.Password}
+	switch err := p.accounts.CheckNewUser(nu); {
+	case errors.Is(err, accounts.ErrInvalidEmail):
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the email address is not valid")
-	}
-	if !validDisplayName(req.DisplayName) {
+	case errors.Is(err, accounts.ErrInvalidDisplayName):
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the display name is not valid")
-	}
-	if err := signing.CheckPasswordLength(req.Password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	case err != nil:
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
-	hash, err := p.hasher.HashContext(r.Context(), req.Password)
+	hash, err := p.accounts.HashPassword(r.Context(), req.Password)
 	if err != nil {
 		return hashErr(err, newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed"))
 	}
-	id, err := newUserID()
-	if err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
-	}
-	now := p.o.Now()
-	u := &keystore.User{
-		ID: id, Email: strings.TrimSpace(req.Email), DisplayName: req.DisplayName, PasswordHash: hash,
-		Active: true, CreatedAt: now, UpdatedAt: now,
-	}
+	nu.Password, nu.PasswordHash = "", hash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.o.Users.CreateUser(ctx, u); {
-	case errors.Is(err, keystore.ErrDuplicate):
+	u, err := p.accounts.AddUser(ctx, nu)
+	switch {
+	case errors.Is(err, accounts.ErrEmailTaken):
 		// Same answer as a fresh registration; the owner is not told.
 		return nil
 	case err != nil:

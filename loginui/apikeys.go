@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -36,9 +36,6 @@ const (
 type apiKeyState struct {
 	APIKeyOptions
 	store keystore.APIKeys
-	// createMu serialises count-then-create so concurrent requests of one
-	// portal cannot overshoot the per-user cap.
-	createMu sync.Mutex
 	// ring seals signing secrets; swapped by ReloadAPIKeySigningKeyring.
 	ring atomic.Pointer[signing.Keyring]
 }
@@ -55,6 +52,7 @@ func (p *Portal) ReloadAPIKeySigningKeyring(k *signing.Keyring) error {
 		return errors.New("loginui: signing keys were not enabled at start; restart to enable them")
 	}
 	p.keys.ring.Store(k)
+	p.accounts.SetSigningKeyring(k)
 	return nil
 }
 
@@ -80,8 +78,8 @@ func (p *Portal) initAPIKeys() error {
 	if p.o.APIKeys == nil || o.Hasher == nil || (o.SigningEnabled && o.SigningKeyring == nil) {
 		return ErrAPIKeyConfig
 	}
-	// GenerateAPIKey checks the labels exactly as keys will be minted.
-	if _, _, _, err := signing.GenerateAPIKey(o.Prefix, o.Env); err != nil {
+	// The labels are checked exactly as keys will be minted.
+	if err := accounts.CheckKeyLabels(o.Prefix, o.Env); err != nil {
 		return ErrAPIKeyConfig
 	}
 	scopes := make([]string, 0, len(o.AllowedScopes))
@@ -255,76 +253,15 @@ func parseDurationText(s string) (time.Duration, bool) {
 // (by another user) may make one for them, and it is revoked when the
 // address is verified (revokeUnverifiedCredentials).
 func (p *Portal) createAPIKey(r *http.Request, by, owner *keystore.User, req keyCreate) (*keystore.APIKey, string, *opErr) {
-	k := p.keys
-	self := by.ID == owner.ID
-	if self {
-		if e := requireVerifiedEmail(owner); e != nil {
-			return nil, "", e
-		}
-	}
 	if e := p.rate(r, SlotAPIKeyCreate, []string{"user", by.ID}); e != nil {
 		return nil, "", e
 	}
-	name, e := checkKeyName(req.Name)
-	if e != nil {
-		return nil, "", e
-	}
-	scopes, e := k.checkScopes(owner, req.Scopes)
-	if e != nil {
-		return nil, "", e
-	}
-	if req.SigningRequired && !k.signingAllowed() {
-		return nil, "", opKeyNoSigning
-	}
-	life := req.Lifetime
-	if life == 0 {
-		life = k.DefaultLifetime
-	}
-	raw, keyID, secret, err := signing.GenerateAPIKey(k.Prefix, k.Env)
-	if err != nil {
-		return nil, "", opStore
-	}
-	now := p.o.Now()
-	digest := k.Hasher.Digest([]byte(secret))
-	key := &keystore.APIKey{KeyID: keyID, UserID: owner.ID, Name: name, Env: k.Env, Digest: digest[:],
-		Scopes: scopes, SigningRequired: req.SigningRequired, CreatedAt: now, ExpiresAt: now.Add(life)}
-	if req.SigningRequired {
-		env, err := k.ring.Load().Seal([]byte(secret))
-		if err != nil {
-			return nil, "", opStore
-		}
-		key.SigningSecret = env
-	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	k.createMu.Lock()
-	defer k.createMu.Unlock()
-	ks, err := k.store.ListUserAPIKeys(ctx, owner.ID)
+	raw, key, err := p.accounts.MintAPIKey(ctx, owner, accounts.KeyRequest{Name: req.Name, Scopes: req.Scopes,
+		Lifetime: req.Lifetime, SigningRequired: req.SigningRequired}, by.ID == owner.ID)
 	if err != nil {
-		return nil, "", opStore
-	}
-	live := 0
-	for _, x := range ks {
-		if x.RevokedAt.IsZero() {
-			live++
-		}
-	}
-	if live >= k.MaxPerUser {
-		return nil, "", opKeyLimit
-	}
-	switch err := k.store.CreateAPIKey(ctx, key); {
-	case errors.Is(err, keystore.ErrNotFound):
-		return nil, "", newOpErr(http.StatusNotFound, CodeUserNotFound, "no such user")
-	case err != nil:
-		return nil, "", opStore
-	}
-	if self {
-		if e := p.confirmVerified(ctx, owner); e != nil {
-			if err := k.store.RevokeAPIKey(ctx, key.KeyID, p.o.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-				p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("key_id", key.KeyID).Msg("api key made during an email change not revoked")
-			}
-			return nil, "", e
-		}
+		return nil, "", keyErr(err)
 	}
 	p.auditKey("api_key_created", owner.ID, key.KeyID, by.ID)
 	return key, raw, nil

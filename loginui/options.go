@@ -2,6 +2,7 @@ package loginui
 
 import (
 	"errors"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"html/template"
 	"net/http"
 	"net/netip"
@@ -180,6 +181,12 @@ type Options struct {
 	// stores the links (required when OAuth.Enabled).
 	OAuth OAuthOptions
 	Links keystore.OAuthLinks
+
+	// Accounts creates and changes accounts and credentials. nil: New
+	// builds one from Users, APIKeys, Links, the hasher, the password
+	// bounds and APIKeyConfig. Share one with the admin commands of the
+	// same process so the per-user key cap holds across both.
+	Accounts *accounts.Service
 
 	// SecondStep, when set, runs after a correct password (and after the
 	// built-in TOTP step, which answers for users with TOTP on); if it

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -725,17 +726,17 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
 	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
-	if !validEmail(email) {
+	nu := accounts.NewUser{Email: email, Password: pw, Roles: []string{"admin"}, Superuser: true, Verified: true}
+	if err := p.accounts.CheckNewUser(nu); errors.Is(err, accounts.ErrInvalidEmail) {
 		d.Error = "The email address is not valid."
 		p.render(w, http.StatusBadRequest, "setup", d)
 		return
-	}
-	if e := p.checkNewPassword(pw); e != nil {
-		d.Error = e.Detail
+	} else if err != nil {
+		d.Error = p.checkNewPassword(pw).Detail
 		p.render(w, http.StatusBadRequest, "setup", d)
 		return
 	}
-	hash, err := p.hasher.HashContext(r.Context(), pw)
+	hash, err := p.accounts.HashPassword(r.Context(), pw)
 	if errors.Is(err, signing.ErrHashBusy) {
 		p.renderOp(w, opBusy, "setup", d)
 		return
@@ -744,11 +745,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 		p.renderStoreError(w)
 		return
 	}
-	id, err := newUserID()
-	if err != nil {
-		p.renderStoreError(w)
-		return
-	}
+	nu.Password, nu.PasswordHash = "", hash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	switch _, err := p.o.Users.GetUserByEmail(ctx, email); {
@@ -770,10 +767,9 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
 		return
 	}
-	now := p.o.Now()
-	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := p.o.Users.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, keystore.ErrDuplicate) {
+	u, err := p.accounts.AddUser(ctx, nu)
+	if err != nil {
+		if errors.Is(err, accounts.ErrEmailTaken) {
 			d.Error = "An account already uses this email address; use another."
 			p.render(w, http.StatusBadRequest, "setup", d)
 			return

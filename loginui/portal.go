@@ -3,6 +3,7 @@ package loginui
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,6 +38,7 @@ type Portal struct {
 	totp        totpState
 	oauth       oauthState
 	keys        *apiKeyState // nil: API keys disabled
+	accounts    *accounts.Service
 
 	closeOnce sync.Once
 }
@@ -82,6 +84,9 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	if err := p.initAPIKeys(); err != nil {
+		return nil, err
+	}
+	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
