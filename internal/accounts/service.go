@@ -37,7 +37,7 @@ type KeyPolicy struct {
 // Config builds a Service.
 type Config struct {
 	Users   keystore.Users
-	APIKeys keystore.APIKeys   // nil: API keys cannot be minted
+	APIKeys keystore.APIKeys    // nil: API keys cannot be minted
 	Links   keystore.OAuthLinks // nil: links cannot be stored
 	// Hasher hashes passwords (bounded: it may answer signing.ErrHashBusy).
 	Hasher                   *signing.Hasher
