@@ -540,11 +540,11 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	if !u.Active || !constEq(cl.SFP, p.resetFingerprint(u)) {
 		return bad()
 	}
-	if err := signing.CheckPasswordLength(password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	if err := p.accounts.CheckPassword(password); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeResetInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
 	// Hash before the token is claimed: a busy hasher must not spend it.
-	hash, err := p.hasher.HashContext(ctx, password)
+	hash, err := p.accounts.HashPassword(ctx, password)
 	if err != nil {
 		return hashErr(err, storeFail())
 	}
@@ -591,7 +591,7 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 // aborts the change. On success *u is the record as stored. A busy hasher
 // is signing.ErrHashBusy, with nothing changed.
 func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte, check func(*keystore.User) error) error {
-	hash, err := p.hasher.HashContext(ctx, password)
+	hash, err := p.accounts.HashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -600,15 +600,7 @@ func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password str
 
 // storePasswordHash is setPassword with the hash already made.
 func (p *Portal) storePasswordHash(ctx context.Context, u *keystore.User, hash string, keep []byte, check func(*keystore.User) error) error {
-	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
-		if check != nil {
-			if err := check(x); err != nil {
-				return err
-			}
-		}
-		x.PasswordHash = hash
-		return nil
-	})
+	nu, err := p.accounts.SetPasswordHash(ctx, u.ID, hash, check)
 	if err != nil {
 		return err
 	}

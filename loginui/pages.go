@@ -788,7 +788,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) {
 
 // checkNewPassword applies the length policy.
 func (p *Portal) checkNewPassword(pw string) *opErr {
-	if err := signing.CheckPasswordLength(pw, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	if err := p.accounts.CheckPassword(pw); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
 	return nil

@@ -135,8 +135,8 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (*keystore.User, erro
 
 // UpdateUser applies fn to the user as stored (field-level) and stamps
 // UpdatedAt; fn may run more than once and must only set fields of its
-// argument. A missing user is ErrUserNotFound; fn's error is returned as
-// it is.
+// argument. A missing user is ErrUserNotFound (also matching
+// keystore.ErrNotFound); fn's error is returned as it is.
 func (s *Service) UpdateUser(ctx context.Context, id string, fn func(u *keystore.User) error) (*keystore.User, error) {
 	now := s.now()
 	u, err := s.c.Users.UpdateUser(ctx, id, func(u *keystore.User) error {
@@ -147,10 +147,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, fn func(u *keystore
 		return nil
 	})
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, ErrUserNotFound
+		return nil, errUserGone
 	}
 	return u, err
 }
+
+// errUserGone is ErrUserNotFound that still matches keystore.ErrNotFound
+// for callers that test the store's sentinel.
+var errUserGone = fmt.Errorf("%w: %w", ErrUserNotFound, keystore.ErrNotFound)
 
 // SetPassword hashes password (length policy, bounded hasher) and stores
 // it on the user as stored. check, when set, runs on the stored record in
