@@ -20,6 +20,12 @@ type KeyRequest struct {
 	Scopes          []string
 	Lifetime        time.Duration // 0: the policy's default
 	SigningRequired bool
+	// Operator marks a request of an operator command (`gatehouse apikey
+	// create`, which holds the store): the subset check at creation is
+	// not applied, as before the service existed. The verifier still
+	// narrows the key's scopes to its owner's current roles when
+	// api_keys.scope_subset_check is on.
+	Operator bool
 }
 
 // CheckKeyName trims and validates a key name: 1 to MaxKeyNameLen
@@ -41,6 +47,10 @@ func CheckKeyName(s string) (string, error) {
 // allow-list, and with the subset check the owner's roles. It returns
 // them deduplicated and sorted. A refused scope is a *ScopeError.
 func (s *Service) CheckScopes(owner *keystore.User, in []string) ([]string, error) {
+	return s.checkScopes(owner, in, s.c.Keys.ScopeSubsetCheck)
+}
+
+func (s *Service) checkScopes(owner *keystore.User, in []string, subset bool) ([]string, error) {
 	if len(in) > keystore.MaxRoles {
 		return nil, ErrScopeDenied
 	}
@@ -53,7 +63,7 @@ func (s *Service) CheckScopes(owner *keystore.User, in []string) ([]string, erro
 			out = append(out, sc)
 		}
 	}
-	if s.c.Keys.ScopeSubsetCheck && !owner.Superuser {
+	if subset && !owner.Superuser {
 		for _, sc := range out {
 			if !slices.Contains(owner.Roles, sc) {
 				return nil, &ScopeError{Scope: sc, Err: ErrScopeNotHeld}
@@ -92,7 +102,7 @@ func (s *Service) MintAPIKey(ctx context.Context, owner *keystore.User, req KeyR
 	if err != nil {
 		return "", nil, err
 	}
-	scopes, err := s.CheckScopes(owner, req.Scopes)
+	scopes, err := s.checkScopes(owner, req.Scopes, p.ScopeSubsetCheck && !req.Operator)
 	if err != nil {
 		return "", nil, err
 	}

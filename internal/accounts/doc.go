@@ -7,7 +7,8 @@
 // password length and hashing through the bounded hasher (the hasher's
 // signing.ErrHashBusy is passed through, wrapped); the API-key minting
 // policy (name, scopes against the allow-list and, with the subset check,
-// the owner's roles, lifetime bounds and default, signing-required keys
+// the owner's roles (not at creation for operator commands; the verifier
+// narrows those), lifetime bounds and default, signing-required keys
 // sealed with the api_key_signing keyring, the per-user cap of live keys
 // counted and created under one lock per process); the unverified-owner
 // rule (an owner whose address is not verified cannot mint a lasting
