@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
@@ -29,7 +27,6 @@ const (
 	// maxAPIKeyLifetime bounds a requested expires_in.
 	maxAPIKeyLifetime = 3650 * 24 * time.Hour
 	minAPIKeyLifetime = time.Minute
-	maxAPIKeyNameLen  = 100
 )
 
 // apiKeyState is the portal's API-key configuration after defaults.
@@ -157,47 +154,6 @@ type keyCreate struct {
 	Scopes          []string
 	Lifetime        time.Duration // 0: the default
 	SigningRequired bool
-}
-
-// checkKeyName trims and validates a key name.
-func checkKeyName(s string) (string, *opErr) {
-	s = strings.TrimSpace(s)
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxAPIKeyNameLen {
-		return "", opKeyName
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return "", opKeyName
-		}
-	}
-	return s, nil
-}
-
-// checkScopes validates scopes for a key owned by owner: names, the
-// allow-list, and with ScopeSubsetCheck the owner's roles. It returns them
-// deduplicated and sorted.
-func (k *apiKeyState) checkScopes(owner *keystore.User, in []string) ([]string, *opErr) {
-	if len(in) > keystore.MaxRoles {
-		return nil, opKeyScopeBad
-	}
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if !keystore.ValidRoleName(s) || !slices.Contains(k.AllowedScopes, s) {
-			return nil, opKeyScopeBad
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	if k.ScopeSubsetCheck && !owner.Superuser {
-		for _, s := range out {
-			if !slices.Contains(owner.Roles, s) {
-				return nil, opKeyScopeRole
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // parseKeyLifetime reads expires_in: absent or null (the default), a JSON
@@ -345,13 +301,15 @@ func (p *Portal) updateAPIKey(r *http.Request, by, owner *keystore.User, keyID s
 	var name string
 	var scopes []string
 	if req.Name != nil {
-		if name, e = checkKeyName(*req.Name); e != nil {
-			return nil, e
+		var err error
+		if name, err = accounts.CheckKeyName(*req.Name); err != nil {
+			return nil, keyErr(err)
 		}
 	}
 	if req.Scopes != nil {
-		if scopes, e = p.keys.checkScopes(owner, *req.Scopes); e != nil {
-			return nil, e
+		var err error
+		if scopes, err = p.accounts.CheckScopes(owner, *req.Scopes); err != nil {
+			return nil, keyErr(err)
 		}
 	}
 	// Only the named fields are set, on the key as stored: a revocation or
@@ -395,11 +353,8 @@ func (p *Portal) revokeAPIKey(r *http.Request, by *keystore.User, ownerID, keyID
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.keys.store.RevokeAPIKey(ctx, k.KeyID, p.o.Now()); {
-	case errors.Is(err, keystore.ErrNotFound):
-		return opKeyNotFound
-	case err != nil:
-		return opStore
+	if err := p.accounts.RevokeAPIKey(ctx, k.KeyID); err != nil {
+		return keyErr(err)
 	}
 	p.auditKey("api_key_revoked", ownerID, k.KeyID, by.ID)
 	return nil
