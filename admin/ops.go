@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -311,8 +311,6 @@ func userErr(err error) error {
 		return opErr("INVALID_PASSWORD", "%v", err)
 	case errors.Is(err, accounts.ErrUserNotFound):
 		return opErr("USER_NOT_FOUND", "no user with that email")
-	case errors.Is(err, signing.ErrHashBusy):
-		return fmt.Errorf("hash password: %w", err)
 	}
 	return err
 }

@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )

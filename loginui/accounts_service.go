@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
-	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // Accounts and credentials are created and changed by an
@@ -75,5 +74,3 @@ func linkErr(err error) *opErr {
 	}
 	return opStore
 }
-
-var _ = keystore.ErrNotFound

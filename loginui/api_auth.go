@@ -3,11 +3,11 @@ package loginui
 import (
 	"context"
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )

@@ -3,7 +3,6 @@ package loginui
 import (
 	"context"
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"mime"
 	"net/http"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 )
 

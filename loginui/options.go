@@ -2,7 +2,6 @@ package loginui
 
 import (
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"html/template"
 	"net/http"
 	"net/netip"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"embed"
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )

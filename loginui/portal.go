@@ -3,7 +3,6 @@ package loginui
 import (
 	"context"
 	"fmt"
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
