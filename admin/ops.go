@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -29,13 +31,19 @@ type Ops struct {
 	APIKeyMax      int           // per user; 0: unlimited
 	APIKeyLifetime time.Duration // default expiry; 0: never
 	AllowedScopes  []string
-	SigningEnabled bool                        // api_keys.signing.enabled: signing_required keys may be made
-	Keyrings       map[string]*signing.Keyring // by keystore.Ring* name, at start; SetKeyrings swaps them
-	Issuer         *signing.JWTIssuer
-	AccessLifetime time.Duration
-	FingerprintKey signing.Secret
-	Backup         func(path string) error
-	Now            func() time.Time
+	// ScopeSubsetCheck: a key's scopes must be roles its owner holds.
+	ScopeSubsetCheck bool
+	SigningEnabled   bool                        // api_keys.signing.enabled: signing_required keys may be made
+	Keyrings         map[string]*signing.Keyring // by keystore.Ring* name, at start; SetKeyrings swaps them
+	Issuer           *signing.JWTIssuer
+	AccessLifetime   time.Duration
+	FingerprintKey   signing.Secret
+	Backup           func(path string) error
+	Now              func() time.Time
+	// Accounts creates and changes accounts and keys. nil: built once
+	// from the fields above on first use. A server shares its portal's.
+	Accounts *accounts.Service
+	svcOnce  sync.Once
 	// Log receives audit events (user and key ids only, never emails or
 	// secrets); the zero Logger discards them.
 	Log zerolog.Logger
@@ -67,6 +75,27 @@ func (o *Ops) audit(event, userID, keyID string) {
 		ev = ev.Str("key_id", keyID)
 	}
 	ev.Msg("audit")
+}
+
+// AccountService returns the account service, building it from the fields
+// on first use when none was given; give the same one to the portal.
+func (o *Ops) AccountService() *accounts.Service { return o.accounts() }
+
+// accounts returns the account service, building it from the fields when
+// none was given.
+func (o *Ops) accounts() *accounts.Service {
+	o.svcOnce.Do(func() {
+		if o.Accounts != nil {
+			return
+		}
+		o.Accounts = accounts.New(accounts.Config{Users: o.Store, APIKeys: o.Store, Links: o.Store, Hasher: o.Hasher,
+			MinPassword: o.MinPassword, MaxPassword: o.MaxPassword, KeyHasher: o.APIKeyHasher,
+			SigningKeyring: o.Keyrings[keystore.RingAPIKeySigning], Now: o.Now,
+			Keys: accounts.KeyPolicy{Prefix: o.APIKeyPrefix, Env: o.APIKeyEnv, AllowedScopes: o.AllowedScopes,
+				ScopeSubsetCheck: o.ScopeSubsetCheck, MaxPerUser: o.APIKeyMax, DefaultLifetime: o.APIKeyLifetime,
+				SigningEnabled: o.SigningEnabled}})
+	})
+	return o.Accounts
 }
 
 func (o *Ops) now() time.Time {
@@ -140,7 +169,7 @@ func (o *Ops) checkPassword(pw string) error {
 
 // UserAdd creates an account.
 func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
-	if !keystore.ValidEmail(strings.TrimSpace(r.Email)) {
+	if !accounts.ValidEmail(r.Email) {
 		return UserView{}, opErr("INVALID_EMAIL", "--email is not a valid address")
 	}
 	if err := o.checkPassword(r.Password); err != nil {
@@ -150,25 +179,10 @@ func (o *Ops) UserAdd(ctx context.Context, r UserAddRequest) (UserView, error) {
 	if err != nil {
 		return UserView{}, err
 	}
-	hash, err := o.Hasher.HashContext(ctx, r.Password)
+	u, err := o.accounts().AddUser(ctx, accounts.NewUser{Email: r.Email, DisplayName: r.DisplayName, Password: r.Password,
+		Roles: roles, Superuser: r.Superuser, Verified: r.Verified})
 	if err != nil {
-		return UserView{}, fmt.Errorf("hash password: %w", err)
-	}
-	id, err := signing.RandomHex(16)
-	if err != nil {
-		return UserView{}, err
-	}
-	now := o.now()
-	u := &keystore.User{ID: id, Email: strings.TrimSpace(r.Email), DisplayName: r.DisplayName, PasswordHash: hash,
-		Roles: roles, Superuser: r.Superuser, Active: true, Verified: r.Verified, CreatedAt: now, UpdatedAt: now}
-	if r.Verified {
-		u.EmailVerifiedAt = now
-	}
-	if err := o.Store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, keystore.ErrDuplicate) {
-			return UserView{}, opErr("USER_EXISTS", "a user with that email already exists")
-		}
-		return UserView{}, err
+		return UserView{}, userErr(err)
 	}
 	o.audit("user_created", u.ID, "")
 	return viewUser(u), nil
@@ -212,15 +226,8 @@ func (o *Ops) updateUser(ctx context.Context, event, email string, mutate func(u
 	}
 	// mutate sets its fields on the record as stored, inside the store's
 	// transaction: a concurrent change of other fields stays.
-	now := o.now()
-	nu, err := o.Store.UpdateUser(ctx, u.ID, func(x *keystore.User) error {
-		if err := mutate(x); err != nil {
-			return err
-		}
-		x.UpdatedAt = now
-		return nil
-	})
-	if errors.Is(err, keystore.ErrNotFound) {
+	nu, err := o.accounts().UpdateUser(ctx, u.ID, mutate)
+	if errors.Is(err, accounts.ErrUserNotFound) {
 		return UserView{}, opErr("USER_NOT_FOUND", "no user with that email")
 	}
 	if err != nil {
@@ -236,9 +243,9 @@ func (o *Ops) UserSetPassword(ctx context.Context, r UserUpdateRequest) (UserVie
 	if err := o.checkPassword(r.Password); err != nil {
 		return UserView{}, err
 	}
-	hash, err := o.Hasher.HashContext(ctx, r.Password)
+	hash, err := o.accounts().HashPassword(ctx, r.Password)
 	if err != nil {
-		return UserView{}, fmt.Errorf("hash password: %w", err)
+		return UserView{}, userErr(err)
 	}
 	v, err := o.updateUser(ctx, "password_changed", r.Email, func(u *keystore.User) error { u.PasswordHash = hash; return nil })
 	if err != nil {
@@ -302,4 +309,27 @@ func (o *Ops) ring(name string) *signing.Keyring {
 		return (*m)[name]
 	}
 	return o.Keyrings[name]
+}
+
+// userErr maps an accounts error to the command's message; anything else
+// (store, hasher) passes through.
+func userErr(err error) error {
+	var pe *Error
+	switch {
+	case errors.As(err, &pe):
+		return err
+	case errors.Is(err, accounts.ErrEmailTaken):
+		return opErr("USER_EXISTS", "a user with that email already exists")
+	case errors.Is(err, accounts.ErrInvalidEmail):
+		return opErr("INVALID_EMAIL", "--email is not a valid address")
+	case errors.Is(err, accounts.ErrInvalidDisplayName):
+		return opErr("INVALID_DISPLAY_NAME", "--display-name: at most %d characters, no control characters", accounts.MaxDisplayNameLen)
+	case errors.Is(err, accounts.ErrInvalidRole):
+		return opErr("INVALID_ROLE", "at most %d roles", keystore.MaxRoles)
+	case errors.Is(err, accounts.ErrInvalidPassword):
+		return opErr("INVALID_PASSWORD", "%v", err)
+	case errors.Is(err, accounts.ErrUserNotFound):
+		return opErr("USER_NOT_FOUND", "no user with that email")
+	}
+	return err
 }

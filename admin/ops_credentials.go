@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -49,20 +49,15 @@ func viewKey(k *keystore.APIKey) APIKeyView {
 		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt}
 }
 
-// APIKeyCreate makes a key for a user and returns the raw key once.
+// APIKeyCreate makes a key for a user and returns the raw key once. The
+// minting policy is the accounts service's, the portal's too.
 func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCreated, error) {
-	name := strings.TrimSpace(r.Name)
-	if name == "" || len(name) > 100 {
-		return APIKeyCreated{}, opErr("INVALID_NAME", "--name is required (at most 100 characters)")
+	if _, err := accounts.CheckKeyName(r.Name); err != nil {
+		return APIKeyCreated{}, o.keyErr(err)
 	}
 	scopes, err := ParseRoles(strings.Join(r.Scopes, ","))
 	if err != nil {
 		return APIKeyCreated{}, opErr("API_KEY_SCOPE_DENIED", "invalid scope name")
-	}
-	for _, s := range scopes {
-		if !slices.Contains(o.AllowedScopes, s) {
-			return APIKeyCreated{}, opErr("API_KEY_SCOPE_DENIED", "scope %q is not in api_keys.allowed_scopes", s)
-		}
 	}
 	if r.Expires < 0 {
 		return APIKeyCreated{}, opErr("INVALID_EXPIRY", "--expires must be positive")
@@ -71,55 +66,45 @@ func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCr
 	if err != nil {
 		return APIKeyCreated{}, err
 	}
-	if o.APIKeyMax > 0 {
-		ks, err := o.Store.ListUserAPIKeys(ctx, u.ID)
-		if err != nil {
-			return APIKeyCreated{}, err
-		}
-		live := 0
-		for _, k := range ks {
-			if k.RevokedAt.IsZero() {
-				live++
-			}
-		}
-		if live >= o.APIKeyMax {
-			return APIKeyCreated{}, opErr("API_KEY_LIMIT_REACHED", "the user already has %d active keys", live)
-		}
-	}
-	raw, keyID, secret, err := signing.GenerateAPIKey(o.APIKeyPrefix, o.APIKeyEnv)
+	raw, k, err := o.accounts().MintAPIKey(ctx, u, accounts.KeyRequest{Name: r.Name, Scopes: scopes,
+		Lifetime: r.Expires, SigningRequired: r.SigningRequired, Operator: true}, false)
 	if err != nil {
-		return APIKeyCreated{}, err
-	}
-	now := o.now()
-	digest := o.APIKeyHasher.Digest([]byte(secret))
-	k := &keystore.APIKey{KeyID: keyID, UserID: u.ID, Name: name, Env: o.APIKeyEnv, Digest: digest[:],
-		Scopes: scopes, SigningRequired: r.SigningRequired, CreatedAt: now}
-	life := r.Expires
-	if life == 0 {
-		life = o.APIKeyLifetime
-	}
-	if life > 0 {
-		k.ExpiresAt = now.Add(life)
-	}
-	if r.SigningRequired {
-		if !o.SigningEnabled {
-			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signed requests are off (api_keys.signing.enabled: false)")
-		}
-		ring := o.ring(keystore.RingAPIKeySigning)
-		if ring == nil {
-			return APIKeyCreated{}, opErr("CONFIGURATION_INVALID", "signing-required keys need the api_key_signing keyring")
-		}
-		env, err := ring.Seal([]byte(secret))
-		if err != nil {
-			return APIKeyCreated{}, err
-		}
-		k.SigningSecret = env
-	}
-	if err := o.Store.CreateAPIKey(ctx, k); err != nil {
-		return APIKeyCreated{}, err
+		return APIKeyCreated{}, o.keyErr(err)
 	}
 	o.audit("api_key_created", u.ID, k.KeyID)
 	return APIKeyCreated{Key: viewKey(k), Raw: raw}, nil
+}
+
+// keyErr maps an accounts error of key creation to the command's message;
+// anything else (store) passes through.
+func (o *Ops) keyErr(err error) error {
+	max := o.accounts().KeyPolicy().MaxPerUser
+	var se *accounts.ScopeError
+	switch {
+	case errors.Is(err, accounts.ErrInvalidKeyName):
+		return opErr("INVALID_NAME", "--name is required (at most %d characters)", accounts.MaxKeyNameLen)
+	case errors.As(err, &se) && errors.Is(err, accounts.ErrScopeNotHeld):
+		return opErr("API_KEY_SCOPE_DENIED", "scope %q is not one of the user's roles (api_keys.scope_subset_check)", se.Scope)
+	case errors.As(err, &se):
+		return opErr("API_KEY_SCOPE_DENIED", "scope %q is not in api_keys.allowed_scopes", se.Scope)
+	case errors.Is(err, accounts.ErrScopeDenied):
+		return opErr("API_KEY_SCOPE_DENIED", "at most %d scopes", keystore.MaxRoles)
+	case errors.Is(err, accounts.ErrInvalidLifetime):
+		return opErr("INVALID_EXPIRY", "--expires must be between %s and %s", accounts.DefaultMinKeyLifetime, accounts.DefaultMaxKeyLifetime)
+	case errors.Is(err, accounts.ErrKeyLimit):
+		return opErr("API_KEY_LIMIT_REACHED", "the user already has %d active keys", max)
+	case errors.Is(err, accounts.ErrSigningDisabled):
+		return opErr("CONFIGURATION_INVALID", "signed requests are off (api_keys.signing.enabled: false)")
+	case errors.Is(err, accounts.ErrNoSigningKeyring):
+		return opErr("CONFIGURATION_INVALID", "signing-required keys need the api_key_signing keyring")
+	case errors.Is(err, accounts.ErrKeysDisabled):
+		return opErr("CONFIGURATION_INVALID", "API keys need the api_key_hash secret")
+	case errors.Is(err, accounts.ErrUserNotFound):
+		return opErr("USER_NOT_FOUND", "no user with that email")
+	case errors.Is(err, accounts.ErrKeyNotFound):
+		return opErr("API_KEY_INVALID", "no API key with that id")
+	}
+	return err
 }
 
 // APIKeyListRequest is `gatehouse apikey list`.
@@ -159,8 +144,8 @@ func (o *Ops) APIKeyRevoke(ctx context.Context, r APIKeyRevokeRequest) (APIKeyVi
 		return APIKeyView{}, err
 	}
 	if k.RevokedAt.IsZero() {
-		if err := o.Store.RevokeAPIKey(ctx, k.KeyID, o.now()); err != nil {
-			return APIKeyView{}, err
+		if err := o.accounts().RevokeAPIKey(ctx, k.KeyID); err != nil {
+			return APIKeyView{}, o.keyErr(err)
 		}
 		o.audit("api_key_revoked", k.UserID, k.KeyID)
 		// Show the key as stored: a revocation that landed first keeps

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -357,30 +358,11 @@ func (p *Portal) sendReset(u *keystore.User) error {
 // what an address is.
 func validEmail(s string) bool { return keystore.ValidEmail(s) }
 
-// validRoles checks a role list with keystore's rules.
-func validRoles(roles []string) bool {
-	if len(roles) > keystore.MaxRoles {
-		return false
-	}
-	for _, r := range roles {
-		if !keystore.ValidRoleName(r) {
-			return false
-		}
-	}
-	return true
-}
+// validRoles checks a role list with the account rules.
+func validRoles(roles []string) bool { return accounts.ValidRoles(roles) }
 
-func validDisplayName(s string) bool {
-	if len(s) > 4*maxDisplayNameLen || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxDisplayNameLen {
-		return false
-	}
-	for _, c := range s {
-		if c < ' ' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
+// validDisplayName checks a display name with the account rules.
+func validDisplayName(s string) bool { return accounts.ValidDisplayName(s) }
 
 // clip truncates s to at most n bytes on a rune boundary and drops
 // invalid UTF-8.
@@ -394,9 +376,6 @@ func clip(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// newUserID is 128 random bits as lower-case hex.
-func newUserID() (string, error) { return signing.RandomHex(16) }
 
 // userView is the JSON form of a user.
 type userView struct {

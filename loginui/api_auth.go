@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -312,32 +313,25 @@ func (p *Portal) apiRegister(w http.ResponseWriter, r *http.Request) error {
 // register creates an unverified account and mails a verify link. Its
 // answer does not depend on whether the address was taken.
 func (p *Portal) register(r *http.Request, req registerRequest) *opErr {
-	if !validEmail(req.Email) {
+	nu := accounts.NewUser{Email: req.Email, DisplayName: req.DisplayName, Password: req.Password}
+	switch err := p.accounts.CheckNewUser(nu); {
+	case errors.Is(err, accounts.ErrInvalidEmail):
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the email address is not valid")
-	}
-	if !validDisplayName(req.DisplayName) {
+	case errors.Is(err, accounts.ErrInvalidDisplayName):
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, "the display name is not valid")
-	}
-	if err := signing.CheckPasswordLength(req.Password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	case err != nil:
 		return newOpErr(http.StatusBadRequest, CodeRegisterFailed, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
-	hash, err := p.hasher.HashContext(r.Context(), req.Password)
+	hash, err := p.accounts.HashPassword(r.Context(), req.Password)
 	if err != nil {
 		return hashErr(err, newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed"))
 	}
-	id, err := newUserID()
-	if err != nil {
-		return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "registration failed; nothing was changed")
-	}
-	now := p.o.Now()
-	u := &keystore.User{
-		ID: id, Email: strings.TrimSpace(req.Email), DisplayName: req.DisplayName, PasswordHash: hash,
-		Active: true, CreatedAt: now, UpdatedAt: now,
-	}
+	nu.Password, nu.PasswordHash = "", hash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.o.Users.CreateUser(ctx, u); {
-	case errors.Is(err, keystore.ErrDuplicate):
+	u, err := p.accounts.AddUser(ctx, nu)
+	switch {
+	case errors.Is(err, accounts.ErrEmailTaken):
 		// Same answer as a fresh registration; the owner is not told.
 		return nil
 	case err != nil:
@@ -546,11 +540,11 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 	if !u.Active || !constEq(cl.SFP, p.resetFingerprint(u)) {
 		return bad()
 	}
-	if err := signing.CheckPasswordLength(password, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	if err := p.accounts.CheckPassword(password); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeResetInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
 	// Hash before the token is claimed: a busy hasher must not spend it.
-	hash, err := p.hasher.HashContext(ctx, password)
+	hash, err := p.accounts.HashPassword(ctx, password)
 	if err != nil {
 		return hashErr(err, storeFail())
 	}
@@ -597,7 +591,7 @@ func (p *Portal) resetPassword(r *http.Request, tok, password string) *opErr {
 // aborts the change. On success *u is the record as stored. A busy hasher
 // is signing.ErrHashBusy, with nothing changed.
 func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password string, keep []byte, check func(*keystore.User) error) error {
-	hash, err := p.hasher.HashContext(ctx, password)
+	hash, err := p.accounts.HashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -606,15 +600,7 @@ func (p *Portal) setPassword(ctx context.Context, u *keystore.User, password str
 
 // storePasswordHash is setPassword with the hash already made.
 func (p *Portal) storePasswordHash(ctx context.Context, u *keystore.User, hash string, keep []byte, check func(*keystore.User) error) error {
-	nu, err := p.updateUser(ctx, u.ID, func(x *keystore.User) error {
-		if check != nil {
-			if err := check(x); err != nil {
-				return err
-			}
-		}
-		x.PasswordHash = hash
-		return nil
-	})
+	nu, err := p.accounts.SetPasswordHash(ctx, u.ID, hash, check)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
-	"github.com/gatehouse/gatehouse/signing"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -167,7 +166,7 @@ func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswo
 		newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, "the current password is wrong")); e != nil {
 		return e
 	}
-	if err := signing.CheckPasswordLength(req.NewPassword, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	if err := p.accounts.CheckPassword(req.NewPassword); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
 	var keep []byte

@@ -8,12 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -29,16 +27,12 @@ const (
 	// maxAPIKeyLifetime bounds a requested expires_in.
 	maxAPIKeyLifetime = 3650 * 24 * time.Hour
 	minAPIKeyLifetime = time.Minute
-	maxAPIKeyNameLen  = 100
 )
 
 // apiKeyState is the portal's API-key configuration after defaults.
 type apiKeyState struct {
 	APIKeyOptions
 	store keystore.APIKeys
-	// createMu serialises count-then-create so concurrent requests of one
-	// portal cannot overshoot the per-user cap.
-	createMu sync.Mutex
 	// ring seals signing secrets; swapped by ReloadAPIKeySigningKeyring.
 	ring atomic.Pointer[signing.Keyring]
 }
@@ -55,6 +49,7 @@ func (p *Portal) ReloadAPIKeySigningKeyring(k *signing.Keyring) error {
 		return errors.New("loginui: signing keys were not enabled at start; restart to enable them")
 	}
 	p.keys.ring.Store(k)
+	p.accounts.SetSigningKeyring(k)
 	return nil
 }
 
@@ -80,8 +75,8 @@ func (p *Portal) initAPIKeys() error {
 	if p.o.APIKeys == nil || o.Hasher == nil || (o.SigningEnabled && o.SigningKeyring == nil) {
 		return ErrAPIKeyConfig
 	}
-	// GenerateAPIKey checks the labels exactly as keys will be minted.
-	if _, _, _, err := signing.GenerateAPIKey(o.Prefix, o.Env); err != nil {
+	// The labels are checked exactly as keys will be minted.
+	if err := accounts.CheckKeyLabels(o.Prefix, o.Env); err != nil {
 		return ErrAPIKeyConfig
 	}
 	scopes := make([]string, 0, len(o.AllowedScopes))
@@ -161,47 +156,6 @@ type keyCreate struct {
 	SigningRequired bool
 }
 
-// checkKeyName trims and validates a key name.
-func checkKeyName(s string) (string, *opErr) {
-	s = strings.TrimSpace(s)
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxAPIKeyNameLen {
-		return "", opKeyName
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return "", opKeyName
-		}
-	}
-	return s, nil
-}
-
-// checkScopes validates scopes for a key owned by owner: names, the
-// allow-list, and with ScopeSubsetCheck the owner's roles. It returns them
-// deduplicated and sorted.
-func (k *apiKeyState) checkScopes(owner *keystore.User, in []string) ([]string, *opErr) {
-	if len(in) > keystore.MaxRoles {
-		return nil, opKeyScopeBad
-	}
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if !keystore.ValidRoleName(s) || !slices.Contains(k.AllowedScopes, s) {
-			return nil, opKeyScopeBad
-		}
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	if k.ScopeSubsetCheck && !owner.Superuser {
-		for _, s := range out {
-			if !slices.Contains(owner.Roles, s) {
-				return nil, opKeyScopeRole
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 // parseKeyLifetime reads expires_in: absent or null (the default), a JSON
 // number of whole seconds, or a string accepted by time.ParseDuration or
 // "<n>d" for days.
@@ -255,76 +209,15 @@ func parseDurationText(s string) (time.Duration, bool) {
 // (by another user) may make one for them, and it is revoked when the
 // address is verified (revokeUnverifiedCredentials).
 func (p *Portal) createAPIKey(r *http.Request, by, owner *keystore.User, req keyCreate) (*keystore.APIKey, string, *opErr) {
-	k := p.keys
-	self := by.ID == owner.ID
-	if self {
-		if e := requireVerifiedEmail(owner); e != nil {
-			return nil, "", e
-		}
-	}
 	if e := p.rate(r, SlotAPIKeyCreate, []string{"user", by.ID}); e != nil {
 		return nil, "", e
 	}
-	name, e := checkKeyName(req.Name)
-	if e != nil {
-		return nil, "", e
-	}
-	scopes, e := k.checkScopes(owner, req.Scopes)
-	if e != nil {
-		return nil, "", e
-	}
-	if req.SigningRequired && !k.signingAllowed() {
-		return nil, "", opKeyNoSigning
-	}
-	life := req.Lifetime
-	if life == 0 {
-		life = k.DefaultLifetime
-	}
-	raw, keyID, secret, err := signing.GenerateAPIKey(k.Prefix, k.Env)
-	if err != nil {
-		return nil, "", opStore
-	}
-	now := p.o.Now()
-	digest := k.Hasher.Digest([]byte(secret))
-	key := &keystore.APIKey{KeyID: keyID, UserID: owner.ID, Name: name, Env: k.Env, Digest: digest[:],
-		Scopes: scopes, SigningRequired: req.SigningRequired, CreatedAt: now, ExpiresAt: now.Add(life)}
-	if req.SigningRequired {
-		env, err := k.ring.Load().Seal([]byte(secret))
-		if err != nil {
-			return nil, "", opStore
-		}
-		key.SigningSecret = env
-	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	k.createMu.Lock()
-	defer k.createMu.Unlock()
-	ks, err := k.store.ListUserAPIKeys(ctx, owner.ID)
+	raw, key, err := p.accounts.MintAPIKey(ctx, owner, accounts.KeyRequest{Name: req.Name, Scopes: req.Scopes,
+		Lifetime: req.Lifetime, SigningRequired: req.SigningRequired}, by.ID == owner.ID)
 	if err != nil {
-		return nil, "", opStore
-	}
-	live := 0
-	for _, x := range ks {
-		if x.RevokedAt.IsZero() {
-			live++
-		}
-	}
-	if live >= k.MaxPerUser {
-		return nil, "", opKeyLimit
-	}
-	switch err := k.store.CreateAPIKey(ctx, key); {
-	case errors.Is(err, keystore.ErrNotFound):
-		return nil, "", newOpErr(http.StatusNotFound, CodeUserNotFound, "no such user")
-	case err != nil:
-		return nil, "", opStore
-	}
-	if self {
-		if e := p.confirmVerified(ctx, owner); e != nil {
-			if err := k.store.RevokeAPIKey(ctx, key.KeyID, p.o.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-				p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("key_id", key.KeyID).Msg("api key made during an email change not revoked")
-			}
-			return nil, "", e
-		}
+		return nil, "", keyErr(err)
 	}
 	p.auditKey("api_key_created", owner.ID, key.KeyID, by.ID)
 	return key, raw, nil
@@ -408,13 +301,15 @@ func (p *Portal) updateAPIKey(r *http.Request, by, owner *keystore.User, keyID s
 	var name string
 	var scopes []string
 	if req.Name != nil {
-		if name, e = checkKeyName(*req.Name); e != nil {
-			return nil, e
+		var err error
+		if name, err = accounts.CheckKeyName(*req.Name); err != nil {
+			return nil, keyErr(err)
 		}
 	}
 	if req.Scopes != nil {
-		if scopes, e = p.keys.checkScopes(owner, *req.Scopes); e != nil {
-			return nil, e
+		var err error
+		if scopes, err = p.accounts.CheckScopes(owner, *req.Scopes); err != nil {
+			return nil, keyErr(err)
 		}
 	}
 	// Only the named fields are set, on the key as stored: a revocation or
@@ -458,11 +353,8 @@ func (p *Portal) revokeAPIKey(r *http.Request, by *keystore.User, ownerID, keyID
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	switch err := p.keys.store.RevokeAPIKey(ctx, k.KeyID, p.o.Now()); {
-	case errors.Is(err, keystore.ErrNotFound):
-		return opKeyNotFound
-	case err != nil:
-		return opStore
+	if err := p.accounts.RevokeAPIKey(ctx, k.KeyID); err != nil {
+		return keyErr(err)
 	}
 	p.auditKey("api_key_revoked", ownerID, k.KeyID, by.ID)
 	return nil

@@ -204,7 +204,9 @@
 //     (POST /api/users/{id}/api-keys, the CLI) may create keys for an
 //     unverified account; the owner's verification revokes them. A key or
 //     link stored while a concurrent email change ran is removed again
-//     (the owner is re-read after the write).
+//     (the owner is re-read after the write). These rules, the key
+//     minting policy and account creation live in internal/accounts,
+//     shared with the admin commands.
 //   - revokeUnverifiedCredentials is the one revocation policy: after the
 //     verify link, a password reset, the user's own email change and an
 //     admin's email or is_verified change, every API key (revoked), OAuth

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 )
 
@@ -217,7 +218,7 @@ func (p *Portal) resolveLogin(ctx context.Context, pr *oauthProvider, id *oauthI
 		if !existing.Active {
 			return nil, opOAuthUnavailable
 		}
-		if e := p.createLink(ctx, pr, id, tok, existing.ID); e != nil {
+		if e := p.createLink(ctx, pr, id, tok, existing.ID, nil); e != nil {
 			return nil, e
 		}
 		p.audit("oauth_linked_by_email", existing.ID)
@@ -228,22 +229,17 @@ func (p *Portal) resolveLogin(ctx context.Context, pr *oauthProvider, id *oauthI
 	if p.o.RegistrationDisabled {
 		return nil, opOAuthRegClosed
 	}
-	uid, err := newUserID()
-	if err != nil {
-		return nil, opStore
-	}
-	now := p.o.Now()
 	name := ""
 	if validDisplayName(id.Name) {
 		name = id.Name
 	}
-	u := &keystore.User{ID: uid, Email: id.Email, DisplayName: name, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := p.o.Users.CreateUser(ctx, u); errors.Is(err, keystore.ErrDuplicate) {
+	u, err := p.accounts.AddUser(ctx, accounts.NewUser{Email: id.Email, DisplayName: name, Verified: true})
+	if errors.Is(err, accounts.ErrEmailTaken) {
 		return nil, opOAuthUserExists
 	} else if err != nil {
 		return nil, opStore
 	}
-	if e := p.createLink(ctx, pr, id, tok, u.ID); e != nil {
+	if e := p.createLink(ctx, pr, id, tok, u.ID, nil); e != nil {
 		if err := p.o.Users.DeleteUser(ctx, u.ID); err != nil {
 			p.log.Warn().Str("component", "loginui").Str("user_id", u.ID).Msg("account without its provider link not removed")
 		}
@@ -255,7 +251,9 @@ func (p *Portal) resolveLogin(ctx context.Context, pr *oauthProvider, id *oauthI
 
 // createLink stores the link of id to userID, with sealed tokens when the
 // provider keeps them.
-func (p *Portal) createLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, userID string) *opErr {
+// owner, when set, links id from their account on the strength of their
+// verified address (see accounts.Service.CreateOAuthLink).
+func (p *Portal) createLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, userID string, owner *keystore.User) *opErr {
 	at, rt, err := p.sealTokens(pr, tok)
 	if err != nil {
 		return opStore
@@ -264,15 +262,14 @@ func (p *Portal) createLink(ctx context.Context, pr *oauthProvider, id *oauthIde
 	if validEmail(id.Email) {
 		email = id.Email
 	}
-	l := &keystore.OAuthLink{Provider: pr.cfg.Name, Subject: id.Subject, UserID: userID, Email: email, AccessToken: at, RefreshToken: rt, CreatedAt: p.o.Now()}
-	switch err := p.o.Links.CreateOAuthLink(ctx, l); {
-	case err == nil:
-		return nil
-	case errors.Is(err, keystore.ErrDuplicate):
-		return opOAuthLinked
-	default:
-		return opStore
+	l := &keystore.OAuthLink{Provider: pr.cfg.Name, Subject: id.Subject, UserID: userID, Email: email, AccessToken: at, RefreshToken: rt}
+	if e := linkErr(p.accounts.CreateOAuthLink(ctx, l, owner)); e != nil {
+		if e == opStore && owner != nil {
+			p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("provider", pr.cfg.Name).Msg("provider link not stored or not removed")
+		}
+		return e
 	}
+	return nil
 }
 
 // oauthFail shows a failed flow: on the login page for logins, on a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
@@ -178,6 +179,12 @@ type Options struct {
 	// stores the links (required when OAuth.Enabled).
 	OAuth OAuthOptions
 	Links keystore.OAuthLinks
+
+	// Accounts creates and changes accounts and credentials. nil: New
+	// builds one from Users, APIKeys, Links, the hasher, the password
+	// bounds and APIKeyConfig. Share one with the admin commands of the
+	// same process so the per-user key cap holds across both.
+	Accounts *accounts.Service
 
 	// SecondStep, when set, runs after a correct password (and after the
 	// built-in TOTP step, which answers for users with TOTP on); if it

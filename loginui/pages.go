@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -741,17 +742,20 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
 	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
-	if !validEmail(email) {
+	nu := accounts.NewUser{Email: email, Password: pw, Roles: []string{"admin"}, Superuser: true, Verified: true}
+	if err := p.accounts.CheckNewUser(nu); errors.Is(err, accounts.ErrInvalidEmail) {
 		d.Error = "The email address is not valid."
 		p.render(w, http.StatusBadRequest, "setup", d)
 		return nil
-	}
-	if e := p.checkNewPassword(pw); e != nil {
-		d.Error = e.Detail
+	} else if err != nil {
+		d.Error = "The account could not be created from these details."
+		if e := p.checkNewPassword(pw); e != nil {
+			d.Error = e.Detail
+		}
 		p.render(w, http.StatusBadRequest, "setup", d)
 		return nil
 	}
-	hash, err := p.hasher.HashContext(r.Context(), pw)
+	hash, err := p.accounts.HashPassword(r.Context(), pw)
 	if errors.Is(err, signing.ErrHashBusy) {
 		p.renderOp(w, opBusy, "setup", d)
 		return nil
@@ -759,10 +763,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return opStore
 	}
-	id, err := newUserID()
-	if err != nil {
-		return opStore
-	}
+	nu.Password, nu.PasswordHash = "", hash
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	switch _, err := p.o.Users.GetUserByEmail(ctx, email); {
@@ -782,10 +783,9 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
 		return nil
 	}
-	now := p.o.Now()
-	u := &keystore.User{ID: id, Email: email, PasswordHash: hash, Roles: []string{"admin"}, Superuser: true, Active: true, Verified: true, EmailVerifiedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := p.o.Users.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, keystore.ErrDuplicate) {
+	u, err := p.accounts.AddUser(ctx, nu)
+	if err != nil {
+		if errors.Is(err, accounts.ErrEmailTaken) {
 			d.Error = "An account already uses this email address; use another."
 			p.render(w, http.StatusBadRequest, "setup", d)
 			return nil
@@ -803,7 +803,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 
 // checkNewPassword applies the length policy.
 func (p *Portal) checkNewPassword(pw string) *opErr {
-	if err := signing.CheckPasswordLength(pw, p.o.PasswordMinLen, p.o.PasswordMaxLen); err != nil {
+	if err := p.accounts.CheckPassword(pw); err != nil {
 		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
@@ -40,6 +41,7 @@ type Portal struct {
 	totp        totpState
 	oauth       oauthState
 	keys        *apiKeyState // nil: API keys disabled
+	accounts    *accounts.Service
 
 	closeOnce sync.Once
 }
@@ -85,6 +87,9 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	if err := p.initAPIKeys(); err != nil {
+		return nil, err
+	}
+	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
 	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))

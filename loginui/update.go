@@ -42,14 +42,7 @@ var opRecordChanged = newOpErr(http.StatusConflict, CodeTokenProcessingFailed, "
 // updateUser applies fn to the user as stored and stamps UpdatedAt. fn may
 // run more than once and must only set fields of its argument.
 func (p *Portal) updateUser(ctx context.Context, id string, fn func(u *keystore.User) error) (*keystore.User, error) {
-	now := p.o.Now()
-	return p.o.Users.UpdateUser(ctx, id, func(u *keystore.User) error {
-		if err := fn(u); err != nil {
-			return err
-		}
-		u.UpdatedAt = now
-		return nil
-	})
+	return p.accounts.UpdateUser(ctx, id, fn)
 }
 
 // passwordStill refuses unless the stored password hash is still the one

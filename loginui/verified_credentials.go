@@ -48,34 +48,6 @@ func createdWhileVerified(u *keystore.User, t time.Time) bool {
 	return u.EmailVerifiedAt.IsZero() || !t.Before(u.EmailVerifiedAt)
 }
 
-// sameVerification reports whether checked and now are the same, still
-// valid verification of the same address.
-func sameVerification(checked, now *keystore.User) bool {
-	return checked.Verified && now.Verified &&
-		keystore.FoldEmail(checked.Email) == keystore.FoldEmail(now.Email) &&
-		checked.EmailVerifiedAt.Equal(now.EmailVerifiedAt)
-}
-
-// confirmVerified re-reads owner after a lasting credential was stored for
-// it on the strength of owner's verified address. A concurrent email
-// change may have run its revocation before the credential existed; the
-// caller then removes the credential itself. It answers nil when owner is
-// still verified with the same address, opEmailUnverified when not, and
-// opStore when the store cannot tell (the caller removes the credential
-// then too: fail closed).
-func (p *Portal) confirmVerified(ctx context.Context, owner *keystore.User) *opErr {
-	now, err := p.o.Users.GetUser(ctx, owner.ID)
-	switch {
-	case errors.Is(err, keystore.ErrNotFound):
-		return opEmailUnverified
-	case err != nil:
-		return opStore
-	case !sameVerification(owner, now):
-		return opEmailUnverified
-	}
-	return nil
-}
-
 // credentialStores are where u's API keys and OAuth links live. They come
 // from the options, or from the user store when it holds them: keys and
 // links must be revoked even where this portal does not manage them,
@@ -160,15 +132,5 @@ func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.Us
 // the strength of their verified address: if that verification ended
 // while the link was being stored, the link is removed again.
 func (p *Portal) createOwnerLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, owner *keystore.User) *opErr {
-	if e := p.createLink(ctx, pr, id, tok, owner.ID); e != nil {
-		return e
-	}
-	if e := p.confirmVerified(ctx, owner); e != nil {
-		if err := p.o.Links.DeleteOAuthLink(ctx, pr.cfg.Name, id.Subject); err != nil && !errors.Is(err, keystore.ErrNotFound) {
-			p.log.Warn().Str("component", "loginui").Str("user_id", owner.ID).Str("provider", pr.cfg.Name).Msg("link made during an email change not removed")
-			return opStore
-		}
-		return e
-	}
-	return nil
+	return p.createLink(ctx, pr, id, tok, owner.ID, owner)
 }

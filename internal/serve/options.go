@@ -118,6 +118,7 @@ func portalOptions(cfg *config.Config, c *app.Core, w wired) loginui.Options {
 		APIKeyConfig:      apiKeyOptions(cfg, c),
 		OAuth:             oauthOptions(cfg, c),
 		Links:             w.store,
+		Accounts:          w.accounts,
 		OnRateLimited:     w.metrics.RateLimitHit,
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"io"
 	"net/netip"
 	"path/filepath"
@@ -114,6 +115,7 @@ func fullWiring(t *testing.T, cfg *config.Config) wired {
 		deny:         shared,
 		shared:       shared,
 		nonces:       memory.New(memory.Options{MaxEntries: 10}),
+		accounts:     accounts.New(accounts.Config{}),
 		jwks:         []byte(`{"keys":[]}`),
 		assertion:    assertionOptions(cfg, k),
 		log:          zerolog.New(io.Discard),

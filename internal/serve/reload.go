@@ -114,6 +114,7 @@ func (s *Server) apply(p *reloadPlan) {
 		s.swapped("portal oauth_tokens", s.portal.ReloadOAuthKeyring(p.oauth))
 	}
 	s.core.Ops.SetKeyrings(p.rings)
+	s.core.Ops.AccountService().SetSigningKeyring(p.rings[keystore.RingAPIKeySigning])
 }
 
 func (s *Server) swapped(what string, err error) {

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"io"
 	"net/netip"
 	"time"
@@ -73,6 +74,7 @@ type wired struct {
 	// For the portal: the store and denylist wrapped by coherence, and
 	// the setup token.
 	store        keystore.Store
+	accounts     *accounts.Service
 	portalDeny   keystore.Denylist
 	setupToken   string
 	setupExpires time.Time
@@ -111,6 +113,10 @@ func New(cfg *config.Config, c *app.Core, log zerolog.Logger, opts Options) (*Se
 	c.Ops.Store = ns
 	c.Ops.Log = log.With().Str("component", "admin").Logger()
 	w.store = ns
+	// One account service for the portal and the admin listener (built
+	// on the coherent store above), so the per-user key cap holds across
+	// both.
+	w.accounts = c.Ops.AccountService()
 	w.portalDeny = coherence.DenylistFor(s.deny, ns)
 	if s.setup, err = s.setupToken(); err != nil {
 		return nil, err
