@@ -477,6 +477,12 @@ func TestOfflineStoreCommands(t *testing.T) {
 	}
 	c("", "user", "enable", "--email", "bob@example.test")
 
+	// The operator command applies the portal's key policy: a scope the
+	// owner does not hold as a role is refused (api_keys.scope_subset_check).
+	if _, errOut, code := cli(t, dir, "", "apikey", "create", "--user", "bob@example.test", "--name", "deploy", "--scopes", "read", "--config", cfg); code != 1 || !strings.Contains(errOut, "not one of the user's roles") {
+		t.Fatalf("scope the owner does not hold: exit %d %s", code, errOut)
+	}
+	c("", "user", "set-roles", "--email", "bob@example.test", "--roles", "admin,read")
 	out := c("", "apikey", "create", "--user", "bob@example.test", "--name", "deploy", "--scopes", "read")
 	raw := strings.TrimSpace(out)
 	if strings.Count(raw, "\n") != 0 || !strings.HasPrefix(raw, "ak_prod_") {

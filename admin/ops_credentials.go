@@ -67,7 +67,7 @@ func (o *Ops) APIKeyCreate(ctx context.Context, r APIKeyCreateRequest) (APIKeyCr
 		return APIKeyCreated{}, err
 	}
 	raw, k, err := o.accounts().MintAPIKey(ctx, u, accounts.KeyRequest{Name: r.Name, Scopes: scopes,
-		Lifetime: r.Expires, SigningRequired: r.SigningRequired, Operator: true}, false)
+		Lifetime: r.Expires, SigningRequired: r.SigningRequired}, false)
 	if err != nil {
 		return APIKeyCreated{}, o.keyErr(err)
 	}

@@ -142,16 +142,13 @@ func TestAPIKeyPolicyAgreesAcrossAdminAndPortal(t *testing.T) {
 		signed     bool
 		want       string // admin and the portal's admin route (issued by another user)
 		wantSelf   string // the owner's self-service route
-		// wantOperator, when set, is the admin command's outcome where
-		// it differs from want by design.
-		wantOperator string
 	}
 	rows := []row{
 		{name: "plain key", keyName: "k", scopes: []string{"read"}, want: classOK, wantSelf: classOK},
 		{name: "scope outside the allow-list", keyName: "k", scopes: []string{"delete"}, want: classScope, wantSelf: classScope},
 		// The one deliberate difference: an operator command may issue a
 		// scope beyond the owner's roles (the verifier narrows it).
-		{name: "scope the owner does not hold", keyName: "k", scopes: []string{"admin"}, want: classScope, wantSelf: classScope, wantOperator: classOK},
+		{name: "scope the owner does not hold", keyName: "k", scopes: []string{"admin"}, want: classScope, wantSelf: classScope},
 		{name: "at the cap", seed: 3, keyName: "k", want: classLimit, wantSelf: classLimit},
 		{name: "below the cap", seed: 2, keyName: "k", want: classOK, wantSelf: classOK},
 		{name: "lifetime too short", keyName: "k", lifetime: 30 * time.Second, expiresIn: "30s", want: classLifetime, wantSelf: classLifetime},
@@ -201,9 +198,6 @@ func TestAPIKeyPolicyAgreesAcrossAdminAndPortal(t *testing.T) {
 			gotSelf := portalKeyClass(self.do("POST", "/api/api-keys", body))
 
 			wantOp := tc.want
-			if tc.wantOperator != "" {
-				wantOp = tc.wantOperator
-			}
 			if gotAdmin != wantOp || gotPortalAdmin != tc.want || gotSelf != tc.wantSelf {
 				t.Fatalf("admin command %q (want %q), portal admin route %q (want %q); self-service %q (want %q)",
 					gotAdmin, wantOp, gotPortalAdmin, tc.want, gotSelf, tc.wantSelf)

@@ -20,12 +20,6 @@ type KeyRequest struct {
 	Scopes          []string
 	Lifetime        time.Duration // 0: the policy's default
 	SigningRequired bool
-	// Operator marks a request of an operator command (`gatehouse apikey
-	// create`, which holds the store): the subset check at creation is
-	// not applied, as before the service existed. The verifier still
-	// narrows the key's scopes to its owner's current roles when
-	// api_keys.scope_subset_check is on.
-	Operator bool
 }
 
 // CheckKeyName trims and validates a key name: 1 to MaxKeyNameLen
@@ -102,7 +96,7 @@ func (s *Service) MintAPIKey(ctx context.Context, owner *keystore.User, req KeyR
 	if err != nil {
 		return "", nil, err
 	}
-	scopes, err := s.checkScopes(owner, req.Scopes, p.ScopeSubsetCheck && !req.Operator)
+	scopes, err := s.checkScopes(owner, req.Scopes, p.ScopeSubsetCheck)
 	if err != nil {
 		return "", nil, err
 	}

@@ -129,8 +129,6 @@ func TestMintAPIKeyPolicy(t *testing.T) {
 		{name: "allowed", verified: true, bySelf: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"read"}}},
 		{name: "outside the allow-list", verified: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"delete"}}, want: accounts.ErrScopeDenied, scope: "delete"},
 		{name: "not held", verified: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"admin"}}, want: accounts.ErrScopeNotHeld, scope: "admin"},
-		{name: "operator command, not held", verified: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"admin"}, Operator: true}},
-		{name: "operator command, outside the allow-list", verified: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"delete"}, Operator: true}, want: accounts.ErrScopeDenied, scope: "delete"},
 		{name: "superuser needs no role", verified: true, super: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"admin"}}},
 		{name: "subset check off", mod: func(c *accounts.Config) { c.Keys.ScopeSubsetCheck = false }, verified: true, req: accounts.KeyRequest{Name: "k", Scopes: []string{"admin"}}},
 		{name: "too many scopes", verified: true, req: accounts.KeyRequest{Name: "k", Scopes: make([]string, keystore.MaxRoles+1)}, want: accounts.ErrScopeDenied},
