@@ -10,7 +10,7 @@ import (
 
 // validHostname reports whether s is a DNS name: dot-separated labels of
 // letters, digits and hyphens, 1-63 bytes each, 253 bytes in all.
-func validHostname(s string) bool {
+func ValidHostname(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}

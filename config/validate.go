@@ -195,7 +195,7 @@ func (v *validator) hostPort(path, addr string) (string, bool) {
 		v.errf(path, "port %q must be a number from 1 to 65535", port)
 		return "", false
 	}
-	if host != "" && !validHostname(host) {
+	if host != "" && !ValidHostname(host) {
 		if _, err := netip.ParseAddr(host); err != nil {
 			v.errf(path, "host %q is neither an IP address nor a host name", host)
 			return "", false
@@ -242,7 +242,7 @@ func (v *validator) absURL(path, s string) (*url.URL, bool) {
 		return nil, false
 	}
 	h := u.Hostname()
-	if !validHostname(h) {
+	if !ValidHostname(h) {
 		if _, err := netip.ParseAddr(h); err != nil {
 			v.errf(path, "host %q is neither an IP address nor a host name", h)
 			return nil, false
@@ -289,7 +289,7 @@ func (v *validator) cookie() {
 	case d != strings.ToLower(d):
 		v.errf("cookie.domain", "must be lower-case")
 		return
-	case !validHostname(d):
+	case !ValidHostname(d):
 		v.errf("cookie.domain", "%q is not a domain name", d)
 		return
 	case !strings.Contains(d, "."):

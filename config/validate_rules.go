@@ -177,7 +177,7 @@ func hostPatternProblem(h string) string {
 	if strings.Contains(name, "*") {
 		return fmt.Sprintf("%q: a wildcard is only allowed as the first label (*.example.com)", h)
 	}
-	if validHostname(name) {
+	if ValidHostname(name) {
 		return ""
 	}
 	if a, err := netip.ParseAddr(name); err == nil && a.Is4() && !strings.HasPrefix(h, "*.") {

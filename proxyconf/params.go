@@ -3,6 +3,7 @@ package proxyconf
 import (
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/config"
 	"net"
 	"net/url"
 	"strconv"
@@ -317,18 +318,7 @@ func validHost(h string) bool {
 		// others; use a name for them.
 		return ip.To4() != nil && !strings.Contains(h, ":")
 	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
+	return config.ValidHostname(h)
 }
 
 // isToken reports whether s is 1..64 bytes of letters, digits and '-'
