@@ -491,6 +491,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
+	d.Sections = append(d.Sections, p.renderFeatureSections(r, c)...)
 	p.render(w, status, "account", d)
 	return nil
 }

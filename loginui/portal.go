@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -42,6 +43,8 @@ type Portal struct {
 	oauth       oauthState
 	keys        *apiKeyState // nil: API keys disabled
 	accounts    *accounts.Service
+	features    []feature.Feature // in wiring order
+	sections    []feature.Section // the features' /account sections
 
 	closeOnce sync.Once
 }
@@ -246,4 +249,5 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
+	p.registerFeatures()
 }

@@ -1,0 +1,145 @@
+package loginui
+
+import (
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse/gatehouse/internal/accounts"
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
+)
+
+// Features plug into the core through loginui/internal/feature: each one
+// registers its routes on a router and may add an /account section; host
+// is the core's side of the contract. host is a separate type, not
+// methods of Portal, so the contract is exactly the feature.Host
+// interface.
+
+type host struct{ p *Portal }
+
+var _ feature.Host = host{}
+
+// asFeatureCaller is c as features see it; the user and session records
+// are shared, so a step-up recorded through the host is visible to both.
+func (c *caller) asFeatureCaller() *feature.Caller {
+	if c == nil {
+		return nil
+	}
+	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest}
+}
+
+// coreCaller rebuilds the core's caller (without bearer claims, which no
+// host method needs).
+func coreCaller(c *feature.Caller) *caller {
+	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest}
+}
+
+// errOrNil keeps a nil *opErr from becoming a non-nil error.
+func errOrNil(e *opErr) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+func (h host) APICaller(r *http.Request) (*feature.Caller, error) {
+	c, e := h.p.apiCaller(r)
+	return c.asFeatureCaller(), errOrNil(e)
+}
+
+func (h host) AdminCaller(r *http.Request) (*feature.Caller, error) {
+	c, e := h.p.adminCaller(r)
+	return c.asFeatureCaller(), errOrNil(e)
+}
+
+func (h host) AdminTarget(r *http.Request) (*keystore.User, error) {
+	u, e := h.p.adminTarget(r)
+	return u, errOrNil(e)
+}
+
+func (h host) PageCaller(w http.ResponseWriter, r *http.Request, path string) (*feature.Caller, string, bool) {
+	d, c, ok := h.p.pageAuth(w, r, path)
+	if !ok {
+		return nil, "", false
+	}
+	return c.asFeatureCaller(), d.CSRF, true
+}
+
+func (h host) CookieCSRF(r *http.Request, c *feature.Caller) string {
+	tok := cookieValue(r, csrfCookieName)
+	if c == nil || !c.ViaCookie || !h.p.csrfValidFor(tok, c.Digest) {
+		return ""
+	}
+	return tok
+}
+
+func (h host) PresentsAPIKey(r *http.Request) bool { return h.p.presentsAPIKey(r) }
+
+func (h host) StepUp(c *feature.Caller) error { return errOrNil(h.p.stepUpErr(coreCaller(c))) }
+
+func (h host) RequireStepUp(r *http.Request, c *feature.Caller, code string) error {
+	return errOrNil(h.p.requireStepUp(r, coreCaller(c), code))
+}
+
+func (h host) Rate(r *http.Request, slot string, keys ...[]string) error {
+	return errOrNil(h.p.rate(r, slot, keys...))
+}
+
+func (h host) Accounts() *accounts.Service { return h.p.accounts }
+
+func (h host) ParsePage(fsys fs.FS, files ...string) (*template.Template, error) {
+	t, err := template.ParseFS(templateFS, "templates/base.html")
+	if err != nil {
+		return nil, err
+	}
+	return t.ParseFS(fsys, files...)
+}
+
+func (h host) RenderMessage(w http.ResponseWriter, status int, title, notice, errText string) {
+	h.p.renderMessage(w, status, title, notice, errText)
+}
+
+func (h host) RegistrationOpen() bool { return !h.p.o.RegistrationDisabled }
+func (h host) Now() time.Time         { return h.p.o.Now() }
+func (h host) Log() *zerolog.Logger   { return &h.p.log }
+
+// router registers feature handlers on the portal's mux with the core's
+// adapters.
+type router struct{ p *Portal }
+
+func (rt router) JSON(pattern string, h web.Handler) { rt.p.mux.HandleFunc(pattern, jsonRoute(h)) }
+func (rt router) Page(pattern string, h web.Handler) { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
+
+// registerFeatures lets every feature add its routes and collects the
+// /account sections, in wiring order.
+func (p *Portal) registerFeatures() {
+	for _, f := range p.features {
+		f.Register(router{p}, host{p})
+		if s, ok := f.(feature.Section); ok {
+			p.sections = append(p.sections, s)
+		}
+	}
+}
+
+// renderFeatureSections renders the features' /account sections after
+// those of Options.AccountSections.
+func (p *Portal) renderFeatureSections(r *http.Request, c *caller) []renderedSection {
+	var out []renderedSection
+	fc := c.asFeatureCaller()
+	for _, s := range p.sections {
+		h, ok, err := s.RenderSection(r, fc)
+		if err != nil {
+			p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
+			continue
+		}
+		if ok {
+			out = append(out, renderedSection{Title: s.SectionTitle(), HTML: h})
+		}
+	}
+	return out
+}
