@@ -313,7 +313,7 @@ func sessionPublicID(digest []byte) string {
 
 // sendMail queues an email; it never blocks the request.
 func (p *Portal) sendMail(event string, u *keystore.User, link string) {
-	p.mail.enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
+	p.mail.Enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
 }
 
 // link builds an absolute portal URL with one query parameter.

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/mail"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -35,7 +36,7 @@ type Portal struct {
 	csrf        *web.CSRF
 	counters    keystore.Counters
 	limiter     *web.Limiter
-	mail        *mailQueue
+	mail        *mail.Queue
 	pages       pageSet
 	mux         *http.ServeMux
 	csp         string
@@ -115,7 +116,7 @@ func New(o Options) (*Portal, error) {
 	if mailer == nil {
 		mailer = NewDevMailer(o.Logger)
 	}
-	p.mail = newMailQueue(mailer, o.Logger, 256)
+	p.mail = mail.NewQueue(mailer, o.Logger, 256)
 	if p.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ func New(o Options) (*Portal, error) {
 
 // Close stops the mail queue after it has drained (bounded by ctx).
 func (p *Portal) Close(ctx context.Context) {
-	p.closeOnce.Do(func() { p.mail.close(ctx) })
+	p.closeOnce.Do(func() { p.mail.Close(ctx) })
 }
 
 func parsePublicURL(s string) (*url.URL, error) {
