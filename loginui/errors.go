@@ -60,14 +60,12 @@ var (
 	// opUnauthenticated: no valid credential.
 	opUnauthenticated = &opErr{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
 	// opBody: the JSON body does not parse.
-	opBody = newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	opBody = web.BadBody
 	// opCSRF: the double-submit pair is missing or wrong.
 	opCSRF = newOpErr(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
 )
 
-func opForbidden(detail string) *opErr {
-	return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, detail)
-}
+func opForbidden(detail string) *opErr { return web.Forbidden(detail) }
 
 func errStore(w http.ResponseWriter)                    { opStore.WriteJSON(w) }
 func errUnauthenticated(w http.ResponseWriter)          { opUnauthenticated.WriteJSON(w) }

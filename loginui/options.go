@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/apikeys"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -51,26 +52,8 @@ type TOTPOptions struct {
 }
 
 // APIKeyOptions configure self-service and admin API-key management
-// (SPEC §5.4). Disabled: the API-key routes answer 404 and /account shows
-// no API-key section.
-type APIKeyOptions struct {
-	Enabled bool
-	Prefix  string // raw key prefix; default "ak" (must match the verifier)
-	Env     string // raw key env label; default "prod"
-	// AllowedScopes are the scopes a key may carry (api_keys.allowed_scopes).
-	AllowedScopes   []string
-	MaxPerUser      int           // live (unrevoked) keys per user; default 20
-	DefaultLifetime time.Duration // default 365 days
-	// ScopeSubsetCheck: a key may only carry scopes named like roles its
-	// owner holds (superusers: any allowed scope).
-	ScopeSubsetCheck bool
-	// Hasher digests key secrets (secret api_key_hash). Required when Enabled.
-	Hasher *signing.APIKeyHasher
-	// SigningEnabled with SigningKeyring (keyring api_key_signing) allows
-	// signing_required keys, whose secret is also kept sealed.
-	SigningEnabled bool
-	SigningKeyring *signing.Keyring
-}
+// (loginui/apikeys).
+type APIKeyOptions = apikeys.Options
 
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
 type RateLimit = web.RateLimit
@@ -87,7 +70,7 @@ const (
 	SlotSetup          = "setup"
 	SlotTOTPVerify     = "totp_verify"
 	SlotTOTPEnable     = "totp_enable"
-	SlotAPIKeyCreate   = "api_key_create"
+	SlotAPIKeyCreate   = apikeys.SlotCreate
 )
 
 // DefaultRateLimits apply to the slots Options.RateLimits leaves out.
@@ -206,7 +189,7 @@ var (
 	ErrCookieName    = errors.New("loginui: invalid cookie name")
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
 	ErrTOTPConfig    = errors.New("loginui: TOTP needs a keyring, a known algorithm and the totp_pending and recovery_code_lookup secrets")
-	ErrAPIKeyConfig  = errors.New("loginui: API keys need a store, a hasher, valid prefix, env and scope names, and a keyring when signing is enabled")
+	ErrAPIKeyConfig  = apikeys.ErrConfig
 )
 
 const minSecretLen = 32

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/apikeys"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/mail"
@@ -42,7 +43,7 @@ type Portal struct {
 	csp         string
 	totp        totpState
 	oauth       oauthState
-	keys        *apiKeyState // nil: API keys disabled
+	keys        *apikeys.Feature
 	accounts    *accounts.Service
 	features    []feature.Feature // in wiring order
 	sections    []feature.Section // the features' /account sections
@@ -198,19 +199,11 @@ func (p *Portal) routes() {
 	api("POST /api/auth/2fa/disable", jsonRoute(p.apiTOTPDisable))
 	api("POST /api/auth/2fa/step-up", jsonRoute(p.apiTOTPStepUp))
 	api("POST /api/auth/2fa/recovery-codes/regenerate", jsonRoute(p.apiTOTPRegenerate))
-	api("POST /api/api-keys", jsonRoute(p.apiKeyCreate))
-	api("GET /api/api-keys", jsonRoute(p.apiKeyList))
-	api("GET /api/api-keys/{key_id}", jsonRoute(p.apiKeyGet))
-	api("PATCH /api/api-keys/{key_id}", jsonRoute(p.apiKeyPatch))
-	api("DELETE /api/api-keys/{key_id}", jsonRoute(p.apiKeyDelete))
-	api("POST /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyCreate))
-	api("GET /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyList))
-	api("DELETE /api/users/{id}/api-keys/{key_id}", jsonRoute(p.apiAdminKeyDelete))
 	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
 	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
 	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
 	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
-	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return opNoRoute }))
+	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
 	// HTML pages.
 	m.HandleFunc("GET /{$}", p.pageRoute(p.pageHome))
@@ -238,9 +231,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/2fa/step-up", p.pageRoute(p.pageTOTPStepUp))
 	m.HandleFunc("POST /account/2fa/disable", p.pageRoute(p.pageTOTPDisable))
 	m.HandleFunc("POST /account/2fa/regenerate", p.pageRoute(p.pageTOTPRegenerate))
-	m.HandleFunc("GET /account/api-keys", p.pageRoute(p.pageAPIKeys))
-	m.HandleFunc("POST /account/api-keys", p.pageRoute(p.pageAPIKeyCreate))
-	m.HandleFunc("POST /account/api-keys/revoke", p.pageRoute(p.pageAPIKeyRevoke))
 	m.HandleFunc("POST /account/linked/unlink", p.pageRoute(p.pageOAuthUnlink))
 	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
 	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))

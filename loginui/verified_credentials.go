@@ -3,12 +3,12 @@ package loginui
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // Lasting credentials and email verification (pre-account hijacking).
@@ -28,8 +28,7 @@ import (
 // field and counts as verified before any of its credentials.
 
 // opEmailUnverified refuses an owner's API key or provider link.
-var opEmailUnverified = newOpErr(http.StatusForbidden, CodeEmailUnverified,
-	"verify your email address first: an account whose address is not verified cannot create API keys or link other accounts")
+var opEmailUnverified = web.EmailUnverified
 
 // requireVerifiedEmail admits an owner's request for a lasting credential.
 func requireVerifiedEmail(u *keystore.User) *opErr {

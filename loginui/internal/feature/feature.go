@@ -10,11 +10,12 @@
 // record read in an earlier step (the keystore Update functions apply a
 // change to the record as stored).
 //
-// The package holds only types: it imports no portal code, so both the core
+// The package holds only the contract (and StoreCtx): it imports no portal code, so both the core
 // and the features can depend on it.
 package feature
 
 import (
+	"context"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -119,3 +120,8 @@ type Host interface {
 
 // StoreTimeout bounds each store call of a request.
 const StoreTimeout = 5 * time.Second
+
+// StoreCtx is the context of one store call of r.
+func StoreCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), StoreTimeout)
+}

@@ -98,3 +98,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func WriteError(w http.ResponseWriter, status int, code, detail string) {
 	WriteJSON(w, status, apiError{Code: code, Detail: detail})
 }
+
+// Answers shared by the portal core and the feature packages.
+var (
+	// NoRoute answers an unknown API route (and the routes of a disabled
+	// feature, as if they did not exist).
+	NoRoute = New(http.StatusNotFound, errcode.RequestBodyInvalid, "no such API route")
+	// BadBody: the JSON body does not parse.
+	BadBody = New(http.StatusUnprocessableEntity, errcode.RequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	// EmailUnverified refuses an owner's API key or provider link.
+	EmailUnverified = New(http.StatusForbidden, errcode.EmailUnverified,
+		"verify your email address first: an account whose address is not verified cannot create API keys or link other accounts")
+)
+
+// Forbidden is 403 AUTHORIZATION_DENIED with detail.
+func Forbidden(detail string) *Error {
+	return New(http.StatusForbidden, errcode.AuthorizationDenied, detail)
+}
