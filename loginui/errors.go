@@ -80,7 +80,7 @@ type opErr = web.Error
 // opBusy answers a request whose password hash found no free slot within
 // the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
 // the credentials were not checked, and nothing was changed.
-var opBusy = &opErr{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "the server is busy; retry shortly", RetryAfter: 1}
+var opBusy = web.Busy
 
 // hashErr maps an error of the password hasher: ErrHashBusy is opBusy,
 // anything else is fallback.

@@ -1,6 +1,7 @@
 package loginui
 
 import (
+	"context"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -116,30 +117,80 @@ func (rt router) JSON(pattern string, h web.Handler) { rt.p.mux.HandleFunc(patte
 func (rt router) Page(pattern string, h web.Handler) { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
 
 // registerFeatures lets every feature add its routes and collects the
-// /account sections, in wiring order.
+// /account sections and the login hooks, in wiring order.
 func (p *Portal) registerFeatures() {
 	for _, f := range p.features {
 		f.Register(router{p}, host{p})
 		if s, ok := f.(feature.Section); ok {
 			p.sections = append(p.sections, s)
 		}
+		if s, ok := f.(feature.SecondFactor); ok && p.second == nil {
+			p.second = s
+		}
+		if s, ok := f.(feature.StepUpper); ok && p.stepUpper == nil {
+			p.stepUpper = s
+		}
 	}
 }
 
-// renderFeatureSections renders the features' /account sections after
-// those of Options.AccountSections.
-func (p *Portal) renderFeatureSections(r *http.Request, c *caller) []renderedSection {
-	var out []renderedSection
+// renderFeatureSections renders the features' /account sections: framed
+// ones into d.Framed, the others after those of Options.AccountSections.
+func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) {
 	fc := c.asFeatureCaller()
 	for _, s := range p.sections {
-		h, ok, err := s.RenderSection(r, fc)
-		if err != nil {
-			p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
-			continue
+		_, framed := s.(feature.FramedSection)
+		h, ok := d.ownHTML, true
+		if s != d.ownFrom || h == "" {
+			var err error
+			h, ok, err = s.RenderSection(r, fc, d.CSRF)
+			if err != nil {
+				p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
+				continue
+			}
 		}
-		if ok {
-			out = append(out, renderedSection{Title: s.SectionTitle(), HTML: h})
+		switch {
+		case !ok:
+		case framed:
+			d.Framed = append(d.Framed, h)
+		default:
+			d.Sections = append(d.Sections, renderedSection{Title: s.SectionTitle(), HTML: h})
 		}
 	}
-	return out
+}
+
+func (h host) ClientIP(r *http.Request) string { return h.p.clientIP(r) }
+
+func (h host) AccessFingerprint(u *keystore.User) string { return h.p.accessFingerprint(u) }
+
+func (h host) CheckPassword(ctx context.Context, u *keystore.User, password string, wrong *web.Error) error {
+	return errOrNil(h.p.checkCurrentPassword(ctx, u, password, wrong))
+}
+
+func (h host) RenderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, v feature.AccountView) error {
+	d := &pageData{CSRF: v.CSRF, User: c.User, Notice: v.Notice, Error: v.Error, ownFrom: v.From, ownHTML: v.Own}
+	return h.p.renderAccount(w, r, coreCaller(c), d, v.Status)
+}
+
+func (h host) Audit(event, userID string) { h.p.audit(event, userID) }
+
+// featureTokens lets a feature issue and verify the tokens of one
+// audience through the core's codec.
+type featureTokens struct{ c *jwtCodec }
+
+func (t featureTokens) Issue(sub, jti, binding, firstFactor string, lifetime time.Duration, now time.Time) (string, error) {
+	if t.c.firstFactor {
+		return t.c.issueFirstFactor(sub, jti, binding, firstFactor, lifetime, now)
+	}
+	if firstFactor != "" {
+		return "", errToken
+	}
+	return t.c.issue(sub, jti, binding, "", lifetime, now)
+}
+
+func (t featureTokens) Verify(tok string, now time.Time) (feature.Claims, error) {
+	cl, err := t.c.verify(tok, now)
+	if err != nil {
+		return feature.Claims{}, err
+	}
+	return feature.Claims{Subject: cl.Subject, JTI: cl.JTI, SFP: cl.SFP, FirstFactor: cl.FirstFactor, ExpiresAt: cl.ExpiresAt}, nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/apikeys"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -35,21 +37,8 @@ type Secrets struct {
 	RecoveryCodeLookup signing.Secret
 }
 
-// TOTPOptions configure the second factor (SPEC §5.6).
-type TOTPOptions struct {
-	// Enabled lets users enrol. When false, enrollment is refused and the
-	// /account section is shown only to users who already have TOTP on;
-	// those still need their code at login (which needs Keyring).
-	Enabled bool
-	// Algorithm of new enrollments: SHA1, SHA256 (default) or SHA512.
-	// Each user's secret keeps the algorithm it was enrolled with.
-	Algorithm string
-	Issuer    string        // otpauth issuer; default "gatehouse"
-	StepUpTTL time.Duration // default 5m
-	// Keyring seals TOTP secrets and recovery-code hashes at rest
-	// (keyring totp_secrets). Required when Enabled.
-	Keyring *signing.Keyring
-}
+// TOTPOptions configure the second factor (loginui/totp).
+type TOTPOptions = totp.Options
 
 // APIKeyOptions configure self-service and admin API-key management
 // (loginui/apikeys).
@@ -64,12 +53,12 @@ const (
 	SlotRegister       = "register"
 	SlotForgotPassword = "forgot_password"
 	SlotResetPassword  = "reset_password"
-	SlotChangePassword = "change_password"
+	SlotChangePassword = feature.SlotChangePassword
 	SlotVerifyToken    = "verify_token"
 	SlotRefresh        = "refresh"
 	SlotSetup          = "setup"
-	SlotTOTPVerify     = "totp_verify"
-	SlotTOTPEnable     = "totp_enable"
+	SlotTOTPVerify     = totp.SlotVerify
+	SlotTOTPEnable     = totp.SlotEnable
 	SlotAPIKeyCreate   = apikeys.SlotCreate
 )
 
@@ -188,7 +177,7 @@ var (
 	ErrPublicURL     = errors.New("loginui: public URL must be an absolute http(s) URL without path, query or userinfo")
 	ErrCookieName    = errors.New("loginui: invalid cookie name")
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
-	ErrTOTPConfig    = errors.New("loginui: TOTP needs a keyring, a known algorithm and the totp_pending and recovery_code_lookup secrets")
+	ErrTOTPConfig    = totp.ErrConfig
 	ErrAPIKeyConfig  = apikeys.ErrConfig
 )
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -59,9 +60,12 @@ type pageData struct {
 	Query            string
 	Target           userView
 	Self             bool
-	TOTP             *totpView
-	OAuthButtons     []oauthButton // login page
-	OAuth            *oauthView    // /account linked accounts
+	Framed           []template.HTML // the features' own <section> elements
+	// ownFrom's section is ownHTML for this render (feature.AccountView).
+	ownFrom      feature.Section
+	ownHTML      template.HTML
+	OAuthButtons []oauthButton // login page
+	OAuth        *oauthView    // /account linked accounts
 }
 
 type renderedSection struct {
@@ -477,9 +481,6 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	if d.Notice == "" {
 		d.Notice = notices[r.URL.Query().Get("done")]
 	}
-	if d.TOTP == nil {
-		d.TOTP = p.totpSectionView(c)
-	}
 	if d.OAuth == nil {
 		d.OAuth = p.oauthSectionView(r, c)
 	}
@@ -491,7 +492,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
-	d.Sections = append(d.Sections, p.renderFeatureSections(r, c)...)
+	p.renderFeatureSections(r, c, d)
 	p.render(w, status, "account", d)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/mail"
+	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -41,7 +42,9 @@ type Portal struct {
 	pages       pageSet
 	mux         *http.ServeMux
 	csp         string
-	totp        totpState
+	totp        *totp.Feature
+	second      feature.SecondFactor // the second login step (loginui/totp)
+	stepUpper   feature.StepUpper    // step-up proofs (loginui/totp)
 	oauth       oauthState
 	keys        *apikeys.Feature
 	accounts    *accounts.Service
@@ -193,12 +196,7 @@ func (p *Portal) routes() {
 	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
 	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
 	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
-	api("POST /api/auth/2fa/enable", jsonRoute(p.apiTOTPEnable))
-	api("POST /api/auth/2fa/enable/confirm", jsonRoute(p.apiTOTPConfirm))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
-	api("POST /api/auth/2fa/disable", jsonRoute(p.apiTOTPDisable))
-	api("POST /api/auth/2fa/step-up", jsonRoute(p.apiTOTPStepUp))
-	api("POST /api/auth/2fa/recovery-codes/regenerate", jsonRoute(p.apiTOTPRegenerate))
 	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
 	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
 	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
@@ -226,11 +224,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("POST /account/2fa/enable", p.pageRoute(p.pageTOTPEnable))
-	m.HandleFunc("POST /account/2fa/confirm", p.pageRoute(p.pageTOTPConfirm))
-	m.HandleFunc("POST /account/2fa/step-up", p.pageRoute(p.pageTOTPStepUp))
-	m.HandleFunc("POST /account/2fa/disable", p.pageRoute(p.pageTOTPDisable))
-	m.HandleFunc("POST /account/2fa/regenerate", p.pageRoute(p.pageTOTPRegenerate))
 	m.HandleFunc("POST /account/linked/unlink", p.pageRoute(p.pageOAuthUnlink))
 	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
 	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))

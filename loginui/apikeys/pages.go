@@ -102,11 +102,11 @@ func (f *Feature) keySectionFor(r *http.Request, c *feature.Caller, csrf string)
 // SectionTitle implements feature.Section.
 func (f *Feature) SectionTitle() string { return "API keys" }
 
-// RenderSection is the /account section (feature.Section). It has no
-// access to the page's response, so it uses the CSRF cookie the request
-// carries; when that is not valid for the session it shows the list with
-// a link to the full page instead of forms.
-func (f *Feature) RenderSection(r *http.Request, c *feature.Caller) (template.HTML, bool, error) {
+// RenderSection is the /account section (feature.Section). It uses the
+// CSRF cookie the request carries, not the page's token: when the cookie
+// is not valid for the session it shows the list with a link to the full
+// page instead of forms.
+func (f *Feature) RenderSection(r *http.Request, c *feature.Caller, _ string) (template.HTML, bool, error) {
 	if !f.o.Enabled {
 		return "", false, nil
 	}

@@ -38,12 +38,73 @@ type Feature interface {
 }
 
 // Section is implemented by features that add a section to /account.
-// RenderSection returns trusted HTML built with html/template; ok=false
-// shows nothing. An error is logged by the core (by Title) and the section
-// is left out.
+// RenderSection returns trusted HTML built with html/template; csrf is the
+// page's CSRF token for the section's forms; ok=false shows nothing. An
+// error is logged by the core (by title) and the section is left out.
+// The core wraps the HTML in a <section> headed by the title, after its
+// own sections, unless the feature is a FramedSection.
 type Section interface {
 	SectionTitle() string
-	RenderSection(r *http.Request, c *Caller) (html template.HTML, ok bool, err error)
+	RenderSection(r *http.Request, c *Caller, csrf string) (html template.HTML, ok bool, err error)
+}
+
+// FramedSection is a Section whose HTML is its own <section> element; the
+// core places it right after the sessions section, as is.
+type FramedSection interface {
+	Section
+	Framed()
+}
+
+// AccountView is a re-render of /account by a feature's form handler
+// (after a failure, or to show something once). Own, when not empty,
+// replaces From's section for this render.
+type AccountView struct {
+	CSRF          string // from PageCaller
+	Status        int
+	Notice, Error string
+	From          Section
+	Own           template.HTML
+}
+
+// SecondFactor is implemented by a feature that adds a second login step
+// for users who have it on (keystore.User.TOTPEnabled). The core owns the
+// login: it asks Begin for a pending token after the first factor, and
+// Complete to check it with the code before it mints the session.
+type SecondFactor interface {
+	// Ready reports whether pending logins can be issued and completed;
+	// when it is false a user with the factor on cannot log in (503).
+	Ready() bool
+	// Begin returns the pending token of u's login after firstFactor
+	// (the AuthMethod of the first step), bound to r's client.
+	Begin(r *http.Request, u *keystore.User, firstFactor string) (string, error)
+	// Complete checks a pending token and a code, spends both, and returns
+	// the user and the first factor of the login.
+	Complete(r *http.Request, token, code string) (u *keystore.User, firstFactor string, err error)
+	// PendingLifetime is how long a pending token lives.
+	PendingLifetime() time.Duration
+}
+
+// StepUpper is implemented by the feature that proves a second factor
+// for a cookie session (Host.RequireStepUp uses it).
+type StepUpper interface {
+	// StepUp checks code for c and marks its session until the returned
+	// time (also set on c.Session).
+	StepUp(r *http.Request, c *Caller, code string) (time.Time, error)
+}
+
+// Claims are the parts of a verified feature token.
+type Claims struct {
+	Subject, JTI, SFP, FirstFactor string
+	ExpiresAt                      time.Time
+}
+
+// Tokens issues and verifies the signed tokens of one audience (the core
+// builds them; keys never reach the feature).
+type Tokens interface {
+	// Issue signs a token for sub; firstFactor is carried only by
+	// tokens built for it.
+	Issue(sub, jti, binding, firstFactor string, lifetime time.Duration, now time.Time) (string, error)
+	Verify(tok string, now time.Time) (Claims, error)
 }
 
 // Router is where a feature registers its handlers. JSON routes answer
@@ -99,6 +160,19 @@ type Host interface {
 	// RequireStepUp is StepUp after using code, when given, to obtain a
 	// proof.
 	RequireStepUp(r *http.Request, c *Caller, code string) error
+	// ClientIP is the request's client address (trusted proxies applied).
+	ClientIP(r *http.Request) string
+	// AccessFingerprint changes with u's email or password hash; tokens
+	// bound to it die with those.
+	AccessFingerprint(u *keystore.User) string
+	// CheckPassword verifies u's current password (a dummy hash when
+	// there is none); wrong is answered on a mismatch, a 429 when the
+	// hasher is saturated.
+	CheckPassword(ctx context.Context, u *keystore.User, password string, wrong *web.Error) error
+	// RenderAccount renders /account for c with v.
+	RenderAccount(w http.ResponseWriter, r *http.Request, c *Caller, v AccountView) error
+	// Audit logs an audit event with the user id only.
+	Audit(event, userID string)
 	// Rate counts one event of slot for each key set; an error is the
 	// 429 (or store) answer.
 	Rate(r *http.Request, slot string, keys ...[]string) error
@@ -117,6 +191,10 @@ type Host interface {
 	// passwords or email addresses.
 	Log() *zerolog.Logger
 }
+
+// SlotChangePassword is the core's rate-limit slot of password checks,
+// shared by every route that asks for the current password.
+const SlotChangePassword = "change_password"
 
 // StoreTimeout bounds each store call of a request.
 const StoreTimeout = 5 * time.Second

@@ -115,3 +115,12 @@ var (
 func Forbidden(detail string) *Error {
 	return New(http.StatusForbidden, errcode.AuthorizationDenied, detail)
 }
+
+// Busy answers a request whose password hash found no free slot within
+// the hasher's bounded wait: the credentials were not checked, and
+// nothing was changed.
+var Busy = &Error{Status: http.StatusTooManyRequests, Code: errcode.RateLimited, Detail: "the server is busy; retry shortly", RetryAfter: 1}
+
+// RecordChanged answers a change whose premise (a password just checked,
+// a pending enrollment) no longer holds on the stored record.
+var RecordChanged = New(http.StatusConflict, errcode.TokenProcessingFailed, "the account changed while this request ran; nothing was changed, try again")
