@@ -1,8 +1,6 @@
 package loginui
 
 import (
-	"errors"
-
 	"github.com/gatehouse/gatehouse/internal/accounts"
 )
 
@@ -26,17 +24,4 @@ func (p *Portal) initAccounts() error {
 	}
 	p.accounts = accounts.New(c)
 	return nil
-}
-
-// linkErr maps an accounts error of link creation to the portal's answer.
-func linkErr(err error) *opErr {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, accounts.ErrEmailUnverified):
-		return opEmailUnverified
-	case errors.Is(err, accounts.ErrLinkTaken):
-		return opOAuthLinked
-	}
-	return opStore
 }

@@ -2,9 +2,12 @@ package loginui
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -113,14 +116,24 @@ func (h host) Log() *zerolog.Logger   { return &h.p.log }
 // adapters.
 type router struct{ p *Portal }
 
-func (rt router) JSON(pattern string, h web.Handler) { rt.p.mux.HandleFunc(pattern, jsonRoute(h)) }
-func (rt router) Page(pattern string, h web.Handler) { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
+func (rt router) JSON(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, jsonRoute(h)) }
+func (rt router) Page(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
+func (rt router) Raw(pattern string, h http.HandlerFunc) { rt.p.mux.HandleFunc(pattern, h) }
 
 // registerFeatures lets every feature add its routes and collects the
 // /account sections and the login hooks, in wiring order.
 func (p *Portal) registerFeatures() {
+	p.notices = maps.Clone(notices)
 	for _, f := range p.features {
 		f.Register(router{p}, host{p})
+		if n, ok := f.(feature.Notices); ok {
+			for k, v := range n.Notices() {
+				p.notices[k] = v
+			}
+		}
+		if s, ok := f.(feature.LoginSection); ok {
+			p.loginSections = append(p.loginSections, s)
+		}
 		if s, ok := f.(feature.Section); ok {
 			p.sections = append(p.sections, s)
 		}
@@ -193,4 +206,105 @@ func (t featureTokens) Verify(tok string, now time.Time) (feature.Claims, error)
 		return feature.Claims{}, err
 	}
 	return feature.Claims{Subject: cl.Subject, JTI: cl.JTI, SFP: cl.SFP, FirstFactor: cl.FirstFactor, ExpiresAt: cl.ExpiresAt}, nil
+}
+
+func (h host) Authenticate(r *http.Request) (*feature.Caller, error) {
+	c, err := h.p.authenticate(r)
+	switch {
+	case errors.Is(err, errAuthStore):
+		return nil, opStore
+	case err != nil, c == nil:
+		return nil, opUnauthenticated
+	}
+	return c.asFeatureCaller(), nil
+}
+
+func (h host) CheckCSRF(r *http.Request, c *feature.Caller, formValue string) error {
+	if c == nil || !c.ViaCookie || !h.p.checkCSRF(r, c.Digest, formValue) {
+		return opCSRF
+	}
+	return nil
+}
+
+func (h host) CookieCaller(r *http.Request) (*feature.Caller, error) {
+	c, err := h.p.cookieCaller(r)
+	return c.asFeatureCaller(), err
+}
+
+func (h host) SafeRedirect(rd string) (string, bool) { return h.p.safeRedirect(rd) }
+
+func (h host) FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string) {
+	h.p.finishFeatureLogin(w, r, u, firstFactor, rd)
+}
+
+func (h host) RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error) {
+	d, _, ferr := h.p.formPage(w, r, "Log in")
+	if ferr != nil {
+		h.p.errorPage(w, r, ferr)
+		return
+	}
+	d.RD = rd
+	h.p.renderOp(w, web.As(err), "login", d)
+}
+
+func (h host) RenderLink(w http.ResponseWriter, status int, title, errText, link, linkText string) {
+	h.p.render(w, status, "message", &pageData{Title: title, Error: errText, Link: link, LinkText: linkText})
+}
+
+func (h host) ErrorPage(w http.ResponseWriter, r *http.Request, err error) { h.p.errorPage(w, r, err) }
+
+// loginSectionsFor renders the features' additions to the login page.
+func (p *Portal) loginSectionsFor(rd string) []template.HTML {
+	var out []template.HTML
+	for _, s := range p.loginSections {
+		h, err := s.LoginSection(rd)
+		if err != nil {
+			p.log.Warn().Str("component", "loginui").Msg("login page section failed")
+			continue
+		}
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// featureFormOrigins are the origins the features' forms may redirect to.
+func (p *Portal) featureFormOrigins() []string {
+	var out []string
+	for _, f := range p.features {
+		if o, ok := f.(feature.FormOrigins); ok {
+			out = append(out, o.FormOrigins()...)
+		}
+	}
+	return out
+}
+
+// finishFeatureLogin completes a feature's login (feature.Host.FinishLogin).
+func (p *Portal) finishFeatureLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string) {
+	if u.TOTPEnabled {
+		if err := p.pageTOTPRequired(w, r, u, rd, firstFactor); err != nil {
+			p.errorPage(w, r, err)
+		}
+		return
+	}
+	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if _, err := p.createSession(ctx, w, r, u, firstFactor); err != nil {
+		p.renderStoreError(w)
+		return
+	}
+	ev := p.log.Info().Str("audit", "login_ok").Str("user_id", u.ID)
+	if provider, ok := strings.CutPrefix(firstFactor, methodOAuthPrefix); ok {
+		ev = ev.Str("provider", provider)
+	}
+	ev.Msg("audit")
+	if rd != "" {
+		redirect(w, r, rd)
+		return
+	}
+	redirect(w, r, p.home())
 }

@@ -62,10 +62,9 @@ type pageData struct {
 	Self             bool
 	Framed           []template.HTML // the features' own <section> elements
 	// ownFrom's section is ownHTML for this render (feature.AccountView).
-	ownFrom      feature.Section
-	ownHTML      template.HTML
-	OAuthButtons []oauthButton // login page
-	OAuth        *oauthView    // /account linked accounts
+	ownFrom       feature.Section
+	ownHTML       template.HTML
+	LoginSections []template.HTML // login page: the features' other ways in
 }
 
 type renderedSection struct {
@@ -83,7 +82,7 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	d.RegistrationOpen = !p.o.RegistrationDisabled
 	if name == "login" {
-		d.OAuthButtons = p.oauthButtons(d.RD)
+		d.LoginSections = p.loginSectionsFor(d.RD)
 	}
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
@@ -225,7 +224,7 @@ func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	d.RD = rd
-	d.Notice = notices[r.URL.Query().Get("done")]
+	d.Notice = p.notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "login", d)
 	return nil
 }
@@ -479,10 +478,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	d.Title = "Your account"
 	d.Sessions = p.viewSessions(c, ss)
 	if d.Notice == "" {
-		d.Notice = notices[r.URL.Query().Get("done")]
-	}
-	if d.OAuth == nil {
-		d.OAuth = p.oauthSectionView(r, c)
+		d.Notice = p.notices[r.URL.Query().Get("done")]
 	}
 	for _, s := range p.o.AccountSections {
 		h, err := s.Render(r, c.user)
@@ -596,7 +592,7 @@ func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range us {
 		d.Users = append(d.Users, viewUser(u))
 	}
-	d.Notice = notices[r.URL.Query().Get("done")]
+	d.Notice = p.notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "admin", d)
 	return nil
 }

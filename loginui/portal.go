@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/mail"
+	"github.com/gatehouse/gatehouse/loginui/oauth"
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -25,31 +26,33 @@ type Portal struct {
 	o   Options
 	log zerolog.Logger
 
-	public      *url.URL
-	cookieSec   bool // Secure attribute on cookies
-	hasher      *signing.Hasher
-	access      *jwtCodec
-	verifyTok   *jwtCodec
-	resetTok    *jwtCodec
-	verifyFPKey signing.Secret
-	resetFPKey  signing.Secret
-	csrfKey     []byte
-	cookies     *web.Cookies
-	csrf        *web.CSRF
-	counters    keystore.Counters
-	limiter     *web.Limiter
-	mail        *mail.Queue
-	pages       pageSet
-	mux         *http.ServeMux
-	csp         string
-	totp        *totp.Feature
-	second      feature.SecondFactor // the second login step (loginui/totp)
-	stepUpper   feature.StepUpper    // step-up proofs (loginui/totp)
-	oauth       oauthState
-	keys        *apikeys.Feature
-	accounts    *accounts.Service
-	features    []feature.Feature // in wiring order
-	sections    []feature.Section // the features' /account sections
+	public        *url.URL
+	cookieSec     bool // Secure attribute on cookies
+	hasher        *signing.Hasher
+	access        *jwtCodec
+	verifyTok     *jwtCodec
+	resetTok      *jwtCodec
+	verifyFPKey   signing.Secret
+	resetFPKey    signing.Secret
+	csrfKey       []byte
+	cookies       *web.Cookies
+	csrf          *web.CSRF
+	counters      keystore.Counters
+	limiter       *web.Limiter
+	mail          *mail.Queue
+	pages         pageSet
+	mux           *http.ServeMux
+	csp           string
+	totp          *totp.Feature
+	second        feature.SecondFactor // the second login step (loginui/totp)
+	stepUpper     feature.StepUpper    // step-up proofs (loginui/totp)
+	oauth         *oauth.Feature
+	notices       map[string]string // ?done= texts: the core's and the features'
+	loginSections []feature.LoginSection
+	keys          *apikeys.Feature
+	accounts      *accounts.Service
+	features      []feature.Feature // in wiring order
+	sections      []feature.Section // the features' /account sections
 
 	closeOnce sync.Once
 }
@@ -169,7 +172,7 @@ func (p *Portal) buildCSP() string {
 	if p.o.Development {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
-	fa = append(fa, p.oauth.formOrigins...)
+	fa = append(fa, p.featureFormOrigins()...)
 	return "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
 }
 
@@ -197,10 +200,6 @@ func (p *Portal) routes() {
 	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
 	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
-	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
-	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
-	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
-	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
 	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
 	// HTML pages.
@@ -224,7 +223,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("POST /account/linked/unlink", p.pageRoute(p.pageOAuthUnlink))
 	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
 	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))
 	m.HandleFunc("POST /admin/users/{id}", p.pageRoute(p.pageAdminUserPost))

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
@@ -125,11 +123,4 @@ func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.Us
 			Int("api_keys", nKeys).Int("oauth_links", nLinks).Int("sessions", nSess).Msg("audit")
 	}
 	return nil
-}
-
-// createOwnerLink links id to owner, who linked it from their account on
-// the strength of their verified address: if that verification ended
-// while the link was being stored, the link is removed again.
-func (p *Portal) createOwnerLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, owner *keystore.User) *opErr {
-	return p.createLink(ctx, pr, id, tok, owner.ID, owner)
 }

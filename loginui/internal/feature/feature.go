@@ -113,6 +113,28 @@ type Tokens interface {
 type Router interface {
 	JSON(pattern string, h web.Handler)
 	Page(pattern string, h web.Handler)
+	// Raw registers a handler that writes every answer itself (redirect
+	// flows that mix JSON, pages and redirects).
+	Raw(pattern string, h http.HandlerFunc)
+}
+
+// LoginSection is implemented by features that add to the login page
+// (other ways to log in); rd is the page's validated redirect target.
+// The HTML is placed after the password form, as is.
+type LoginSection interface {
+	LoginSection(rd string) (template.HTML, error)
+}
+
+// FormOrigins is implemented by features whose forms may redirect to
+// other origins; the core adds them to the CSP form-action.
+type FormOrigins interface {
+	FormOrigins() []string
+}
+
+// Notices is implemented by features whose redirects to /account carry
+// ?done= values; the core shows the fixed texts it maps them to.
+type Notices interface {
+	Notices() map[string]string
 }
 
 // Caller is the authenticated principal of a request as a feature sees
@@ -173,6 +195,29 @@ type Host interface {
 	RenderAccount(w http.ResponseWriter, r *http.Request, c *Caller, v AccountView) error
 	// Audit logs an audit event with the user id only.
 	Audit(event, userID string)
+	// Authenticate resolves the caller of r (bearer access token or
+	// session cookie) without any CSRF check; an error is the JSON
+	// answer (401 without a valid credential, 503 on a store failure).
+	Authenticate(r *http.Request) (*Caller, error)
+	// CheckCSRF demands a cookie session and a CSRF token (header, or
+	// formValue when not empty) bound to it; the error is the 403.
+	CheckCSRF(r *http.Request, c *Caller, formValue string) error
+	// CookieCaller is the caller of a page request by its session
+	// cookie; nil without a valid session, an error when a store failed.
+	CookieCaller(r *http.Request) (*Caller, error)
+	// SafeRedirect keeps rd only when the redirect policy accepts it.
+	SafeRedirect(rd string) (string, bool)
+	// FinishLogin completes a login whose first factor (an AuthMethod
+	// such as "oauth:github") succeeded: the core's second step for users
+	// with TOTP on and the SecondStep hook, or a new session and a
+	// redirect to rd (or the portal home). It answers in every case.
+	FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string)
+	// RenderLoginError answers with the login page showing err.
+	RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error)
+	// RenderLink answers with the message page offering one link.
+	RenderLink(w http.ResponseWriter, status int, title, errText, link, linkText string)
+	// ErrorPage answers err as a page (a store failure is the store page).
+	ErrorPage(w http.ResponseWriter, r *http.Request, err error)
 	// Rate counts one event of slot for each key set; an error is the
 	// 429 (or store) answer.
 	Rate(r *http.Request, slot string, keys ...[]string) error
@@ -191,6 +236,9 @@ type Host interface {
 	// passwords or email addresses.
 	Log() *zerolog.Logger
 }
+
+// SlotLogin is the core's rate-limit slot of login attempts.
+const SlotLogin = "login"
 
 // SlotChangePassword is the core's rate-limit slot of password checks,
 // shared by every route that asks for the current password.
