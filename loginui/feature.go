@@ -124,6 +124,7 @@ func (rt router) Raw(pattern string, h http.HandlerFunc) { rt.p.mux.HandleFunc(p
 // /account sections and the login hooks, in wiring order.
 func (p *Portal) registerFeatures() {
 	p.notices = maps.Clone(notices)
+	p.sections, p.loginSections, p.second, p.stepUpper = nil, nil, nil, nil
 	for _, f := range p.features {
 		f.Register(router{p}, host{p})
 		if n, ok := f.(feature.Notices); ok {
