@@ -155,7 +155,7 @@ func (p *Portal) apiCaller(r *http.Request) (*caller, *opErr) {
 	case err != nil, c == nil:
 		return nil, opUnauthenticated
 	}
-	if c.viaCookie && !isSafeMethod(r.Method) && !p.checkCSRF(r, c.digest, "") {
+	if c.viaCookie && !isSafeMethod(r.Method) && !p.csrf.Check(r, c.digest, "") {
 		return nil, opCSRF
 	}
 	return c, nil

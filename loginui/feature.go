@@ -76,7 +76,7 @@ func (h host) PageCaller(w http.ResponseWriter, r *http.Request, path string) (*
 
 func (h host) CookieCSRF(r *http.Request, c *feature.Caller) string {
 	tok := cookieValue(r, csrfCookieName)
-	if c == nil || !c.ViaCookie || !h.p.csrfValidFor(tok, c.Digest) {
+	if c == nil || !c.ViaCookie || !h.p.csrf.ValidFor(tok, c.Digest) {
 		return ""
 	}
 	return tok
@@ -221,7 +221,7 @@ func (h host) Authenticate(r *http.Request) (*feature.Caller, error) {
 }
 
 func (h host) CheckCSRF(r *http.Request, c *feature.Caller, formValue string) error {
-	if c == nil || !c.ViaCookie || !h.p.checkCSRF(r, c.Digest, formValue) {
+	if c == nil || !c.ViaCookie || !h.p.csrf.Check(r, c.Digest, formValue) {
 		return opCSRF
 	}
 	return nil

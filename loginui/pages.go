@@ -150,7 +150,7 @@ func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := p.ensureCSRF(w, r, csrfBinding(c))
+	tok, err := p.csrf.Ensure(w, r, csrfBinding(c))
 	if err != nil {
 		return nil, nil, opStore
 	}
@@ -173,7 +173,7 @@ func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title st
 		p.errorPage(w, r, err)
 		return nil, nil, false
 	}
-	if !p.checkCSRF(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
+	if !p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
 		// d.CSRF (from ensureCSRF) is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
 		p.render(w, http.StatusForbidden, name, d)
@@ -306,7 +306,7 @@ func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
 	if err := p.logout(ctx, c); err != nil {
 		return opStore
 	}
-	p.clearSessionCookie(w)
+	p.cookies.ClearSession(w)
 	redirect(w, r, "/login?done=logged_out")
 	return nil
 }
@@ -773,7 +773,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 		return opStore
 	}
 	// Single use: the marker makes concurrent submissions race to one winner.
-	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiterKey("setup", tok), 365*24*time.Hour)
+	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiter.Key("setup", tok), 365*24*time.Hour)
 	if err != nil {
 		return opStore
 	}
