@@ -67,12 +67,6 @@ var (
 
 func opForbidden(detail string) *opErr { return web.Forbidden(detail) }
 
-func errStore(w http.ResponseWriter)                    { opStore.WriteJSON(w) }
-func errUnauthenticated(w http.ResponseWriter)          { opUnauthenticated.WriteJSON(w) }
-func errForbidden(w http.ResponseWriter, detail string) { opForbidden(detail).WriteJSON(w) }
-func errBody(w http.ResponseWriter)                     { opBody.WriteJSON(w) }
-func errCSRF(w http.ResponseWriter)                     { opCSRF.WriteJSON(w) }
-
 // opErr is the failure of an operation (used by both the JSON API and the
 // pages): the plumbing's error type.
 type opErr = web.Error

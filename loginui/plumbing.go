@@ -23,10 +23,6 @@ var errBadBody = web.ErrBadBody
 
 func writeJSON(w http.ResponseWriter, status int, v any) { web.WriteJSON(w, status, v) }
 
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	web.WriteError(w, status, code, detail)
-}
-
 func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	return web.DecodeJSON(r, dst, allowEmpty)
 }
@@ -69,8 +65,6 @@ func csrfBinding(c *caller) []byte {
 	}
 	return []byte(csrfPreBinding)
 }
-
-func isB64URL(s string) bool { return web.IsB64URL(s) }
 
 // setRetryAfter sets the Retry-After header of a 429 answer.
 func setRetryAfter(w http.ResponseWriter, e *opErr) {
