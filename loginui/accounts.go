@@ -153,7 +153,7 @@ func (p *Portal) dummyLogin(ctx context.Context, userID, identifier, password st
 
 // lockKey is the denylist entry that marks a locked account.
 func (p *Portal) lockKey(userID string) string {
-	return p.limiterKey("lockout", userID)
+	return p.limiter.Key("lockout", userID)
 }
 
 // countFailure counts a failed login and locks the account at the limit.
@@ -163,7 +163,7 @@ func (p *Portal) lockKey(userID string) string {
 // the login rate limit, whose per-identifier key this request already
 // holds (rate refuses the request when it cannot create that key).
 func (p *Portal) countFailure(ctx context.Context, userID string) error {
-	n, _, err := p.counters.Incr(ctx, p.limiterKey("lockout-count", userID), p.o.Lockout.Window)
+	n, _, err := p.counters.Incr(ctx, p.limiter.Key("lockout-count", userID), p.o.Lockout.Window)
 	if errors.Is(err, keystore.ErrFull) {
 		p.log.Warn().Str("component", "loginui").Str("user_id", userID).Msg("lockout counter table full; failure not counted")
 		return nil
@@ -215,12 +215,12 @@ func (p *Portal) createSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if err := p.o.Sessions.CreateSession(ctx, s); err != nil {
 		return "", err
 	}
-	csrf, err := p.newCSRFToken(s.Digest)
+	csrf, err := p.csrf.NewToken(s.Digest)
 	if err != nil {
 		return "", err
 	}
-	p.setSessionCookie(w, tok, s.ExpiresAt)
-	p.setCSRFCookie(w, csrf)
+	p.cookies.SetSession(w, tok, s.ExpiresAt)
+	p.cookies.SetCSRF(w, csrf)
 	p.dropPreviousSession(ctx, r)
 	return csrf, nil
 }
@@ -313,7 +313,7 @@ func sessionPublicID(digest []byte) string {
 
 // sendMail queues an email; it never blocks the request.
 func (p *Portal) sendMail(event string, u *keystore.User, link string) {
-	p.mail.enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
+	p.mail.Enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
 }
 
 // link builds an absolute portal URL with one query parameter.

@@ -105,7 +105,7 @@ func (p *Portal) loginBearer(ctx context.Context, w http.ResponseWriter, r *http
 	p.audit("login_ok", u.ID)
 	out := bearerTokens{AccessToken: at, TokenType: "bearer", RefreshToken: rt, ExpiresIn: int(p.o.AccessLifetime.Seconds())}
 	if r.URL.Query().Get("refresh") == "cookie" {
-		p.setRefreshCookie(w, rt, p.o.Now().Add(p.o.RefreshLifetime))
+		p.cookies.SetRefresh(w, rt, p.o.Now().Add(p.o.RefreshLifetime))
 		out.RefreshToken = ""
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -126,7 +126,7 @@ func (p *Portal) apiLogout(w http.ResponseWriter, r *http.Request) error {
 		return opStore
 	}
 	if c.viaCookie {
-		p.clearSessionCookie(w)
+		p.cookies.ClearSession(w)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
@@ -181,7 +181,7 @@ func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	bad := func() error {
 		if fromCookie {
-			p.clearRefreshCookie(w)
+			p.cookies.ClearRefresh(w)
 		}
 		return opRefreshInvalid
 	}
@@ -199,7 +199,7 @@ func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 		return opStore
 	}
 	if fromCookie {
-		p.setRefreshCookie(w, toks.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
+		p.cookies.SetRefresh(w, toks.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
 		toks.RefreshToken = ""
 	}
 	writeJSON(w, http.StatusOK, toks)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // caller is the authenticated principal of a request.
@@ -154,7 +155,7 @@ func (p *Portal) apiCaller(r *http.Request) (*caller, *opErr) {
 	case err != nil, c == nil:
 		return nil, opUnauthenticated
 	}
-	if c.viaCookie && !isSafeMethod(r.Method) && !p.checkCSRF(r, c.digest, "") {
+	if c.viaCookie && !isSafeMethod(r.Method) && !p.csrf.Check(r, c.digest, "") {
 		return nil, opCSRF
 	}
 	return c, nil
@@ -181,6 +182,17 @@ func (p *Portal) stepUpErr(c *caller) *opErr {
 		return nil
 	}
 	return newOpErr(http.StatusForbidden, CodeTOTPStepUpRequired, "a recent second-factor proof is required")
+}
+
+// requireStepUp passes when the session holds a step-up proof; a code
+// given with the request is used to obtain one first (loginui/totp).
+func (p *Portal) requireStepUp(r *http.Request, c *caller, code string) *opErr {
+	if code != "" {
+		if _, err := p.stepUpper.StepUp(r, c.asFeatureCaller(), code); err != nil {
+			return web.As(err)
+		}
+	}
+	return p.stepUpErr(c)
 }
 
 // adminCaller is apiCaller plus superuserErr.

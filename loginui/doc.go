@@ -24,10 +24,31 @@
 // success answer or returns the error, never both; domain helpers return
 // *web.Error values or sentinel errors, which the handler maps.
 //
-// Later features hook in at marked places: the login flow has a second-step
-// hook (SecondStep) for TOTP, and the /account page renders a list of
-// sections (AccountSections) to which TOTP, API-key and linked-account
-// sections are added.
+// Features: a feature package (loginui/apikeys, loginui/totp,
+// loginui/oauth) implements feature.Feature from loginui/internal/feature:
+// it registers its routes on a feature.Router and may add an /account
+// section (feature.Section; a FramedSection brings its own <section>
+// element), a part of the login page (LoginSection), CSP form-action
+// origins (FormOrigins) and ?done= texts (Notices). It reaches the core
+// only through feature.Host (the caller of a request, CSRF, step-up, rate
+// limits, the account service, the page shell, finishing a login, clock,
+// log); host (feature.go) is the core's side. The login hooks are
+// interfaces too: the core runs the second login step (second_step.go)
+// through a feature.SecondFactor and step-up proofs through a
+// feature.StepUpper, both loginui/totp; OAuth logins end in
+// Host.FinishLogin, so only the core mints sessions. New builds each
+// feature from Options and lists it in p.features (initTOTP, initOAuth,
+// initAPIKeys: *_wiring.go), so a new feature is a package and a line of
+// wiring. The mail hooks live in loginui/mail. The feature packages'
+// exported names keep their loginui names as aliases (TOTPOptions,
+// OAuthOptions, APIKeyOptions, Mailer, ...). Options keeps its older
+// hooks: SecondStep (after the built-in TOTP step) and AccountSections
+// (rendered before the features' list sections).
+//
+// The core owns the credentials (sessions, access and refresh tokens,
+// TOTP pending tokens, step-up), the account flows and the page shell. It
+// must never let a feature mint a session or read a credential other than
+// through Host.
 //
 // Security model, in short:
 //   - Every unsafe method of a cookie-authenticated request needs a CSRF
@@ -146,7 +167,7 @@
 //   - The cap is counted and the key created under one lock per portal;
 //     several replicas may overshoot it by the number of concurrent
 //     creates.
-//   - The /account section comes through AccountSections and uses the
+//   - The /account section is a feature.Section of loginui/apikeys and uses the
 //     CSRF cookie the request carries; when that is not valid it links to
 //     /account/api-keys, a full page that mints one. Page forms take an
 //     optional "code" that steps up on the spot.

@@ -60,20 +60,12 @@ var (
 	// opUnauthenticated: no valid credential.
 	opUnauthenticated = &opErr{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
 	// opBody: the JSON body does not parse.
-	opBody = newOpErr(http.StatusUnprocessableEntity, CodeRequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	opBody = web.BadBody
 	// opCSRF: the double-submit pair is missing or wrong.
 	opCSRF = newOpErr(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
 )
 
-func opForbidden(detail string) *opErr {
-	return newOpErr(http.StatusForbidden, CodeAuthorizationDenied, detail)
-}
-
-func errStore(w http.ResponseWriter)                    { opStore.WriteJSON(w) }
-func errUnauthenticated(w http.ResponseWriter)          { opUnauthenticated.WriteJSON(w) }
-func errForbidden(w http.ResponseWriter, detail string) { opForbidden(detail).WriteJSON(w) }
-func errBody(w http.ResponseWriter)                     { opBody.WriteJSON(w) }
-func errCSRF(w http.ResponseWriter)                     { opCSRF.WriteJSON(w) }
+func opForbidden(detail string) *opErr { return web.Forbidden(detail) }
 
 // opErr is the failure of an operation (used by both the JSON API and the
 // pages): the plumbing's error type.
@@ -82,7 +74,7 @@ type opErr = web.Error
 // opBusy answers a request whose password hash found no free slot within
 // the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
 // the credentials were not checked, and nothing was changed.
-var opBusy = &opErr{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "the server is busy; retry shortly", RetryAfter: 1}
+var opBusy = web.Busy
 
 // hashErr maps an error of the password hasher: ErrHashBusy is opBusy,
 // anything else is fallback.

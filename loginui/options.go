@@ -11,7 +11,10 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/apikeys"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -34,43 +37,12 @@ type Secrets struct {
 	RecoveryCodeLookup signing.Secret
 }
 
-// TOTPOptions configure the second factor (SPEC §5.6).
-type TOTPOptions struct {
-	// Enabled lets users enrol. When false, enrollment is refused and the
-	// /account section is shown only to users who already have TOTP on;
-	// those still need their code at login (which needs Keyring).
-	Enabled bool
-	// Algorithm of new enrollments: SHA1, SHA256 (default) or SHA512.
-	// Each user's secret keeps the algorithm it was enrolled with.
-	Algorithm string
-	Issuer    string        // otpauth issuer; default "gatehouse"
-	StepUpTTL time.Duration // default 5m
-	// Keyring seals TOTP secrets and recovery-code hashes at rest
-	// (keyring totp_secrets). Required when Enabled.
-	Keyring *signing.Keyring
-}
+// TOTPOptions configure the second factor (loginui/totp).
+type TOTPOptions = totp.Options
 
 // APIKeyOptions configure self-service and admin API-key management
-// (SPEC §5.4). Disabled: the API-key routes answer 404 and /account shows
-// no API-key section.
-type APIKeyOptions struct {
-	Enabled bool
-	Prefix  string // raw key prefix; default "ak" (must match the verifier)
-	Env     string // raw key env label; default "prod"
-	// AllowedScopes are the scopes a key may carry (api_keys.allowed_scopes).
-	AllowedScopes   []string
-	MaxPerUser      int           // live (unrevoked) keys per user; default 20
-	DefaultLifetime time.Duration // default 365 days
-	// ScopeSubsetCheck: a key may only carry scopes named like roles its
-	// owner holds (superusers: any allowed scope).
-	ScopeSubsetCheck bool
-	// Hasher digests key secrets (secret api_key_hash). Required when Enabled.
-	Hasher *signing.APIKeyHasher
-	// SigningEnabled with SigningKeyring (keyring api_key_signing) allows
-	// signing_required keys, whose secret is also kept sealed.
-	SigningEnabled bool
-	SigningKeyring *signing.Keyring
-}
+// (loginui/apikeys).
+type APIKeyOptions = apikeys.Options
 
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
 type RateLimit = web.RateLimit
@@ -81,13 +53,13 @@ const (
 	SlotRegister       = "register"
 	SlotForgotPassword = "forgot_password"
 	SlotResetPassword  = "reset_password"
-	SlotChangePassword = "change_password"
+	SlotChangePassword = feature.SlotChangePassword
 	SlotVerifyToken    = "verify_token"
 	SlotRefresh        = "refresh"
 	SlotSetup          = "setup"
-	SlotTOTPVerify     = "totp_verify"
-	SlotTOTPEnable     = "totp_enable"
-	SlotAPIKeyCreate   = "api_key_create"
+	SlotTOTPVerify     = totp.SlotVerify
+	SlotTOTPEnable     = totp.SlotEnable
+	SlotAPIKeyCreate   = apikeys.SlotCreate
 )
 
 // DefaultRateLimits apply to the slots Options.RateLimits leaves out.
@@ -205,8 +177,8 @@ var (
 	ErrPublicURL     = errors.New("loginui: public URL must be an absolute http(s) URL without path, query or userinfo")
 	ErrCookieName    = errors.New("loginui: invalid cookie name")
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
-	ErrTOTPConfig    = errors.New("loginui: TOTP needs a keyring, a known algorithm and the totp_pending and recovery_code_lookup secrets")
-	ErrAPIKeyConfig  = errors.New("loginui: API keys need a store, a hasher, valid prefix, env and scope names, and a keyring when signing is enabled")
+	ErrTOTPConfig    = totp.ErrConfig
+	ErrAPIKeyConfig  = apikeys.ErrConfig
 )
 
 const minSecretLen = 32

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -59,9 +60,11 @@ type pageData struct {
 	Query            string
 	Target           userView
 	Self             bool
-	TOTP             *totpView
-	OAuthButtons     []oauthButton // login page
-	OAuth            *oauthView    // /account linked accounts
+	Framed           []template.HTML // the features' own <section> elements
+	// ownFrom's section is ownHTML for this render (feature.AccountView).
+	ownFrom       feature.Section
+	ownHTML       template.HTML
+	LoginSections []template.HTML // login page: the features' other ways in
 }
 
 type renderedSection struct {
@@ -79,7 +82,7 @@ func serveStyle(w http.ResponseWriter, _ *http.Request) {
 func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	d.RegistrationOpen = !p.o.RegistrationDisabled
 	if name == "login" {
-		d.OAuthButtons = p.oauthButtons(d.RD)
+		d.LoginSections = p.loginSectionsFor(d.RD)
 	}
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
@@ -147,7 +150,7 @@ func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := p.ensureCSRF(w, r, csrfBinding(c))
+	tok, err := p.csrf.Ensure(w, r, csrfBinding(c))
 	if err != nil {
 		return nil, nil, opStore
 	}
@@ -170,7 +173,7 @@ func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title st
 		p.errorPage(w, r, err)
 		return nil, nil, false
 	}
-	if !p.checkCSRF(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
+	if !p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
 		// d.CSRF (from ensureCSRF) is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
 		p.render(w, http.StatusForbidden, name, d)
@@ -221,7 +224,7 @@ func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	d.RD = rd
-	d.Notice = notices[r.URL.Query().Get("done")]
+	d.Notice = p.notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "login", d)
 	return nil
 }
@@ -303,7 +306,7 @@ func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
 	if err := p.logout(ctx, c); err != nil {
 		return opStore
 	}
-	p.clearSessionCookie(w)
+	p.cookies.ClearSession(w)
 	redirect(w, r, "/login?done=logged_out")
 	return nil
 }
@@ -475,13 +478,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	d.Title = "Your account"
 	d.Sessions = p.viewSessions(c, ss)
 	if d.Notice == "" {
-		d.Notice = notices[r.URL.Query().Get("done")]
-	}
-	if d.TOTP == nil {
-		d.TOTP = p.totpSectionView(c)
-	}
-	if d.OAuth == nil {
-		d.OAuth = p.oauthSectionView(r, c)
+		d.Notice = p.notices[r.URL.Query().Get("done")]
 	}
 	for _, s := range p.o.AccountSections {
 		h, err := s.Render(r, c.user)
@@ -491,6 +488,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
+	p.renderFeatureSections(r, c, d)
 	p.render(w, status, "account", d)
 	return nil
 }
@@ -594,7 +592,7 @@ func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range us {
 		d.Users = append(d.Users, viewUser(u))
 	}
-	d.Notice = notices[r.URL.Query().Get("done")]
+	d.Notice = p.notices[r.URL.Query().Get("done")]
 	p.render(w, http.StatusOK, "admin", d)
 	return nil
 }
@@ -775,7 +773,7 @@ func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 		return opStore
 	}
 	// Single use: the marker makes concurrent submissions race to one winner.
-	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiterKey("setup", tok), 365*24*time.Hour)
+	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiter.Key("setup", tok), 365*24*time.Hour)
 	if err != nil {
 		return opStore
 	}

@@ -2,7 +2,6 @@ package loginui
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
@@ -23,10 +22,6 @@ const (
 var errBadBody = web.ErrBadBody
 
 func writeJSON(w http.ResponseWriter, status int, v any) { web.WriteJSON(w, status, v) }
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	web.WriteError(w, status, code, detail)
-}
 
 func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	return web.DecodeJSON(r, dst, allowEmpty)
@@ -63,23 +58,6 @@ func (p *Portal) renderError(w http.ResponseWriter, _ *http.Request, e *web.Erro
 	p.renderMessage(w, e.Status, http.StatusText(e.Status), "", e.Detail)
 }
 
-func (p *Portal) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
-	p.cookies.SetSession(w, token, expires)
-}
-func (p *Portal) clearSessionCookie(w http.ResponseWriter) { p.cookies.ClearSession(w) }
-func (p *Portal) setRefreshCookie(w http.ResponseWriter, token string, expires time.Time) {
-	p.cookies.SetRefresh(w, token, expires)
-}
-func (p *Portal) clearRefreshCookie(w http.ResponseWriter)          { p.cookies.ClearRefresh(w) }
-func (p *Portal) setCSRFCookie(w http.ResponseWriter, token string) { p.cookies.SetCSRF(w, token) }
-
-func (p *Portal) ensureCSRF(w http.ResponseWriter, r *http.Request, binding []byte) (string, error) {
-	return p.csrf.Ensure(w, r, binding)
-}
-func (p *Portal) checkCSRF(r *http.Request, binding []byte, formValue string) bool {
-	return p.csrf.Check(r, binding, formValue)
-}
-
 // csrfBinding is what a request's CSRF token must be bound to.
 func csrfBinding(c *caller) []byte {
 	if c != nil && c.viaCookie {
@@ -87,11 +65,6 @@ func csrfBinding(c *caller) []byte {
 	}
 	return []byte(csrfPreBinding)
 }
-
-func (p *Portal) newCSRFToken(binding []byte) (string, error)  { return p.csrf.NewToken(binding) }
-func (p *Portal) csrfValidFor(tok string, binding []byte) bool { return p.csrf.ValidFor(tok, binding) }
-
-func isB64URL(s string) bool { return web.IsB64URL(s) }
 
 // setRetryAfter sets the Retry-After header of a 429 answer.
 func setRetryAfter(w http.ResponseWriter, e *opErr) {
@@ -103,11 +76,6 @@ func setRetryAfter(w http.ResponseWriter, e *opErr) {
 // rate is the rate limit of slot for keys (web.Limiter.Allow).
 func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 	return p.limiter.Allow(r, slot, keys...)
-}
-
-// limiterKey is the HMAC counter key of (slot, parts).
-func (p *Portal) limiterKey(slot string, parts ...string) string {
-	return p.limiter.Key(slot, parts...)
 }
 
 // onRateLimited audits a refusal over a limit and calls the hook.

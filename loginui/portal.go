@@ -12,7 +12,12 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/apikeys"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/mail"
+	"github.com/gatehouse/gatehouse/loginui/oauth"
+	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -21,27 +26,33 @@ type Portal struct {
 	o   Options
 	log zerolog.Logger
 
-	public      *url.URL
-	cookieSec   bool // Secure attribute on cookies
-	hasher      *signing.Hasher
-	access      *jwtCodec
-	verifyTok   *jwtCodec
-	resetTok    *jwtCodec
-	verifyFPKey signing.Secret
-	resetFPKey  signing.Secret
-	csrfKey     []byte
-	cookies     *web.Cookies
-	csrf        *web.CSRF
-	counters    keystore.Counters
-	limiter     *web.Limiter
-	mail        *mailQueue
-	pages       pageSet
-	mux         *http.ServeMux
-	csp         string
-	totp        totpState
-	oauth       oauthState
-	keys        *apiKeyState // nil: API keys disabled
-	accounts    *accounts.Service
+	public        *url.URL
+	cookieSec     bool // Secure attribute on cookies
+	hasher        *signing.Hasher
+	access        *jwtCodec
+	verifyTok     *jwtCodec
+	resetTok      *jwtCodec
+	verifyFPKey   signing.Secret
+	resetFPKey    signing.Secret
+	csrfKey       []byte
+	cookies       *web.Cookies
+	csrf          *web.CSRF
+	counters      keystore.Counters
+	limiter       *web.Limiter
+	mail          *mail.Queue
+	pages         pageSet
+	mux           *http.ServeMux
+	csp           string
+	totp          *totp.Feature
+	second        feature.SecondFactor // the second login step (loginui/totp)
+	stepUpper     feature.StepUpper    // step-up proofs (loginui/totp)
+	oauth         *oauth.Feature
+	notices       map[string]string // ?done= texts: the core's and the features'
+	loginSections []feature.LoginSection
+	keys          *apikeys.Feature
+	accounts      *accounts.Service
+	features      []feature.Feature // in wiring order
+	sections      []feature.Section // the features' /account sections
 
 	closeOnce sync.Once
 }
@@ -112,7 +123,7 @@ func New(o Options) (*Portal, error) {
 	if mailer == nil {
 		mailer = NewDevMailer(o.Logger)
 	}
-	p.mail = newMailQueue(mailer, o.Logger, 256)
+	p.mail = mail.NewQueue(mailer, o.Logger, 256)
 	if p.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -123,7 +134,7 @@ func New(o Options) (*Portal, error) {
 
 // Close stops the mail queue after it has drained (bounded by ctx).
 func (p *Portal) Close(ctx context.Context) {
-	p.closeOnce.Do(func() { p.mail.close(ctx) })
+	p.closeOnce.Do(func() { p.mail.Close(ctx) })
 }
 
 func parsePublicURL(s string) (*url.URL, error) {
@@ -161,7 +172,7 @@ func (p *Portal) buildCSP() string {
 	if p.o.Development {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
-	fa = append(fa, p.oauth.formOrigins...)
+	fa = append(fa, p.featureFormOrigins()...)
 	return "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
 }
 
@@ -188,25 +199,8 @@ func (p *Portal) routes() {
 	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
 	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
 	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
-	api("POST /api/auth/2fa/enable", jsonRoute(p.apiTOTPEnable))
-	api("POST /api/auth/2fa/enable/confirm", jsonRoute(p.apiTOTPConfirm))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
-	api("POST /api/auth/2fa/disable", jsonRoute(p.apiTOTPDisable))
-	api("POST /api/auth/2fa/step-up", jsonRoute(p.apiTOTPStepUp))
-	api("POST /api/auth/2fa/recovery-codes/regenerate", jsonRoute(p.apiTOTPRegenerate))
-	api("POST /api/api-keys", jsonRoute(p.apiKeyCreate))
-	api("GET /api/api-keys", jsonRoute(p.apiKeyList))
-	api("GET /api/api-keys/{key_id}", jsonRoute(p.apiKeyGet))
-	api("PATCH /api/api-keys/{key_id}", jsonRoute(p.apiKeyPatch))
-	api("DELETE /api/api-keys/{key_id}", jsonRoute(p.apiKeyDelete))
-	api("POST /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyCreate))
-	api("GET /api/users/{id}/api-keys", jsonRoute(p.apiAdminKeyList))
-	api("DELETE /api/users/{id}/api-keys/{key_id}", jsonRoute(p.apiAdminKeyDelete))
-	api("GET /api/auth/oauth/{provider}/authorize", p.oauthAuthorize)
-	api("GET /api/auth/oauth/{provider}/callback", p.oauthCallback)
-	api("POST /api/auth/associate/{provider}/authorize", p.associateAuthorize)
-	api("GET /api/auth/associate/{provider}/callback", p.associateCallback)
-	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return opNoRoute }))
+	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
 	// HTML pages.
 	m.HandleFunc("GET /{$}", p.pageRoute(p.pageHome))
@@ -229,15 +223,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("POST /account/2fa/enable", p.pageRoute(p.pageTOTPEnable))
-	m.HandleFunc("POST /account/2fa/confirm", p.pageRoute(p.pageTOTPConfirm))
-	m.HandleFunc("POST /account/2fa/step-up", p.pageRoute(p.pageTOTPStepUp))
-	m.HandleFunc("POST /account/2fa/disable", p.pageRoute(p.pageTOTPDisable))
-	m.HandleFunc("POST /account/2fa/regenerate", p.pageRoute(p.pageTOTPRegenerate))
-	m.HandleFunc("GET /account/api-keys", p.pageRoute(p.pageAPIKeys))
-	m.HandleFunc("POST /account/api-keys", p.pageRoute(p.pageAPIKeyCreate))
-	m.HandleFunc("POST /account/api-keys/revoke", p.pageRoute(p.pageAPIKeyRevoke))
-	m.HandleFunc("POST /account/linked/unlink", p.pageRoute(p.pageOAuthUnlink))
 	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
 	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))
 	m.HandleFunc("POST /admin/users/{id}", p.pageRoute(p.pageAdminUserPost))
@@ -246,4 +231,5 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
+	p.registerFeatures()
 }

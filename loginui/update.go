@@ -3,9 +3,9 @@ package loginui
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // Record changes are field-level: every write of a user or an API key goes
@@ -37,7 +37,7 @@ func refused(err error) (*opErr, bool) {
 
 // opRecordChanged answers a change whose premise (a password just checked,
 // a pending enrollment) no longer holds on the stored record.
-var opRecordChanged = newOpErr(http.StatusConflict, CodeTokenProcessingFailed, "the account changed while this request ran; nothing was changed, try again")
+var opRecordChanged = web.RecordChanged
 
 // updateUser applies fn to the user as stored and stamps UpdatedAt. fn may
 // run more than once and must only set fields of its argument.

@@ -3,12 +3,10 @@ package loginui
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // Lasting credentials and email verification (pre-account hijacking).
@@ -28,8 +26,7 @@ import (
 // field and counts as verified before any of its credentials.
 
 // opEmailUnverified refuses an owner's API key or provider link.
-var opEmailUnverified = newOpErr(http.StatusForbidden, CodeEmailUnverified,
-	"verify your email address first: an account whose address is not verified cannot create API keys or link other accounts")
+var opEmailUnverified = web.EmailUnverified
 
 // requireVerifiedEmail admits an owner's request for a lasting credential.
 func requireVerifiedEmail(u *keystore.User) *opErr {
@@ -126,11 +123,4 @@ func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.Us
 			Int("api_keys", nKeys).Int("oauth_links", nLinks).Int("sessions", nSess).Msg("audit")
 	}
 	return nil
-}
-
-// createOwnerLink links id to owner, who linked it from their account on
-// the strength of their verified address: if that verification ended
-// while the link was being stored, the link is removed again.
-func (p *Portal) createOwnerLink(ctx context.Context, pr *oauthProvider, id *oauthIdentity, tok *oauth2.Token, owner *keystore.User) *opErr {
-	return p.createLink(ctx, pr, id, tok, owner.ID, owner)
 }

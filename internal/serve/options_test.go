@@ -153,12 +153,14 @@ func zeroFields(v reflect.Value, prefix string) []string {
 }
 
 // isOptionStruct: the option structs nested in verifier.Options and
-// loginui.Options (plain values such as loginui.RateLimit are leaves).
+// loginui.Options, including those its feature packages define
+// (loginui/totp.Options as loginui.TOTPOptions); plain values such as
+// loginui.RateLimit are leaves.
 func isOptionStruct(t reflect.Type) bool {
-	if t.Kind() != reflect.Struct || !(strings.HasSuffix(t.PkgPath(), "/verifier") || strings.HasSuffix(t.PkgPath(), "/loginui")) {
+	if t.Kind() != reflect.Struct || !(strings.HasSuffix(t.PkgPath(), "/verifier") || strings.HasSuffix(t.PkgPath(), "/loginui") || strings.Contains(t.PkgPath(), "/loginui/")) {
 		return false
 	}
-	return strings.HasSuffix(t.Name(), "Options") || slices.Contains([]string{"Secrets", "HeaderNames", "OAuthProvider"}, t.Name())
+	return strings.HasSuffix(t.Name(), "Options") || slices.Contains([]string{"Secrets", "HeaderNames", "OAuthProvider", "Provider"}, t.Name())
 }
 
 func checkMapped(t *testing.T, what string, opts any, unmapped map[string]string) {

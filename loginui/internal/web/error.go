@@ -98,3 +98,29 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func WriteError(w http.ResponseWriter, status int, code, detail string) {
 	WriteJSON(w, status, apiError{Code: code, Detail: detail})
 }
+
+// Answers shared by the portal core and the feature packages.
+var (
+	// NoRoute answers an unknown API route (and the routes of a disabled
+	// feature, as if they did not exist).
+	NoRoute = New(http.StatusNotFound, errcode.RequestBodyInvalid, "no such API route")
+	// BadBody: the JSON body does not parse.
+	BadBody = New(http.StatusUnprocessableEntity, errcode.RequestBodyInvalid, "the request body is not a valid JSON object of the expected shape")
+	// EmailUnverified refuses an owner's API key or provider link.
+	EmailUnverified = New(http.StatusForbidden, errcode.EmailUnverified,
+		"verify your email address first: an account whose address is not verified cannot create API keys or link other accounts")
+)
+
+// Forbidden is 403 AUTHORIZATION_DENIED with detail.
+func Forbidden(detail string) *Error {
+	return New(http.StatusForbidden, errcode.AuthorizationDenied, detail)
+}
+
+// Busy answers a request whose password hash found no free slot within
+// the hasher's bounded wait: the credentials were not checked, and
+// nothing was changed.
+var Busy = &Error{Status: http.StatusTooManyRequests, Code: errcode.RateLimited, Detail: "the server is busy; retry shortly", RetryAfter: 1}
+
+// RecordChanged answers a change whose premise (a password just checked,
+// a pending enrollment) no longer holds on the stored record.
+var RecordChanged = New(http.StatusConflict, errcode.TokenProcessingFailed, "the account changed while this request ran; nothing was changed, try again")

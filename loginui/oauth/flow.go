@@ -1,4 +1,4 @@
-package loginui
+package oauth
 
 import (
 	"crypto/aes"
@@ -11,6 +11,9 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // The OAuth flow cookie carries what the callback must check: the state,
@@ -46,8 +49,8 @@ type oauthFlow struct {
 	Expires  int64  `json:"e"`
 }
 
-func (p *Portal) flowAEAD() (cipher.AEAD, error) {
-	b, err := aes.NewCipher(p.oauth.flowKey)
+func (oa *Feature) flowAEAD() (cipher.AEAD, error) {
+	b, err := aes.NewCipher(oa.flowKey)
 	if err != nil {
 		return nil, err
 	}
@@ -55,12 +58,12 @@ func (p *Portal) flowAEAD() (cipher.AEAD, error) {
 }
 
 // sealFlow encrypts f into a cookie value.
-func (p *Portal) sealFlow(f *oauthFlow) (string, error) {
+func (oa *Feature) sealFlow(f *oauthFlow) (string, error) {
 	pt, err := json.Marshal(f)
 	if err != nil {
 		return "", err
 	}
-	a, err := p.flowAEAD()
+	a, err := oa.flowAEAD()
 	if err != nil {
 		return "", err
 	}
@@ -72,15 +75,15 @@ func (p *Portal) sealFlow(f *oauthFlow) (string, error) {
 }
 
 // openFlow decrypts and checks a cookie value: authentic, unexpired.
-func (p *Portal) openFlow(v string) (*oauthFlow, error) {
-	if v == "" || len(v) > maxFlowCookie || !isB64URL(v) {
+func (oa *Feature) openFlow(v string) (*oauthFlow, error) {
+	if v == "" || len(v) > maxFlowCookie || !web.IsB64URL(v) {
 		return nil, errFlowInvalid
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(v)
 	if err != nil {
 		return nil, errFlowInvalid
 	}
-	a, err := p.flowAEAD()
+	a, err := oa.flowAEAD()
 	if err != nil || len(b) < a.NonceSize()+a.Overhead() {
 		return nil, errFlowInvalid
 	}
@@ -92,23 +95,23 @@ func (p *Portal) openFlow(v string) (*oauthFlow, error) {
 	if json.Unmarshal(pt, &f) != nil || f.State == "" || f.Verifier == "" || f.Nonce == "" {
 		return nil, errFlowInvalid
 	}
-	if !p.o.Now().Before(time.Unix(f.Expires, 0)) {
+	if !oa.c.Now().Before(time.Unix(f.Expires, 0)) {
 		return nil, errFlowInvalid
 	}
 	return &f, nil
 }
 
-func (p *Portal) setFlowCookie(w http.ResponseWriter, v string) {
+func (oa *Feature) setFlowCookie(w http.ResponseWriter, v string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: p.o.CookieName + flowCookieSuffix, Value: v, Path: flowCookiePath,
-		MaxAge: int(flowLifetime.Seconds()), HttpOnly: true, Secure: p.cookieSec, SameSite: http.SameSiteLaxMode,
+		Name: oa.c.CookieName + flowCookieSuffix, Value: v, Path: flowCookiePath,
+		MaxAge: int(flowLifetime.Seconds()), HttpOnly: true, Secure: oa.c.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }
 
-func (p *Portal) clearFlowCookie(w http.ResponseWriter) {
+func (oa *Feature) clearFlowCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name: p.o.CookieName + flowCookieSuffix, Value: "", Path: flowCookiePath,
-		MaxAge: -1, HttpOnly: true, Secure: p.cookieSec, SameSite: http.SameSiteLaxMode,
+		Name: oa.c.CookieName + flowCookieSuffix, Value: "", Path: flowCookiePath,
+		MaxAge: -1, HttpOnly: true, Secure: oa.c.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }
 
@@ -133,18 +136,18 @@ func stateUsedKey(state string) string {
 // (constant-time) and not have been used (Markers set-if-absent). The
 // cookie is cleared whatever the outcome. storeErr reports a Markers
 // failure (503), not a bad state.
-func (p *Portal) takeFlow(w http.ResponseWriter, r *http.Request, provider, kind string) (f *oauthFlow, storeErr bool) {
-	raw := cookieValue(r, p.o.CookieName+flowCookieSuffix)
-	p.clearFlowCookie(w)
+func (oa *Feature) takeFlow(w http.ResponseWriter, r *http.Request, provider, kind string) (f *oauthFlow, storeErr bool) {
+	raw := web.CookieValue(r, oa.c.CookieName+flowCookieSuffix)
+	oa.clearFlowCookie(w)
 	state := r.URL.Query().Get("state")
-	fl, err := p.openFlow(raw)
+	fl, err := oa.openFlow(raw)
 	if err != nil || state == "" || len(state) > 128 || fl.Provider != provider || fl.Kind != kind ||
 		len(state) != len(fl.State) || !constEq(state, fl.State) {
 		return nil, false
 	}
-	ctx, cancel := storeCtx(r)
+	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
-	ok, err := p.o.Markers.SetIfAbsent(ctx, stateUsedKey(fl.State), flowLifetime+time.Minute)
+	ok, err := oa.c.Markers.SetIfAbsent(ctx, stateUsedKey(fl.State), flowLifetime+time.Minute)
 	if err != nil {
 		return nil, true
 	}

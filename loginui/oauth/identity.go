@@ -1,4 +1,4 @@
-package loginui
+package oauth
 
 import (
 	"context"
@@ -21,7 +21,7 @@ var errIdentity = errors.New("loginui: provider identity unavailable")
 // identity reads the person behind tok: the verified ID token (and the
 // userinfo endpoint when the token carries no email) for OIDC providers,
 // the user API for GitHub.
-func (p *Portal) identity(ctx context.Context, pr *oauthProvider, tok *oauth2.Token, nonce string) (*oauthIdentity, error) {
+func (oa *Feature) identity(ctx context.Context, pr *oauthProvider, tok *oauth2.Token, nonce string) (*oauthIdentity, error) {
 	if pr.oidc != nil {
 		raw, _ := tok.Extra("id_token").(string)
 		cl, err := pr.oidc.verifyIDToken(ctx, raw, nonce)
@@ -38,19 +38,19 @@ func (p *Portal) identity(ctx context.Context, pr *oauthProvider, tok *oauth2.To
 					EmailVerified any    `json:"email_verified"`
 				}
 				// The userinfo answer counts only for the same subject.
-				if getJSON(ctx, p.oauth.client, d.UserinfoEndpoint, tok.AccessToken, maxAPIBytes, &ui) == nil && ui.Sub == id.Subject {
+				if getJSON(ctx, oa.client, d.UserinfoEndpoint, tok.AccessToken, maxAPIBytes, &ui) == nil && ui.Sub == id.Subject {
 					id.Email, id.EmailVerified = ui.Email, emailVerifiedClaim(ui.EmailVerified)
 				}
 			}
 		}
 		return id, nil
 	}
-	return p.githubIdentity(ctx, pr, tok)
+	return oa.githubIdentity(ctx, pr, tok)
 }
 
 // githubIdentity asks GitHub's API for the user and its primary verified
 // email (GET /user, GET /user/emails).
-func (p *Portal) githubIdentity(ctx context.Context, pr *oauthProvider, tok *oauth2.Token) (*oauthIdentity, error) {
+func (oa *Feature) githubIdentity(ctx context.Context, pr *oauthProvider, tok *oauth2.Token) (*oauthIdentity, error) {
 	if tok.AccessToken == "" {
 		return nil, errIdentity
 	}
@@ -59,7 +59,7 @@ func (p *Portal) githubIdentity(ctx context.Context, pr *oauthProvider, tok *oau
 		Login string `json:"login"`
 		Name  string `json:"name"`
 	}
-	if err := getJSON(ctx, p.oauth.client, pr.cfg.APIBase+"/user", tok.AccessToken, maxAPIBytes, &u); err != nil || u.ID <= 0 {
+	if err := getJSON(ctx, oa.client, pr.cfg.APIBase+"/user", tok.AccessToken, maxAPIBytes, &u); err != nil || u.ID <= 0 {
 		return nil, errIdentity
 	}
 	id := &oauthIdentity{Subject: strconv.FormatInt(u.ID, 10), Name: u.Name}
@@ -71,7 +71,7 @@ func (p *Portal) githubIdentity(ctx context.Context, pr *oauthProvider, tok *oau
 		Primary  bool   `json:"primary"`
 		Verified bool   `json:"verified"`
 	}
-	if err := getJSON(ctx, p.oauth.client, pr.cfg.APIBase+"/user/emails", tok.AccessToken, maxAPIBytes, &emails); err != nil {
+	if err := getJSON(ctx, oa.client, pr.cfg.APIBase+"/user/emails", tok.AccessToken, maxAPIBytes, &emails); err != nil {
 		return nil, errIdentity
 	}
 	for _, e := range emails {
@@ -85,11 +85,11 @@ func (p *Portal) githubIdentity(ctx context.Context, pr *oauthProvider, tok *oau
 
 // sealTokens seals the provider's tokens when the provider keeps them;
 // otherwise both are empty and nothing is stored.
-func (p *Portal) sealTokens(pr *oauthProvider, tok *oauth2.Token) (access, refresh string, err error) {
+func (oa *Feature) sealTokens(pr *oauthProvider, tok *oauth2.Token) (access, refresh string, err error) {
 	if !pr.cfg.StoreTokens {
 		return "", "", nil
 	}
-	ring := p.oauth.tokens.Load()
+	ring := oa.tokens.Load()
 	if ring == nil {
 		return "", "", errIdentity
 	}

@@ -1,4 +1,4 @@
-package loginui
+package mail
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -27,14 +28,14 @@ type SMTPMailer struct {
 
 // SMTP errors; none carries addresses or message content.
 var (
-	ErrSMTPNoTLS   = errors.New("loginui: smtp server does not offer STARTTLS")
-	ErrSMTPHeader  = errors.New("loginui: smtp address contains forbidden characters")
-	ErrSMTPFailure = errors.New("loginui: smtp delivery failed")
+	ErrSMTPNoTLS   = errors.New("mail: smtp server does not offer STARTTLS")
+	ErrSMTPHeader  = errors.New("mail: smtp address contains forbidden characters")
+	ErrSMTPFailure = errors.New("mail: smtp delivery failed")
 )
 
 // Send implements Mailer.
 func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
-	if !safeHeaderValue(m.To) || !safeHeaderValue(s.From) || !validEmail(m.To) {
+	if !safeHeaderValue(m.To) || !safeHeaderValue(s.From) || !keystore.ValidEmail(m.To) {
 		return ErrSMTPHeader
 	}
 	timeout := s.Timeout

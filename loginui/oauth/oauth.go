@@ -1,4 +1,4 @@
-package loginui
+package oauth
 
 import (
 	"errors"
@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -14,11 +13,11 @@ import (
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// OAuth provider kinds (config oauth.providers[].kind).
+// Provider kinds (config oauth.providers[].kind).
 const (
-	OAuthKindOIDC   = "oidc"
-	OAuthKindGitHub = "github"
-	OAuthKindGoogle = "google"
+	KindOIDC   = "oidc"
+	KindGitHub = "github"
+	KindGoogle = "google"
 )
 
 // Provider preset endpoints.
@@ -30,8 +29,8 @@ const (
 	oauthHTTPTimout = 10 * time.Second
 )
 
-// OAuthProvider is one upstream login provider (SPEC §5.7).
-type OAuthProvider struct {
+// Provider is one upstream login provider.
+type Provider struct {
 	Name        string // [a-z0-9-], used in URLs
 	Kind        string // oidc | github | google
 	DisplayName string
@@ -50,7 +49,7 @@ type OAuthProvider struct {
 	// same (verified, trusted) email instead of refusing it.
 	AssociateByEmail bool
 	// StoreTokens keeps the provider's access and refresh tokens, sealed
-	// with OAuthOptions.TokensKeyring; otherwise they are dropped.
+	// with Options.TokensKeyring; otherwise they are dropped.
 	StoreTokens bool
 	// Endpoint overrides (tests, GitHub Enterprise): AuthURL and TokenURL
 	// replace the preset or discovered ones; APIBase replaces
@@ -58,13 +57,13 @@ type OAuthProvider struct {
 	AuthURL, TokenURL, APIBase string
 }
 
-// OAuthOptions configure login with upstream providers.
-type OAuthOptions struct {
+// Options configure login with upstream providers.
+type Options struct {
 	Enabled bool
 	// RedirectBase is the public base URL of the callback routes; empty:
 	// PublicURL.
 	RedirectBase string
-	Providers    []OAuthProvider
+	Providers    []Provider
 	// FlowCookieSecret keys the encrypted flow cookie (HKDF subkey);
 	// required (32 bytes or more) when Enabled.
 	FlowCookieSecret signing.Secret
@@ -76,30 +75,14 @@ type OAuthOptions struct {
 	HTTPClient *http.Client
 }
 
-// ErrOAuthConfig is returned by New for an unusable OAuth configuration.
-var ErrOAuthConfig = errors.New("loginui: OAuth needs the links store, a flow-cookie secret, valid providers (name, kind, client id and secret, issuer for oidc) and a keyring when tokens are stored")
+// ErrConfig is returned by New for an unusable OAuth configuration.
+var ErrConfig = errors.New("loginui: OAuth needs the links store, a flow-cookie secret, valid providers (name, kind, client id and secret, issuer for oidc) and a keyring when tokens are stored")
 
 // oauthProvider is a configured provider ready for use.
 type oauthProvider struct {
-	cfg OAuthProvider
+	cfg Provider
 	// oidc holds discovery and keys (oidc and google); nil for github.
 	oidc *oidcClient
-}
-
-// oauthState is the portal's OAuth machinery; enabled=false leaves every
-// OAuth route answering 404.
-type oauthState struct {
-	enabled      bool
-	providers    map[string]*oauthProvider
-	order        []string
-	flowKey      []byte
-	redirectBase string
-	client       *http.Client
-	tokens       atomic.Pointer[signing.Keyring] // swapped by ReloadOAuthKeyring
-	// formOrigins are the providers' authorization origins known at
-	// start (issuer, preset or override), added to the CSP form-action
-	// so the /account link form may redirect there.
-	formOrigins []string
 }
 
 func validOAuthName(n string) bool {
@@ -115,15 +98,17 @@ func validOAuthName(n string) bool {
 	return true
 }
 
-func (p *Portal) initOAuth() error {
-	o := p.o.OAuth
+// New validates c and builds the feature; disabled, every OAuth route
+// answers as if it did not exist.
+func New(c Config) (*Feature, error) {
+	st := &Feature{c: c}
+	o := c.Options
 	if !o.Enabled {
-		return nil
+		return st, nil
 	}
-	if p.o.Links == nil || o.FlowCookieSecret.Len() < minSecretLen || len(o.Providers) == 0 {
-		return ErrOAuthConfig
+	if c.Links == nil || o.FlowCookieSecret.Len() < minSecretLen || len(o.Providers) == 0 {
+		return nil, ErrConfig
 	}
-	st := &p.oauth
 	st.providers = map[string]*oauthProvider{}
 	st.flowKey = signing.DeriveKey(o.FlowCookieSecret, "loginui/oauth-flow-cookie", 32)
 	st.tokens.Store(o.TokensKeyring)
@@ -133,19 +118,19 @@ func (p *Portal) initOAuth() error {
 	}
 	base := o.RedirectBase
 	if base == "" {
-		base = p.public.String()
+		base = c.PublicURL
 	}
 	bu, err := url.Parse(strings.TrimRight(base, "/"))
 	if err != nil || (bu.Scheme != "https" && bu.Scheme != "http") || bu.Host == "" || bu.User != nil || bu.RawQuery != "" || bu.Fragment != "" {
-		return ErrOAuthConfig
+		return nil, ErrConfig
 	}
 	st.redirectBase = bu.String()
 	for _, pc := range o.Providers {
 		if !validOAuthName(pc.Name) || st.providers[pc.Name] != nil || pc.ClientID == "" || pc.ClientSecret.IsZero() {
-			return ErrOAuthConfig
+			return nil, ErrConfig
 		}
 		if pc.StoreTokens && o.TokensKeyring == nil {
-			return ErrOAuthConfig
+			return nil, ErrConfig
 		}
 		if pc.DisplayName == "" {
 			pc.DisplayName = pc.Name
@@ -153,19 +138,19 @@ func (p *Portal) initOAuth() error {
 		pc.Scopes = append([]string(nil), pc.Scopes...)
 		pr := &oauthProvider{cfg: pc}
 		switch pc.Kind {
-		case OAuthKindOIDC, OAuthKindGoogle:
+		case KindOIDC, KindGoogle:
 			iss := pc.Issuer
-			if pc.Kind == OAuthKindGoogle {
+			if pc.Kind == KindGoogle {
 				iss = googleIssuer
 			}
 			if !validIssuer(iss) {
-				return ErrOAuthConfig
+				return nil, ErrConfig
 			}
 			if len(pr.cfg.Scopes) == 0 {
 				pr.cfg.Scopes = []string{"openid", "email", "profile"}
 			}
-			pr.oidc = newOIDCClient(iss, pc.ClientID, st.client, p.o.Now)
-		case OAuthKindGitHub:
+			pr.oidc = newOIDCClient(iss, pc.ClientID, st.client, c.Now)
+		case KindGitHub:
 			if len(pr.cfg.Scopes) == 0 {
 				pr.cfg.Scopes = []string{"read:user", "user:email"}
 			}
@@ -181,11 +166,11 @@ func (p *Portal) initOAuth() error {
 			pr.cfg.APIBase = strings.TrimRight(pr.cfg.APIBase, "/")
 			for _, s := range []string{pr.cfg.AuthURL, pr.cfg.TokenURL, pr.cfg.APIBase} {
 				if !validEndpoint(s) {
-					return ErrOAuthConfig
+					return nil, ErrConfig
 				}
 			}
 		default:
-			return ErrOAuthConfig
+			return nil, ErrConfig
 		}
 		for _, s := range []string{pr.cfg.AuthURL, pr.cfg.Issuer, iss(pr)} {
 			if o := urlOrigin(s); o != "" && !slices.Contains(st.formOrigins, o) {
@@ -196,7 +181,7 @@ func (p *Portal) initOAuth() error {
 		st.order = append(st.order, pc.Name)
 	}
 	st.enabled = true
-	return nil
+	return st, nil
 }
 
 // iss is the OIDC issuer of a provider, "" for github.
@@ -216,14 +201,14 @@ func urlOrigin(s string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// ReloadOAuthKeyring swaps the keyring that seals stored provider tokens
+// ReloadKeyring swaps the keyring that seals stored provider tokens
 // (SIGHUP after `gatehouse keys rotate`). A nil keyring is refused while
 // OAuth is on with a keyring.
-func (p *Portal) ReloadOAuthKeyring(k *signing.Keyring) error {
-	if k == nil && p.oauth.tokens.Load() != nil {
-		return ErrOAuthConfig
+func (oa *Feature) ReloadKeyring(k *signing.Keyring) error {
+	if k == nil && oa.tokens.Load() != nil {
+		return ErrConfig
 	}
-	p.oauth.tokens.Store(k)
+	oa.tokens.Store(k)
 	return nil
 }
 
@@ -240,25 +225,25 @@ func validEndpoint(s string) bool {
 }
 
 // provider returns the enabled provider called name.
-func (p *Portal) oauthProvider(name string) *oauthProvider {
-	if !p.oauth.enabled || len(name) > 32 {
+func (oa *Feature) oauthProvider(name string) *oauthProvider {
+	if !oa.enabled || len(name) > 32 {
 		return nil
 	}
-	return p.oauth.providers[name]
+	return oa.providers[name]
 }
 
 // callbackURL is the redirect_uri of a flow kind.
-func (p *Portal) oauthCallbackURL(kind, provider string) string {
+func (oa *Feature) oauthCallbackURL(kind, provider string) string {
 	seg := "oauth"
 	if kind == flowAssociate {
 		seg = "associate"
 	}
-	return p.oauth.redirectBase + "/api/auth/" + seg + "/" + provider + "/callback"
+	return oa.redirectBase + "/api/auth/" + seg + "/" + provider + "/callback"
 }
 
 // oauth2Config builds the x/oauth2 configuration of a provider for a flow
 // kind; endpoints come from discovery for OIDC providers.
-func (p *Portal) oauth2Config(r *http.Request, pr *oauthProvider, kind string) (*oauth2.Config, error) {
+func (oa *Feature) oauth2Config(r *http.Request, pr *oauthProvider, kind string) (*oauth2.Config, error) {
 	ep := oauth2.Endpoint{AuthURL: pr.cfg.AuthURL, TokenURL: pr.cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams}
 	if pr.oidc != nil {
 		d, err := pr.oidc.discover(r.Context())
@@ -275,6 +260,6 @@ func (p *Portal) oauth2Config(r *http.Request, pr *oauthProvider, kind string) (
 	}
 	return &oauth2.Config{
 		ClientID: pr.cfg.ClientID, ClientSecret: string(pr.cfg.ClientSecret.Bytes()),
-		Endpoint: ep, RedirectURL: p.oauthCallbackURL(kind, pr.cfg.Name), Scopes: pr.cfg.Scopes,
+		Endpoint: ep, RedirectURL: oa.oauthCallbackURL(kind, pr.cfg.Name), Scopes: pr.cfg.Scopes,
 	}, nil
 }

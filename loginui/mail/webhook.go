@@ -1,4 +1,4 @@
-package loginui
+package mail
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ type webhookPayload struct {
 }
 
 // ErrWebhookDelivery: every attempt failed. It carries no payload data.
-var ErrWebhookDelivery = errors.New("loginui: webhook delivery failed")
+var ErrWebhookDelivery = errors.New("mail: webhook delivery failed")
 
 // WebhookSignature is the header value for body sent at t.
 func WebhookSignature(secret signing.Secret, t time.Time, body []byte) string {

@@ -1,4 +1,4 @@
-package loginui
+package oauth
 
 import (
 	"context"

@@ -1,25 +1,25 @@
-package loginui
+package oauth
 
 import (
 	"testing"
 	"time"
 )
 
-func fuzzFlowPortal() *Portal {
-	p := &Portal{o: Options{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}}
-	p.oauth.flowKey = make([]byte, 32)
-	for i := range p.oauth.flowKey {
-		p.oauth.flowKey[i] = byte(i)
+func fuzzFlowPortal() *Feature {
+	oa := &Feature{c: Config{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}}
+	oa.flowKey = make([]byte, 32)
+	for i := range oa.flowKey {
+		oa.flowKey[i] = byte(i)
 	}
-	return p
+	return oa
 }
 
 // FuzzOpenFlowCookie: the flow cookie comes from the browser; whatever it
 // holds, openFlow must not panic and must refuse anything it did not seal.
 func FuzzOpenFlowCookie(f *testing.F) {
-	p := fuzzFlowPortal()
+	oa := fuzzFlowPortal()
 	sealed := oauthFlow{State: "s", Verifier: "v", Nonce: "n", Provider: "idp", Kind: flowLogin, Expires: 1_800_000_100}
-	good, err := p.sealFlow(&sealed)
+	good, err := oa.sealFlow(&sealed)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func FuzzOpenFlowCookie(f *testing.F) {
 	f.Add("AAAA")
 	f.Add(good[:len(good)-2])
 	f.Fuzz(func(t *testing.T, v string) {
-		fl, err := p.openFlow(v)
+		fl, err := oa.openFlow(v)
 		// Worker processes seal their own copy (another GCM nonce), so
 		// compare the content: only a value sealed under the key opens.
 		if err == nil && *fl != sealed {
@@ -51,8 +51,8 @@ func FuzzParseJWKS(f *testing.F) {
 }
 
 func TestOpenFlowRefusesExpiredAndOtherKeys(t *testing.T) {
-	p := fuzzFlowPortal()
-	now := p.o.Now()
+	oa := fuzzFlowPortal()
+	now := oa.c.Now()
 	for _, tc := range []struct {
 		name string
 		f    oauthFlow
@@ -67,12 +67,12 @@ func TestOpenFlowRefusesExpiredAndOtherKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sealer := fuzzFlowPortal()
-			sealer.oauth.flowKey[0] ^= tc.key
+			sealer.flowKey[0] ^= tc.key
 			v, err := sealer.sealFlow(&tc.f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.openFlow(v); (err == nil) != tc.ok {
+			if _, err := oa.openFlow(v); (err == nil) != tc.ok {
 				t.Fatalf("openFlow err=%v, want ok=%v", err, tc.ok)
 			}
 		})

@@ -1,8 +1,11 @@
-package loginui
+package apikeys
 
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // apiKeyCreateRequest is the body of POST /api/api-keys and
@@ -28,31 +31,28 @@ type apiKeyCreated struct {
 
 // keyRoutesOff is the 404 answered when API keys are disabled, as for an
 // unknown route.
-func (p *Portal) keyRoutesOff() *opErr {
-	if p.keys == nil {
-		return opNoRoute
+func (f *Feature) keyRoutesOff() error {
+	if !f.o.Enabled {
+		return web.NoRoute
 	}
 	return nil
 }
 
-// opNoRoute answers an unknown API route.
-var opNoRoute = newOpErr(http.StatusNotFound, CodeRequestBodyInvalid, "no such API route")
-
 // keyOwner admits the self-service routes: API keys enabled, no API-key
 // credential on the request, a browser session opened with a password
 // (cookie sessions also pass the CSRF check in apiCaller).
-func (p *Portal) keyOwner(r *http.Request) (*caller, *opErr) {
-	if e := p.keyRoutesOff(); e != nil {
+func (f *Feature) keyOwner(r *http.Request) (*feature.Caller, error) {
+	if e := f.keyRoutesOff(); e != nil {
 		return nil, e
 	}
-	if p.presentsAPIKey(r) {
-		return nil, opForbidden("API-key credentials cannot manage API keys")
+	if f.h.PresentsAPIKey(r) {
+		return nil, web.Forbidden("API-key credentials cannot manage API keys")
 	}
-	c, e := p.apiCaller(r)
+	c, e := f.h.APICaller(r)
 	if e != nil {
 		return nil, e
 	}
-	if !c.passwordSession() {
+	if !c.PasswordSession {
 		return nil, opKeyNeedPwSess
 	}
 	return c, nil
@@ -60,21 +60,21 @@ func (p *Portal) keyOwner(r *http.Request) (*caller, *opErr) {
 
 // keyAdmin admits the admin routes (superuser, password session, step-up
 // with TOTP on).
-func (p *Portal) keyAdmin(r *http.Request) (*caller, *opErr) {
-	if e := p.keyRoutesOff(); e != nil {
+func (f *Feature) keyAdmin(r *http.Request) (*feature.Caller, error) {
+	if e := f.keyRoutesOff(); e != nil {
 		return nil, e
 	}
-	if p.presentsAPIKey(r) {
-		return nil, opForbidden("API-key credentials cannot manage API keys")
+	if f.h.PresentsAPIKey(r) {
+		return nil, web.Forbidden("API-key credentials cannot manage API keys")
 	}
-	return p.adminCaller(r)
+	return f.h.AdminCaller(r)
 }
 
 // decodeKeyCreate reads and pre-validates a create body.
-func decodeKeyCreate(r *http.Request) (keyCreate, *opErr) {
+func decodeKeyCreate(r *http.Request) (keyCreate, error) {
 	var req apiKeyCreateRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		return keyCreate{}, opBody
+	if err := web.DecodeJSON(r, &req, false); err != nil {
+		return keyCreate{}, web.BadBody
 	}
 	life, e := parseKeyLifetime(req.ExpiresIn)
 	if e != nil {
@@ -84,88 +84,88 @@ func decodeKeyCreate(r *http.Request) (keyCreate, *opErr) {
 }
 
 // apiKeyCreate: POST /api/api-keys.
-func (p *Portal) apiKeyCreate(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyOwner(r)
+func (f *Feature) apiKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyOwner(r)
 	if e != nil {
 		return e
 	}
-	if e := p.stepUpErr(c); e != nil {
+	if e := f.h.StepUp(c); e != nil {
 		return e
 	}
 	req, e := decodeKeyCreate(r)
 	if e != nil {
 		return e
 	}
-	k, raw, e := p.createAPIKey(r, c.user, c.user, req)
+	k, raw, e := f.createAPIKey(r, c.User, c.User, req)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
+	web.WriteJSON(w, http.StatusCreated, apiKeyCreated{Key: f.viewAPIKey(k), APIKey: raw})
 	return nil
 }
 
 // apiKeyList: GET /api/api-keys, newest first.
-func (p *Portal) apiKeyList(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyOwner(r)
+func (f *Feature) apiKeyList(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyOwner(r)
 	if e != nil {
 		return e
 	}
-	ks, e := p.listAPIKeys(r, c.user.ID)
+	ks, e := f.listAPIKeys(r, c.User.ID)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
 	return nil
 }
 
 // apiKeyGet: GET /api/api-keys/{key_id}.
-func (p *Portal) apiKeyGet(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyOwner(r)
+func (f *Feature) apiKeyGet(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyOwner(r)
 	if e != nil {
 		return e
 	}
-	k, e := p.ownedAPIKey(r, c.user.ID, r.PathValue("key_id"))
+	k, e := f.ownedAPIKey(r, c.User.ID, r.PathValue("key_id"))
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
+	web.WriteJSON(w, http.StatusOK, f.viewAPIKey(k))
 	return nil
 }
 
 // apiKeyPatch: PATCH /api/api-keys/{key_id} {name?, scopes?}.
-func (p *Portal) apiKeyPatch(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyOwner(r)
+func (f *Feature) apiKeyPatch(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyOwner(r)
 	if e != nil {
 		return e
 	}
-	if e := p.stepUpErr(c); e != nil {
+	if e := f.h.StepUp(c); e != nil {
 		return e
 	}
 	var req apiKeyPatchRequest
-	if err := decodeJSON(r, &req, false); err != nil || (req.Name == nil && req.Scopes == nil) {
-		return opBody
+	if err := web.DecodeJSON(r, &req, false); err != nil || (req.Name == nil && req.Scopes == nil) {
+		return web.BadBody
 	}
-	k, e := p.updateAPIKey(r, c.user, c.user, r.PathValue("key_id"), keyPatch(req))
+	k, e := f.updateAPIKey(r, c.User, c.User, r.PathValue("key_id"), keyPatch(req))
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, p.viewAPIKey(k))
+	web.WriteJSON(w, http.StatusOK, f.viewAPIKey(k))
 	return nil
 }
 
 // apiKeyDelete: DELETE /api/api-keys/{key_id} revokes (204).
-func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyOwner(r)
+func (f *Feature) apiKeyDelete(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyOwner(r)
 	if e != nil {
 		return e
 	}
-	if e := p.stepUpErr(c); e != nil {
+	if e := f.h.StepUp(c); e != nil {
 		return e
 	}
-	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
-		return opBody
+	if err := web.DecodeJSON(r, &struct{}{}, true); err != nil {
+		return web.BadBody
 	}
-	if e := p.revokeAPIKey(r, c.user, c.user.ID, r.PathValue("key_id")); e != nil {
+	if e := f.revokeAPIKey(r, c.User, c.User.ID, r.PathValue("key_id")); e != nil {
 		return e
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -175,8 +175,8 @@ func (p *Portal) apiKeyDelete(w http.ResponseWriter, r *http.Request) error {
 
 // apiAdminKeyCreate: POST /api/users/{id}/api-keys; the key belongs to
 // {id}, whose roles bound its scopes under ScopeSubsetCheck.
-func (p *Portal) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyAdmin(r)
+func (f *Feature) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyAdmin(r)
 	if e != nil {
 		return e
 	}
@@ -184,50 +184,50 @@ func (p *Portal) apiAdminKeyCreate(w http.ResponseWriter, r *http.Request) error
 	if e != nil {
 		return e
 	}
-	u, e := p.adminTarget(r)
+	u, e := f.h.AdminTarget(r)
 	if e != nil {
 		return e
 	}
-	k, raw, e := p.createAPIKey(r, c.user, u, req)
+	k, raw, e := f.createAPIKey(r, c.User, u, req)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusCreated, apiKeyCreated{Key: p.viewAPIKey(k), APIKey: raw})
+	web.WriteJSON(w, http.StatusCreated, apiKeyCreated{Key: f.viewAPIKey(k), APIKey: raw})
 	return nil
 }
 
 // apiAdminKeyList: GET /api/users/{id}/api-keys.
-func (p *Portal) apiAdminKeyList(w http.ResponseWriter, r *http.Request) error {
-	_, e := p.keyAdmin(r)
+func (f *Feature) apiAdminKeyList(w http.ResponseWriter, r *http.Request) error {
+	_, e := f.keyAdmin(r)
 	if e != nil {
 		return e
 	}
-	u, e := p.adminTarget(r)
+	u, e := f.h.AdminTarget(r)
 	if e != nil {
 		return e
 	}
-	ks, e := p.listAPIKeys(r, u.ID)
+	ks, e := f.listAPIKeys(r, u.ID)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"api_keys": ks})
 	return nil
 }
 
 // apiAdminKeyDelete: DELETE /api/users/{id}/api-keys/{key_id} revokes.
-func (p *Portal) apiAdminKeyDelete(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.keyAdmin(r)
+func (f *Feature) apiAdminKeyDelete(w http.ResponseWriter, r *http.Request) error {
+	c, e := f.keyAdmin(r)
 	if e != nil {
 		return e
 	}
-	if err := decodeJSON(r, &emptyRequest{}, true); err != nil {
-		return opBody
+	if err := web.DecodeJSON(r, &struct{}{}, true); err != nil {
+		return web.BadBody
 	}
-	u, e := p.adminTarget(r)
+	u, e := f.h.AdminTarget(r)
 	if e != nil {
 		return e
 	}
-	if e := p.revokeAPIKey(r, c.user, u.ID, r.PathValue("key_id")); e != nil {
+	if e := f.revokeAPIKey(r, c.User, u.ID, r.PathValue("key_id")); e != nil {
 		return e
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -1,0 +1,253 @@
+// Package feature is the contract between the portal core (package
+// loginui) and its feature packages (loginui/apikeys, ...): the Feature a
+// package implements and the Host the core hands it.
+//
+// A feature owns its routes, its /account section, its templates and its
+// store calls. It reaches the core's machinery (who is calling, CSRF,
+// step-up, rate limits, the account service, the page shell) only through
+// Host. It must never read the core's cookies, tokens or sessions by
+// itself, never check a password or mint a session, and never write a
+// record read in an earlier step (the keystore Update functions apply a
+// change to the record as stored).
+//
+// The package holds only the contract (and StoreCtx): it imports no portal code, so both the core
+// and the features can depend on it.
+package feature
+
+import (
+	"context"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse/gatehouse/internal/accounts"
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
+)
+
+// Feature is one optional part of the portal. New (package loginui)
+// builds each feature from the options and calls Register once, before
+// the portal serves.
+type Feature interface {
+	// Register adds the feature's routes; h stays valid for the
+	// portal's life.
+	Register(r Router, h Host)
+}
+
+// Section is implemented by features that add a section to /account.
+// RenderSection returns trusted HTML built with html/template; csrf is the
+// page's CSRF token for the section's forms; ok=false shows nothing. An
+// error is logged by the core (by title) and the section is left out.
+// The core wraps the HTML in a <section> headed by the title, after its
+// own sections, unless the feature is a FramedSection.
+type Section interface {
+	SectionTitle() string
+	RenderSection(r *http.Request, c *Caller, csrf string) (html template.HTML, ok bool, err error)
+}
+
+// FramedSection is a Section whose HTML is its own <section> element; the
+// core places it right after the sessions section, as is.
+type FramedSection interface {
+	Section
+	Framed()
+}
+
+// AccountView is a re-render of /account by a feature's form handler
+// (after a failure, or to show something once). Own, when not empty,
+// replaces From's section for this render.
+type AccountView struct {
+	CSRF          string // from PageCaller
+	Status        int
+	Notice, Error string
+	From          Section
+	Own           template.HTML
+}
+
+// SecondFactor is implemented by a feature that adds a second login step
+// for users who have it on (keystore.User.TOTPEnabled). The core owns the
+// login: it asks Begin for a pending token after the first factor, and
+// Complete to check it with the code before it mints the session.
+type SecondFactor interface {
+	// Ready reports whether pending logins can be issued and completed;
+	// when it is false a user with the factor on cannot log in (503).
+	Ready() bool
+	// Begin returns the pending token of u's login after firstFactor
+	// (the AuthMethod of the first step), bound to r's client.
+	Begin(r *http.Request, u *keystore.User, firstFactor string) (string, error)
+	// Complete checks a pending token and a code, spends both, and returns
+	// the user and the first factor of the login.
+	Complete(r *http.Request, token, code string) (u *keystore.User, firstFactor string, err error)
+	// PendingLifetime is how long a pending token lives.
+	PendingLifetime() time.Duration
+}
+
+// StepUpper is implemented by the feature that proves a second factor
+// for a cookie session (Host.RequireStepUp uses it).
+type StepUpper interface {
+	// StepUp checks code for c and marks its session until the returned
+	// time (also set on c.Session).
+	StepUp(r *http.Request, c *Caller, code string) (time.Time, error)
+}
+
+// Claims are the parts of a verified feature token.
+type Claims struct {
+	Subject, JTI, SFP, FirstFactor string
+	ExpiresAt                      time.Time
+}
+
+// Tokens issues and verifies the signed tokens of one audience (the core
+// builds them; keys never reach the feature).
+type Tokens interface {
+	// Issue signs a token for sub; firstFactor is carried only by
+	// tokens built for it.
+	Issue(sub, jti, binding, firstFactor string, lifetime time.Duration, now time.Time) (string, error)
+	Verify(tok string, now time.Time) (Claims, error)
+}
+
+// Router is where a feature registers its handlers. JSON routes answer
+// errors as JSON bodies; Page routes as the portal's message pages (a
+// web.Unavailable is the store page).
+type Router interface {
+	JSON(pattern string, h web.Handler)
+	Page(pattern string, h web.Handler)
+	// Raw registers a handler that writes every answer itself (redirect
+	// flows that mix JSON, pages and redirects).
+	Raw(pattern string, h http.HandlerFunc)
+}
+
+// LoginSection is implemented by features that add to the login page
+// (other ways to log in); rd is the page's validated redirect target.
+// The HTML is placed after the password form, as is.
+type LoginSection interface {
+	LoginSection(rd string) (template.HTML, error)
+}
+
+// FormOrigins is implemented by features whose forms may redirect to
+// other origins; the core adds them to the CSP form-action.
+type FormOrigins interface {
+	FormOrigins() []string
+}
+
+// Notices is implemented by features whose redirects to /account carry
+// ?done= values; the core shows the fixed texts it maps them to.
+type Notices interface {
+	Notices() map[string]string
+}
+
+// Caller is the authenticated principal of a request as a feature sees
+// it. Session and CSRFBinding are set for cookie (browser) sessions only.
+type Caller struct {
+	User      *keystore.User
+	ViaCookie bool
+	Session   *keystore.Session
+	// PasswordSession: a browser session opened with a password (alone
+	// or followed by a second factor). Bearer tokens never count.
+	PasswordSession bool
+	// Digest of the session cookie token, the CSRF binding of a cookie
+	// session.
+	Digest []byte
+}
+
+// Host is what the core offers a feature. Every method is safe for
+// concurrent use. Methods returning error return *web.Error values (or an
+// error the adapters answer as web.Unavailable).
+type Host interface {
+	// APICaller authenticates a JSON request (bearer access token or
+	// session cookie; CSRF for unsafe cookie requests). API-key
+	// credentials are refused.
+	APICaller(r *http.Request) (*Caller, error)
+	// AdminCaller is APICaller plus: superuser, password session and,
+	// with TOTP on, a step-up proof.
+	AdminCaller(r *http.Request) (*Caller, error)
+	// AdminTarget loads the user named by the {id} path value (404
+	// USER_NOT_FOUND).
+	AdminTarget(r *http.Request) (*keystore.User, error)
+	// PageCaller admits a page request by its session cookie: it
+	// redirects to the login page (ok=false, answered) when there is
+	// none, checks CSRF on POST (answered when it fails) and returns the
+	// CSRF token for the page's forms.
+	PageCaller(w http.ResponseWriter, r *http.Request, path string) (c *Caller, csrf string, ok bool)
+	// CookieCSRF is the CSRF token the request's cookie carries when it
+	// is valid for c, or "".
+	CookieCSRF(r *http.Request, c *Caller) string
+	// PresentsAPIKey reports whether the request carries an API-key
+	// credential (bearer key, X-API-Key, or a signed request).
+	PresentsAPIKey(r *http.Request) bool
+	// StepUp refuses (403 TOTP_STEP_UP_REQUIRED) a user with TOTP on
+	// whose session holds no current step-up proof.
+	StepUp(c *Caller) error
+	// RequireStepUp is StepUp after using code, when given, to obtain a
+	// proof.
+	RequireStepUp(r *http.Request, c *Caller, code string) error
+	// ClientIP is the request's client address (trusted proxies applied).
+	ClientIP(r *http.Request) string
+	// AccessFingerprint changes with u's email or password hash; tokens
+	// bound to it die with those.
+	AccessFingerprint(u *keystore.User) string
+	// CheckPassword verifies u's current password (a dummy hash when
+	// there is none); wrong is answered on a mismatch, a 429 when the
+	// hasher is saturated.
+	CheckPassword(ctx context.Context, u *keystore.User, password string, wrong *web.Error) error
+	// RenderAccount renders /account for c with v.
+	RenderAccount(w http.ResponseWriter, r *http.Request, c *Caller, v AccountView) error
+	// Audit logs an audit event with the user id only.
+	Audit(event, userID string)
+	// Authenticate resolves the caller of r (bearer access token or
+	// session cookie) without any CSRF check; an error is the JSON
+	// answer (401 without a valid credential, 503 on a store failure).
+	Authenticate(r *http.Request) (*Caller, error)
+	// CheckCSRF demands a cookie session and a CSRF token (header, or
+	// formValue when not empty) bound to it; the error is the 403.
+	CheckCSRF(r *http.Request, c *Caller, formValue string) error
+	// CookieCaller is the caller of a page request by its session
+	// cookie; nil without a valid session, an error when a store failed.
+	CookieCaller(r *http.Request) (*Caller, error)
+	// SafeRedirect keeps rd only when the redirect policy accepts it.
+	SafeRedirect(rd string) (string, bool)
+	// FinishLogin completes a login whose first factor (an AuthMethod
+	// such as "oauth:github") succeeded: the core's second step for users
+	// with TOTP on and the SecondStep hook, or a new session and a
+	// redirect to rd (or the portal home). It answers in every case.
+	FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string)
+	// RenderLoginError answers with the login page showing err.
+	RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error)
+	// RenderLink answers with the message page offering one link.
+	RenderLink(w http.ResponseWriter, status int, title, errText, link, linkText string)
+	// ErrorPage answers err as a page (a store failure is the store page).
+	ErrorPage(w http.ResponseWriter, r *http.Request, err error)
+	// Rate counts one event of slot for each key set; an error is the
+	// 429 (or store) answer.
+	Rate(r *http.Request, slot string, keys ...[]string) error
+	// Accounts is the account service (users, credentials, key policy).
+	Accounts() *accounts.Service
+	// ParsePage parses a feature template (files of fsys) with the
+	// portal's page shell; execute "layout" to render a whole page.
+	ParsePage(fsys fs.FS, files ...string) (*template.Template, error)
+	// RenderMessage answers with the portal's message page.
+	RenderMessage(w http.ResponseWriter, status int, title, notice, errText string)
+	// RegistrationOpen reports whether the page shell links to /register.
+	RegistrationOpen() bool
+	// Now is the portal's clock.
+	Now() time.Time
+	// Log is the portal's logger. Log ids, never secrets, tokens,
+	// passwords or email addresses.
+	Log() *zerolog.Logger
+}
+
+// SlotLogin is the core's rate-limit slot of login attempts.
+const SlotLogin = "login"
+
+// SlotChangePassword is the core's rate-limit slot of password checks,
+// shared by every route that asks for the current password.
+const SlotChangePassword = "change_password"
+
+// StoreTimeout bounds each store call of a request.
+const StoreTimeout = 5 * time.Second
+
+// StoreCtx is the context of one store call of r.
+func StoreCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), StoreTimeout)
+}

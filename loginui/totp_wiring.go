@@ -1,0 +1,51 @@
+package loginui
+
+import (
+	"github.com/gatehouse/gatehouse/loginui/totp"
+	"github.com/gatehouse/gatehouse/signing"
+)
+
+// TOTP is the loginui/totp feature. The core derives its token keys and
+// binding key from Secrets.TOTPPending and keeps the second login step
+// (second_step.go), which mints the session.
+
+// TOTP token audiences.
+const (
+	audTOTPPending = "gatehouse:totp-pending"
+	audTOTPEnroll  = "gatehouse:totp-enroll"
+)
+
+// initTOTP builds the TOTP feature; without a keyring it is not ready.
+func (p *Portal) initTOTP(iss string) error {
+	o := p.o
+	c := totp.Config{Options: o.TOTP, Hasher: p.hasher, RecoveryLookup: o.Secrets.RecoveryCodeLookup,
+		Users: o.Users, Sessions: o.Sessions, Markers: o.Markers, Denylist: o.Denylist, ValidFirstFactor: validFirstFactor}
+	if o.TOTP.Keyring != nil {
+		pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
+		ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
+		pending, err := newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, "")
+		if err != nil {
+			return err
+		}
+		pending.firstFactor = true
+		enroll, err := newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, "")
+		if err != nil {
+			return err
+		}
+		c.Pending, c.Enroll = featureTokens{pending}, featureTokens{enroll}
+		c.BindKey = signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-binding", 32)
+	}
+	f, err := totp.New(c)
+	if err != nil {
+		return err
+	}
+	p.totp = f
+	p.features = append(p.features, f)
+	return nil
+}
+
+// ReloadTOTPKeyring swaps the keyring that seals and opens TOTP records
+// (after `gatehouse keys rotate` and SIGHUP), so rows re-encrypted under a
+// new key keep working without a restart. It is refused when TOTP was not
+// configured at start, or for a nil keyring.
+func (p *Portal) ReloadTOTPKeyring(k *signing.Keyring) error { return p.totp.ReloadKeyring(k) }
