@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// TestAPIKeyCallersGet403OnAccountRoutes: SPEC §5.4 — API-key callers
+// TestAPIKeyCallersGet403OnAccountRoutes: docs/design.md "API key management": API-key callers
 // cannot reach password-session routes; they get 403, not 401, whatever
 // else the request carries.
 func TestAPIKeyCallersGet403OnAccountRoutes(t *testing.T) {

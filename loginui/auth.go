@@ -173,7 +173,7 @@ func (p *Portal) superuserErr(c *caller) *opErr {
 }
 
 // stepUpErr applies to sensitive changes: users with TOTP on need a
-// step-up proof on their session (SPEC §5.6).
+// step-up proof on their session (docs/design.md "Two-factor").
 func (p *Portal) stepUpErr(c *caller) *opErr {
 	if !c.user.TOTPEnabled {
 		return nil

@@ -47,7 +47,7 @@ type APIKeyOptions = apikeys.Options
 // RateLimit allows Max events per fixed Window. Max <= 0 disables the slot.
 type RateLimit = web.RateLimit
 
-// Rate-limit slots (SPEC §4).
+// Rate-limit slots (docs/design.md "Answer shapes").
 const (
 	SlotLogin          = "login"
 	SlotRegister       = "register"

@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// JWT audiences (SPEC §5.2).
+// JWT audiences (docs/design.md "Access JWT").
 const (
 	audAccess = "gatehouse:access"
 	audVerify = "gatehouse:verify"

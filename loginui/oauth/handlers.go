@@ -18,7 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
-// OAuth failures (SPEC §3.5).
+// OAuth failures (docs/design.md "Error codes").
 var (
 	opOAuthState        = web.New(http.StatusBadRequest, errcode.OAuthStateInvalid, "the login attempt expired, was already used or did not start here; please try again")
 	opOAuthNoEmail      = web.New(http.StatusBadRequest, errcode.OAuthNotAvailableEmail, "the provider did not share an email address")
