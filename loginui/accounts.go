@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/view"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
@@ -377,28 +378,8 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// userView is the JSON form of a user.
-type userView struct {
-	ID          string    `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Roles       []string  `json:"roles"`
-	Superuser   bool      `json:"is_superuser"`
-	Active      bool      `json:"is_active"`
-	Verified    bool      `json:"is_verified"`
-	TOTPEnabled bool      `json:"totp_enabled"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
+// userView is the JSON form of a user (internal/view, shared with
+// loginui/adminui).
+type userView = view.User
 
-func viewUser(u *keystore.User) userView {
-	roles := u.Roles
-	if roles == nil {
-		roles = []string{}
-	}
-	return userView{
-		ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: roles,
-		Superuser: u.Superuser, Active: u.Active, Verified: u.Verified, TOTPEnabled: u.TOTPEnabled,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
-	}
-}
+func viewUser(u *keystore.User) userView { return view.Of(u) }

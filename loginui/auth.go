@@ -206,3 +206,24 @@ func (p *Portal) adminCaller(r *http.Request) (*caller, *opErr) {
 	}
 	return c, nil
 }
+
+// opNoUser answers an {id} that names no user.
+var opNoUser = newOpErr(http.StatusNotFound, CodeUserNotFound, "no such user")
+
+// adminTarget loads the {id} user: 404 USER_NOT_FOUND or 503 otherwise.
+func (p *Portal) adminTarget(r *http.Request) (*keystore.User, *opErr) {
+	id := r.PathValue("id")
+	if len(id) != 32 {
+		return nil, opNoUser
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, err := p.o.Users.GetUser(ctx, id)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, opNoUser
+	}
+	if err != nil {
+		return nil, opStore.WithCause(err)
+	}
+	return u, nil
+}

@@ -25,25 +25,28 @@
 // *web.Error values or sentinel errors, which the handler maps.
 //
 // Features: a feature package (loginui/apikeys, loginui/totp,
-// loginui/oauth) implements feature.Feature from loginui/internal/feature:
-// it registers its routes on a feature.Router and may add an /account
-// section (feature.Section; a FramedSection brings its own <section>
-// element), a part of the login page (LoginSection), CSP form-action
-// origins (FormOrigins) and ?done= texts (Notices). It reaches the core
-// only through feature.Host (the caller of a request, CSRF, step-up, rate
-// limits, the account service, the page shell, finishing a login, clock,
-// log); host (feature.go) is the core's side. The login hooks are
-// interfaces too: the core runs the second login step (second_step.go)
-// through a feature.SecondFactor and step-up proofs through a
-// feature.StepUpper, both loginui/totp; OAuth logins end in
+// loginui/oauth, loginui/adminui) implements feature.Feature from
+// loginui/internal/feature: it registers its routes on a feature.Router
+// and may add an /account section (feature.Section; a FramedSection brings
+// its own <section> element), a part of the login page (LoginSection), CSP
+// form-action origins (FormOrigins) and ?done= texts (Notices). It reaches
+// the core only through feature.Host (the caller of a request, CSRF,
+// step-up, rate limits, the account service, the page shell, finishing a
+// login, clock, log); host (feature.go) is the core's side. The login
+// hooks are interfaces too: the core runs the second login step
+// (second_step.go) through a feature.SecondFactor and step-up proofs
+// through a feature.StepUpper, both loginui/totp; OAuth logins end in
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
-// initAPIKeys: *_wiring.go), so a new feature is a package and a line of
-// wiring. The mail hooks live in loginui/mail. The feature packages'
-// exported names keep their loginui names as aliases (TOTPOptions,
-// OAuthOptions, APIKeyOptions, Mailer, ...). Options keeps its older
-// hooks: SecondStep (after the built-in TOTP step) and AccountSections
-// (rendered before the features' list sections).
+// initAPIKeys, initAdminUI: *_wiring.go), so a new feature is a package
+// and a line of wiring. The admin area (admin JSON API, /admin pages) is
+// loginui/adminui; its gate and the revocation an admin's change triggers
+// stay in the core (Host.AdminCaller, AdminGate,
+// RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The
+// feature packages' exported names keep their loginui names as aliases
+// (TOTPOptions, OAuthOptions, APIKeyOptions, Mailer, ...). Options keeps
+// its older hooks: SecondStep (after the built-in TOTP step) and
+// AccountSections (rendered before the features' list sections).
 //
 // The core owns the credentials (sessions, access and refresh tokens,
 // TOTP pending tokens, step-up), the account flows and the page shell. It

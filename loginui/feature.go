@@ -66,6 +66,19 @@ func (h host) AdminTarget(r *http.Request) (*keystore.User, error) {
 	return u, errOrNil(e)
 }
 
+func (h host) AdminGate(c *feature.Caller) error {
+	if c == nil {
+		return opUnauthenticated
+	}
+	return errOrNil(h.p.superuserErr(coreCaller(c)))
+}
+
+func (h host) RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, c *feature.Caller) error {
+	cc := coreCaller(c)
+	self := func(s *keystore.Session) bool { return u.ID == cc.user.ID && h.p.isCurrent(cc, s) }
+	return h.p.revokeUnverifiedCredentials(ctx, u, before, self)
+}
+
 func (h host) PageCaller(w http.ResponseWriter, r *http.Request, path string) (*feature.Caller, string, bool) {
 	d, c, ok := h.p.pageAuth(w, r, path)
 	if !ok {

@@ -23,7 +23,7 @@ var templateFS embed.FS
 var styleCSS []byte
 
 // pageNames are the page templates; each is parsed with base.html.
-var pageNames = []string{"2fa", "login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account", "admin", "admin_user"}
+var pageNames = []string{"2fa", "login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account"}
 
 type pageSet map[string]*template.Template
 
@@ -56,10 +56,6 @@ type pageData struct {
 	Link, LinkText   string
 	Sessions         []sessionView
 	Sections         []renderedSection
-	Users            []userView
-	Query            string
-	Target           userView
-	Self             bool
 	Framed           []template.HTML // the features' own <section> elements
 	// ownFrom's section is ownHTML for this render (feature.AccountView).
 	ownFrom       feature.Section
@@ -189,8 +185,6 @@ var notices = map[string]string{
 	"password":   "Your password has been changed. Your other sessions were signed out.",
 	"revoked":    "The session has been signed out.",
 	"others":     "All your other sessions have been signed out.",
-	"saved":      "The user has been saved.",
-	"deleted":    "The user has been deleted.",
 	"setup":      "Your administrator account is ready.",
 	"totp_off":   "Two-factor authentication is off.",
 	"stepup":     "Thank you. Sensitive changes are allowed for a few minutes.",
@@ -562,117 +556,6 @@ func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request)
 		return opStore
 	}
 	redirect(w, r, "/account?done=others")
-	return nil
-}
-
-// adminPage requires a superuser page session.
-func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, path string) (*pageData, *caller, bool) {
-	d, c, ok := p.pageAuth(w, r, path)
-	if !ok {
-		return nil, nil, false
-	}
-	if e := p.superuserErr(c); e != nil {
-		p.renderMessage(w, e.Status, "Administration", "", e.Detail)
-		return nil, nil, false
-	}
-	d.Title = "Users"
-	return d, c, true
-}
-
-func (p *Portal) pageAdmin(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.adminPage(w, r, "/admin")
-	if !ok {
-		return nil
-	}
-	d.Query = clip(r.URL.Query().Get("q"), maxEmailLen)
-	us, err := p.listUsers(r, d.Query, 0, maxListUsers)
-	if err != nil {
-		return opStore
-	}
-	for _, u := range us {
-		d.Users = append(d.Users, viewUser(u))
-	}
-	d.Notice = p.notices[r.URL.Query().Get("done")]
-	p.render(w, http.StatusOK, "admin", d)
-	return nil
-}
-
-// adminLoad loads the {id} user for an admin page.
-func (p *Portal) adminLoad(w http.ResponseWriter, r *http.Request) (*keystore.User, bool) {
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	u, err := p.o.Users.GetUser(ctx, r.PathValue("id"))
-	if err == nil {
-		return u, true
-	}
-	if errors.Is(err, keystore.ErrNotFound) {
-		p.renderMessage(w, http.StatusNotFound, "Users", "", "No such user.")
-	} else {
-		p.renderStoreError(w)
-	}
-	return nil, false
-}
-
-func (p *Portal) pageAdminUser(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.adminPage(w, r, "/admin/users/"+r.PathValue("id"))
-	if !ok {
-		return nil
-	}
-	u, ok := p.adminLoad(w, r)
-	if !ok {
-		return nil
-	}
-	d.Title, d.Target, d.Self = "User", viewUser(u), u.ID == c.user.ID
-	p.render(w, http.StatusOK, "admin_user", d)
-	return nil
-}
-
-func (p *Portal) pageAdminUserPost(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.adminPage(w, r, "/admin")
-	if !ok {
-		return nil
-	}
-	u, ok := p.adminLoad(w, r)
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	roles := []string{}
-	for _, s := range strings.Split(f.Get("roles"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			roles = append(roles, s)
-		}
-	}
-	active, verified, super := f.Get("active") == "1", f.Get("verified") == "1", f.Get("superuser") == "1"
-	req := adminPatch{CurrentPassword: f.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
-	if e := p.adminUpdate(r, c, u, req); e != nil {
-		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		}
-		p.render(w, e.Status, "admin_user", d)
-		return nil
-	}
-	redirect(w, r, "/admin?done=saved")
-	return nil
-}
-
-func (p *Portal) pageAdminUserDelete(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.adminPage(w, r, "/admin")
-	if !ok {
-		return nil
-	}
-	u, ok := p.adminLoad(w, r)
-	if !ok {
-		return nil
-	}
-	if e := p.adminDeleteUser(r, c, u.ID, r.PostForm.Get("current_password")); e != nil {
-		d.Title, d.Target, d.Self, d.Error = "User", viewUser(u), u.ID == c.user.ID, e.Detail
-		setRetryAfter(w, e)
-		p.render(w, e.Status, "admin_user", d)
-		return nil
-	}
-	redirect(w, r, "/admin?done=deleted")
 	return nil
 }
 

@@ -100,6 +100,9 @@ func New(o Options) (*Portal, error) {
 	if err := p.initAPIKeys(); err != nil {
 		return nil, err
 	}
+	if err := p.initAdminUI(); err != nil {
+		return nil, err
+	}
 	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
@@ -192,10 +195,6 @@ func (p *Portal) routes() {
 	api("GET /api/users/me", jsonRoute(p.apiMe))
 	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
 	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
-	api("GET /api/users", jsonRoute(p.apiAdminList))
-	api("GET /api/users/{id}", jsonRoute(p.apiAdminGet))
-	api("PATCH /api/users/{id}", jsonRoute(p.apiAdminPatch))
-	api("DELETE /api/users/{id}", jsonRoute(p.apiAdminDelete))
 	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
 	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
 	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
@@ -223,10 +222,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("GET /admin", p.pageRoute(p.pageAdmin))
-	m.HandleFunc("GET /admin/users/{id}", p.pageRoute(p.pageAdminUser))
-	m.HandleFunc("POST /admin/users/{id}", p.pageRoute(p.pageAdminUserPost))
-	m.HandleFunc("POST /admin/users/{id}/delete", p.pageRoute(p.pageAdminUserDelete))
 	m.HandleFunc("GET /setup", p.pageRoute(p.pageSetup))
 	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)

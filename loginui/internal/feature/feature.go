@@ -165,6 +165,16 @@ type Host interface {
 	// AdminTarget loads the user named by the {id} path value (404
 	// USER_NOT_FOUND).
 	AdminTarget(r *http.Request) (*keystore.User, error)
+	// AdminGate is AdminCaller's check for a caller already admitted
+	// (a page session from PageCaller): superuser, password session and,
+	// with TOTP on, a step-up proof; the error is the 403.
+	AdminGate(c *Caller) error
+	// RevokeUnverifiedCredentials is the core's revocation after a
+	// change of u's address or verification made at before (by admin c):
+	// every API key, OAuth link, refresh chain and session of u created
+	// earlier goes unless made while u was verified with its current
+	// address; c's own current session stays when u is c.
+	RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, c *Caller) error
 	// PageCaller admits a page request by its session cookie: it
 	// redirects to the login page (ok=false, answered) when there is
 	// none, checks CSRF on POST (answered when it fails) and returns the
