@@ -39,7 +39,8 @@
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
 // initAPIKeys: *_wiring.go), so a new feature is a package and a line of
-// wiring. The mail hooks live in loginui/mail. The feature packages'
+// wiring. Registration, verification and password reset are loginui/signup.
+// The mail hooks live in loginui/mail. The feature packages'
 // exported names keep their loginui names as aliases (TOTPOptions,
 // OAuthOptions, APIKeyOptions, Mailer, ...). Options keeps its older
 // hooks: SecondStep (after the built-in TOTP step) and AccountSections
