@@ -58,9 +58,8 @@ func passwordFirstFactor(method string) bool {
 
 // Limits on identifiers and free text.
 const (
-	maxEmailLen       = keystore.MaxEmailLen
-	maxDisplayNameLen = 128
-	maxUserAgentLen   = 256
+	maxEmailLen     = keystore.MaxEmailLen
+	maxUserAgentLen = 256
 )
 
 // loginOutcome is the result of checking a password login.
@@ -315,44 +314,6 @@ func sessionPublicID(digest []byte) string {
 // sendMail queues an email; it never blocks the request.
 func (p *Portal) sendMail(event string, u *keystore.User, link string) {
 	p.mail.Enqueue(Message{Event: event, To: u.Email, UserID: u.ID, Link: link})
-}
-
-// link builds an absolute portal URL with one query parameter.
-func (p *Portal) link(path, key, value string) string {
-	u := *p.public
-	u.Path = path
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// sendVerify mails a verification link to u.
-func (p *Portal) sendVerify(u *keystore.User) error {
-	jti, err := signing.RandomHex(16)
-	if err != nil {
-		return err
-	}
-	tok, err := p.verifyTok.issue(u.ID, jti, p.verifyFingerprint(u), "", p.o.TokenLifetime, p.o.Now())
-	if err != nil {
-		return err
-	}
-	p.sendMail(EventVerify, u, p.link("/verify", "token", tok))
-	return nil
-}
-
-// sendReset mails a password reset link to u.
-func (p *Portal) sendReset(u *keystore.User) error {
-	jti, err := signing.RandomHex(16)
-	if err != nil {
-		return err
-	}
-	tok, err := p.resetTok.issue(u.ID, jti, p.resetFingerprint(u), "", p.o.TokenLifetime, p.o.Now())
-	if err != nil {
-		return err
-	}
-	p.sendMail(EventReset, u, p.link("/reset-password", "token", tok))
-	return nil
 }
 
 // validEmail is keystore.ValidEmail: every writer of accounts agrees on

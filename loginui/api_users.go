@@ -112,7 +112,7 @@ func (p *Portal) updateProfile(r *http.Request, c *caller, req patchMeRequest) *
 			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("credentials of the old address not all revoked")
 			return newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, "the email address has been changed, but earlier sessions, API keys and linked accounts could not all be revoked; review them on your account page")
 		}
-		if err := p.sendVerify(nu); err != nil {
+		if err := p.signup.SendVerify(nu); err != nil {
 			p.log.Warn().Str("component", "loginui").Str("user_id", nu.ID).Msg("verify mail not queued")
 		}
 	}
@@ -190,4 +190,8 @@ func (p *Portal) changePassword(ctx context.Context, c *caller, req changePasswo
 	}
 	p.audit("password_changed", c.user.ID)
 	return nil
+}
+
+func passwordPolicyDetail(min, max int) string {
+	return "the password must be " + itoa(min) + " to " + itoa(max) + " characters long"
 }

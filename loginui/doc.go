@@ -38,8 +38,9 @@
 // through a feature.StepUpper, both loginui/totp; OAuth logins end in
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
-// initAPIKeys, initAdminUI: *_wiring.go), so a new feature is a package
-// and a line of wiring. The admin area (admin JSON API, /admin pages) is
+// initAPIKeys, initAdminUI, initSignup: *_wiring.go), so a new feature
+// is a package and a line of wiring. Registration, verification and
+// password reset are loginui/signup. The admin area (admin JSON API, /admin pages) is
 // loginui/adminui; its gate and the revocation an admin's change triggers
 // stay in the core (Host.AdminCaller, AdminGate,
 // RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The

@@ -74,6 +74,9 @@ func (h host) AdminGate(c *feature.Caller) error {
 }
 
 func (h host) RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, c *feature.Caller) error {
+	if c == nil {
+		return h.p.revokeUnverifiedCredentials(ctx, u, before, nil)
+	}
 	cc := coreCaller(c)
 	self := func(s *keystore.Session) bool { return u.ID == cc.user.ID && h.p.isCurrent(cc, s) }
 	return h.p.revokeUnverifiedCredentials(ctx, u, before, self)
@@ -132,6 +135,12 @@ type router struct{ p *Portal }
 func (rt router) JSON(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, jsonRoute(h)) }
 func (rt router) Page(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
 func (rt router) Raw(pattern string, h http.HandlerFunc) { rt.p.mux.HandleFunc(pattern, h) }
+func (rt router) PaddedJSON(pattern string, h web.Handler) {
+	rt.p.mux.HandleFunc(pattern, rt.p.padded(jsonRoute(h)))
+}
+func (rt router) PaddedPage(pattern string, h web.Handler) {
+	rt.p.mux.HandleFunc(pattern, rt.p.padded(rt.p.pageRoute(h)))
+}
 
 // registerFeatures lets every feature add its routes and collects the
 // /account sections and the login hooks, in wiring order.
@@ -261,8 +270,24 @@ func (h host) RenderLoginError(w http.ResponseWriter, r *http.Request, rd string
 	h.p.renderOp(w, web.As(err), "login", d)
 }
 
-func (h host) RenderLink(w http.ResponseWriter, status int, title, errText, link, linkText string) {
-	h.p.render(w, status, "message", &pageData{Title: title, Error: errText, Link: link, LinkText: linkText})
+func (h host) RenderLink(w http.ResponseWriter, status int, title, notice, errText, link, linkText string) {
+	h.p.render(w, status, "message", &pageData{Title: title, Notice: notice, Error: errText, Link: link, LinkText: linkText})
+}
+
+func (h host) PublicForm(w http.ResponseWriter, r *http.Request) (feature.PublicForm, error) {
+	d, c, err := h.p.formPage(w, r, "")
+	if err != nil {
+		return feature.PublicForm{}, err
+	}
+	f := feature.PublicForm{CSRF: d.CSRF, User: d.User}
+	if !isSafeMethod(r.Method) {
+		f.CSRFOK = h.p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(csrfFormField))
+	}
+	return f, nil
+}
+
+func (h host) ReplacePassword(ctx context.Context, u *keystore.User, hash string, check func(*keystore.User) error) error {
+	return h.p.storePasswordHash(ctx, u, hash, nil, check)
 }
 
 func (h host) ErrorPage(w http.ResponseWriter, r *http.Request, err error) { h.p.errorPage(w, r, err) }

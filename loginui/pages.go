@@ -23,7 +23,7 @@ var templateFS embed.FS
 var styleCSS []byte
 
 // pageNames are the page templates; each is parsed with base.html.
-var pageNames = []string{"2fa", "login", "register", "forgot", "reset", "verify", "message", "logout", "setup", "account"}
+var pageNames = []string{"2fa", "login", "message", "logout", "setup", "account"}
 
 type pageSet map[string]*template.Template
 
@@ -302,123 +302,6 @@ func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.cookies.ClearSession(w)
 	redirect(w, r, "/login?done=logged_out")
-	return nil
-}
-
-func (p *Portal) pageRegister(w http.ResponseWriter, r *http.Request) error {
-	if p.o.RegistrationDisabled {
-		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
-		return nil
-	}
-	d, _, err := p.formPage(w, r, "Create an account")
-	if err != nil {
-		return err
-	}
-	p.render(w, http.StatusOK, "register", d)
-	return nil
-}
-
-func (p *Portal) pageRegisterPost(w http.ResponseWriter, r *http.Request) error {
-	if p.o.RegistrationDisabled {
-		p.renderMessage(w, http.StatusForbidden, "Register", "", "Registration is disabled.")
-		return nil
-	}
-	d, _, ok := p.formPost(w, r, "register", "Create an account")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	d.Email, d.DisplayName = clip(f.Get("email"), maxEmailLen), clip(f.Get("display_name"), 4*maxDisplayNameLen)
-	if e := p.rate(r, SlotRegister, []string{"ip", p.clientIP(r)}); e != nil {
-		p.renderOp(w, e, "register", d)
-		return nil
-	}
-	if e := p.register(r, registerRequest{Email: f.Get("email"), Password: f.Get("password"), DisplayName: f.Get("display_name")}); e != nil {
-		p.renderOp(w, e, "register", d)
-		return nil
-	}
-	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerRegistered["detail"], "")
-	return nil
-}
-
-func (p *Portal) pageForgot(w http.ResponseWriter, r *http.Request) error {
-	d, _, err := p.formPage(w, r, "Forgot your password?")
-	if err != nil {
-		return err
-	}
-	p.render(w, http.StatusOK, "forgot", d)
-	return nil
-}
-
-func (p *Portal) pageForgotPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "forgot", "Forgot your password?")
-	if !ok {
-		return nil
-	}
-	email := r.PostForm.Get("email")
-	if e := p.rate(r, SlotForgotPassword, []string{"ip", p.clientIP(r)}, []string{"email", keystore.FoldEmail(email)}); e != nil {
-		p.renderOp(w, e, "forgot", d)
-		return nil
-	}
-	p.forgotPassword(r, email)
-	p.renderMessage(w, http.StatusAccepted, "Check your inbox", answerMailSent["detail"], "")
-	return nil
-}
-
-func (p *Portal) pageReset(w http.ResponseWriter, r *http.Request) error {
-	d, _, err := p.formPage(w, r, "Choose a new password")
-	if err != nil {
-		return err
-	}
-	d.Token = clip(r.URL.Query().Get("token"), 4096)
-	p.render(w, http.StatusOK, "reset", d)
-	return nil
-}
-
-func (p *Portal) pageResetPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "reset", "Choose a new password")
-	if !ok {
-		return nil
-	}
-	d.Token = clip(r.PostForm.Get("token"), 4096)
-	if e := p.rate(r, SlotResetPassword, []string{"ip", p.clientIP(r)}); e != nil {
-		p.renderOp(w, e, "reset", d)
-		return nil
-	}
-	if e := p.resetPassword(r, r.PostForm.Get("token"), r.PostForm.Get("password")); e != nil {
-		p.renderOp(w, e, "reset", d)
-		return nil
-	}
-	p.renderMessage(w, http.StatusOK, "Password reset", "Your password has been reset. You can now log in.", "")
-	return nil
-}
-
-func (p *Portal) pageVerify(w http.ResponseWriter, r *http.Request) error {
-	d, _, err := p.formPage(w, r, "Confirm your email address")
-	if err != nil {
-		return err
-	}
-	d.Token = clip(r.URL.Query().Get("token"), 4096)
-	p.render(w, http.StatusOK, "verify", d)
-	return nil
-}
-
-func (p *Portal) pageVerifyPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "verify", "Confirm your email address")
-	if !ok {
-		return nil
-	}
-	d.Token = clip(r.PostForm.Get("token"), 4096)
-	if e := p.rate(r, SlotVerifyToken, []string{"ip", p.clientIP(r)}); e != nil {
-		p.renderOp(w, e, "verify", d)
-		return nil
-	}
-	if e := p.verifyEmail(r, r.PostForm.Get("token")); e != nil {
-		p.renderOp(w, e, "verify", d)
-		return nil
-	}
-	d2 := &pageData{Title: "Email address confirmed", Notice: "Your email address is confirmed.", Link: "/login", LinkText: "Continue to log in"}
-	p.render(w, http.StatusOK, "message", d2)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/mail"
 	"github.com/gatehouse/gatehouse/loginui/oauth"
+	"github.com/gatehouse/gatehouse/loginui/signup"
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -30,10 +31,6 @@ type Portal struct {
 	cookieSec     bool // Secure attribute on cookies
 	hasher        *signing.Hasher
 	access        *jwtCodec
-	verifyTok     *jwtCodec
-	resetTok      *jwtCodec
-	verifyFPKey   signing.Secret
-	resetFPKey    signing.Secret
 	csrfKey       []byte
 	cookies       *web.Cookies
 	csrf          *web.CSRF
@@ -50,6 +47,7 @@ type Portal struct {
 	notices       map[string]string // ?done= texts: the core's and the features'
 	loginSections []feature.LoginSection
 	keys          *apikeys.Feature
+	signup        *signup.Feature
 	accounts      *accounts.Service
 	features      []feature.Feature // in wiring order
 	sections      []feature.Section // the features' /account sections
@@ -85,12 +83,6 @@ func New(o Options) (*Portal, error) {
 	if p.access, err = newJWTCodec(iss, audAccess, accessKeys, activeKID); err != nil {
 		return nil, fmt.Errorf("loginui: access tokens: %w", err)
 	}
-	if p.verifyTok, err = newJWTCodec(iss, audVerify, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.VerifyToken}}, ""); err != nil {
-		return nil, fmt.Errorf("loginui: verify tokens: %w", err)
-	}
-	if p.resetTok, err = newJWTCodec(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}, ""); err != nil {
-		return nil, fmt.Errorf("loginui: reset tokens: %w", err)
-	}
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
@@ -106,8 +98,6 @@ func New(o Options) (*Portal, error) {
 	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
-	p.verifyFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32))
-	p.resetFPKey = signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32))
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
@@ -127,6 +117,9 @@ func New(o Options) (*Portal, error) {
 		mailer = NewDevMailer(o.Logger)
 	}
 	p.mail = mail.NewQueue(mailer, o.Logger, 256)
+	if err := p.initSignup(iss); err != nil {
+		return nil, err
+	}
 	if p.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -187,11 +180,6 @@ func (p *Portal) routes() {
 	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
 	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
 	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
-	api("POST /api/auth/register", p.padded(jsonRoute(p.apiRegister)))
-	api("POST /api/auth/verify", jsonRoute(p.apiVerify))
-	api("POST /api/auth/request-verify-token", p.padded(jsonRoute(p.apiRequestVerify)))
-	api("POST /api/auth/forgot-password", p.padded(jsonRoute(p.apiForgotPassword)))
-	api("POST /api/auth/reset-password", jsonRoute(p.apiResetPassword))
 	api("GET /api/users/me", jsonRoute(p.apiMe))
 	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
 	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
@@ -207,14 +195,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /login", p.padded(p.pageRoute(p.pageLoginPost)))
 	m.HandleFunc("GET /logout", p.pageRoute(p.pageLogout))
 	m.HandleFunc("POST /logout", p.pageRoute(p.pageLogoutPost))
-	m.HandleFunc("GET /register", p.pageRoute(p.pageRegister))
-	m.HandleFunc("POST /register", p.padded(p.pageRoute(p.pageRegisterPost)))
-	m.HandleFunc("GET /forgot-password", p.pageRoute(p.pageForgot))
-	m.HandleFunc("POST /forgot-password", p.padded(p.pageRoute(p.pageForgotPost)))
-	m.HandleFunc("GET /reset-password", p.pageRoute(p.pageReset))
-	m.HandleFunc("POST /reset-password", p.pageRoute(p.pageResetPost))
-	m.HandleFunc("GET /verify", p.pageRoute(p.pageVerify))
-	m.HandleFunc("POST /verify", p.pageRoute(p.pageVerifyPost))
 	m.HandleFunc("GET /account", p.pageRoute(p.pageAccount))
 	m.HandleFunc("POST /account/profile", p.pageRoute(p.pageAccountProfile))
 	m.HandleFunc("POST /account/password", p.pageRoute(p.pageAccountPassword))

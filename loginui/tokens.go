@@ -118,17 +118,6 @@ func (p *Portal) accessFingerprint(u *keystore.User) string {
 	return signing.SessionFingerprint(p.o.Secrets.Fingerprint, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
 }
 
-// verifyFingerprint binds a verify token to the address it was sent to.
-func (p *Portal) verifyFingerprint(u *keystore.User) string {
-	return signing.SessionFingerprint(p.verifyFPKey, u.ID, keystore.FoldEmail(u.Email), "")
-}
-
-// resetFingerprint binds a reset token to the password it replaces, so it
-// dies after any password change (including its own use).
-func (p *Portal) resetFingerprint(u *keystore.User) string {
-	return signing.SessionFingerprint(p.resetFPKey, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
-}
-
 // tokenDigest is the stored form of an opaque token.
 func (p *Portal) tokenDigest(tok string) []byte {
 	d := signing.TokenDigest(p.o.Secrets.TokenHash, []byte(tok))

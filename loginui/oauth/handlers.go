@@ -267,7 +267,7 @@ func (oa *Feature) oauthFail(w http.ResponseWriter, r *http.Request, kind, rd st
 	}
 	w.Header().Set("Gatehouse-Error", e.Code)
 	if kind == flowAssociate {
-		oa.h.RenderLink(w, e.Status, "Linking failed", e.Detail, "/account", "Back to your account")
+		oa.h.RenderLink(w, e.Status, "Linking failed", "", e.Detail, "/account", "Back to your account")
 		return
 	}
 	oa.h.RenderLoginError(w, r, rd, e)
@@ -334,7 +334,7 @@ func (oa *Feature) associateAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		// A redirect after a form post to an origin outside the CSP
 		// form-action would be blocked: offer a link instead.
-		oa.h.RenderLink(w, http.StatusOK, "Link "+pr.cfg.DisplayName, "", to, "Continue to "+pr.cfg.DisplayName)
+		oa.h.RenderLink(w, http.StatusOK, "Link "+pr.cfg.DisplayName, "", "", to, "Continue to "+pr.cfg.DisplayName)
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"authorization_url": to})

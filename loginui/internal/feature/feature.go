@@ -116,6 +116,11 @@ type Router interface {
 	// Raw registers a handler that writes every answer itself (redirect
 	// flows that mix JSON, pages and redirects).
 	Raw(pattern string, h http.HandlerFunc)
+	// PaddedJSON and PaddedPage are JSON and Page whose answers take at
+	// least the portal's minimum response time (routes whose timing must
+	// not tell whether an account exists).
+	PaddedJSON(pattern string, h web.Handler)
+	PaddedPage(pattern string, h web.Handler)
 }
 
 // LoginSection is implemented by features that add to the login page
@@ -169,11 +174,12 @@ type Host interface {
 	// (a page session from PageCaller): superuser, password session and,
 	// with TOTP on, a step-up proof; the error is the 403.
 	AdminGate(c *Caller) error
-	// RevokeUnverifiedCredentials is the core's revocation after a
-	// change of u's address or verification made at before (by admin c):
-	// every API key, OAuth link, refresh chain and session of u created
-	// earlier goes unless made while u was verified with its current
-	// address; c's own current session stays when u is c.
+	// RevokeUnverifiedCredentials is the core's revocation policy after
+	// a change of u's address or verification made at before (an email
+	// verified, a password reset, an admin's change by c): every API key,
+	// OAuth link, refresh chain and session of u created earlier goes
+	// unless made while u was verified with its current address; c's own
+	// current session stays when u is c (c nil: none stays).
 	RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, c *Caller) error
 	// PageCaller admits a page request by its session cookie: it
 	// redirects to the login page (ok=false, answered) when there is
@@ -225,7 +231,7 @@ type Host interface {
 	// RenderLoginError answers with the login page showing err.
 	RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error)
 	// RenderLink answers with the message page offering one link.
-	RenderLink(w http.ResponseWriter, status int, title, errText, link, linkText string)
+	RenderLink(w http.ResponseWriter, status int, title, notice, errText, link, linkText string)
 	// ErrorPage answers err as a page (a store failure is the store page).
 	ErrorPage(w http.ResponseWriter, r *http.Request, err error)
 	// Rate counts one event of slot for each key set; an error is the
@@ -240,11 +246,29 @@ type Host interface {
 	RenderMessage(w http.ResponseWriter, status int, title, notice, errText string)
 	// RegistrationOpen reports whether the page shell links to /register.
 	RegistrationOpen() bool
+	// PublicForm prepares a public form (one that works without a
+	// session): the CSRF token for it, bound to the visitor's session or,
+	// without one, to the pre-session label, and the visitor if logged
+	// in. For an unsafe method it also checks the "csrf" field of the
+	// parsed form (CSRFOK). An error is a store failure.
+	PublicForm(w http.ResponseWriter, r *http.Request) (PublicForm, error)
+	// ReplacePassword stores hash as u's password hash (check runs on the
+	// record as stored first; its error aborts, returned as is), revokes
+	// every session of u and mails the password-changed notice. On
+	// success *u is the record as stored.
+	ReplacePassword(ctx context.Context, u *keystore.User, hash string, check func(*keystore.User) error) error
 	// Now is the portal's clock.
 	Now() time.Time
 	// Log is the portal's logger. Log ids, never secrets, tokens,
 	// passwords or email addresses.
 	Log() *zerolog.Logger
+}
+
+// PublicForm is a public form as Host.PublicForm prepared it.
+type PublicForm struct {
+	CSRF   string
+	User   *keystore.User // nil without a session
+	CSRFOK bool           // unsafe methods: the form's CSRF token is valid
 }
 
 // SlotLogin is the core's rate-limit slot of login attempts.
