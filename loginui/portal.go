@@ -176,7 +176,7 @@ func (p *Portal) routes() {
 	m := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) { m.HandleFunc(pattern, h) }
 
-	// JSON API (SPEC §4).
+	// JSON API (docs/design.md "Portal").
 	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
 	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
 	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
