@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
@@ -326,18 +325,8 @@ func validRoles(roles []string) bool { return accounts.ValidRoles(roles) }
 // validDisplayName checks a display name with the account rules.
 func validDisplayName(s string) bool { return accounts.ValidDisplayName(s) }
 
-// clip truncates s to at most n bytes on a rune boundary and drops
-// invalid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// clip: view.Clip.
+func clip(s string, n int) string { return view.Clip(s, n) }
 
 // userView is the JSON form of a user (internal/view, shared with
 // loginui/adminui).

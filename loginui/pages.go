@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -89,11 +90,7 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // renderOp renders an operation failure on page name.

@@ -2,11 +2,11 @@ package adminui
 
 import (
 	"errors"
+	"github.com/gatehouse/gatehouse/loginui/internal/view"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/errcode"
@@ -255,15 +255,5 @@ func (f *Feature) deleteUser(r *http.Request, c *feature.Caller, id, currentPass
 	return nil
 }
 
-// clip truncates s to at most n bytes on a rune boundary and drops
-// invalid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// clip: view.Clip.
+func clip(s string, n int) string { return view.Clip(s, n) }

@@ -46,11 +46,7 @@ func (f *Feature) render(w http.ResponseWriter, t *template.Template, name strin
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // adminPage admits a superuser page session; ok=false: answered, or err

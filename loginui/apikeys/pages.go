@@ -133,11 +133,7 @@ func (f *Feature) renderKeyPage(w http.ResponseWriter, t *template.Template, sta
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // keyPageAuth admits a page request: API keys enabled, a cookie session

@@ -3,12 +3,11 @@ package signup
 import (
 	"bytes"
 	"embed"
+	"github.com/gatehouse/gatehouse/loginui/internal/view"
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
@@ -72,11 +71,7 @@ func (f *Feature) render(w http.ResponseWriter, status int, name string, d *page
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // renderOp renders an operation failure on page name.
@@ -119,18 +114,8 @@ func (f *Feature) formPost(w http.ResponseWriter, r *http.Request, name, title s
 	return d, true
 }
 
-// clip truncates s to at most n bytes on a rune boundary and drops
-// invalid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+// clip: view.Clip.
+func clip(s string, n int) string { return view.Clip(s, n) }
 
 func (f *Feature) pageRegister(w http.ResponseWriter, r *http.Request) error {
 	if !f.h.RegistrationOpen() {

@@ -124,3 +124,12 @@ var Busy = &Error{Status: http.StatusTooManyRequests, Code: errcode.RateLimited,
 // RecordChanged answers a change whose premise (a password just checked,
 // a pending enrollment) no longer holds on the stored record.
 var RecordChanged = New(http.StatusConflict, errcode.TokenProcessingFailed, "the account changed while this request ran; nothing was changed, try again")
+
+// WriteHTML answers a rendered page: text/html, never cached.
+func WriteHTML(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
