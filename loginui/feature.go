@@ -321,6 +321,14 @@ func (p *Portal) featureFormOrigins() []string {
 
 // finishFeatureLogin completes a feature's login (feature.Host.FinishLogin).
 func (p *Portal) finishFeatureLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string) {
+	// A feature never checked a password: it may only finish a login
+	// whose first factor is its own (an OAuth provider), so no feature can
+	// open a password session.
+	if !validFirstFactor(firstFactor) || passwordFirstFactor(firstFactor) {
+		p.log.Error().Str("component", "loginui").Msg("a feature tried to finish a login with a password first factor; refused")
+		p.errorPage(w, r, opForbidden("this login cannot be completed"))
+		return
+	}
 	if u.TOTPEnabled {
 		if err := p.pageTOTPRequired(w, r, u, rd, firstFactor); err != nil {
 			p.errorPage(w, r, err)

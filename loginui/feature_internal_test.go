@@ -58,11 +58,10 @@ func (f *fakeFeature) Notices() map[string]string {
 	return map[string]string{"faked": "The fake thing happened."}
 }
 
-// TestFeatureContractWiresEveryHook: a feature added to the wiring gets
-// its routes (answered through the core's adapters and callers), its
-// /account section, its login-page part, its CSP origin and its notice,
-// without any other change to the core.
-func TestFeatureContractWiresEveryHook(t *testing.T) {
+// newFeatureTestPortal is a portal on a fresh bbolt store with every
+// feature off, for tests of the feature contract.
+func newFeatureTestPortal(t *testing.T) (*Portal, *bolt.Store) {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "f.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +80,48 @@ func TestFeatureContractWiresEveryHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close(context.Background()) })
+	return p, st
+}
+
+// A feature never checks a password, so it must not be able to finish a
+// login as a password session (which opens key management, linking and
+// the admin API); its own first factor (an OAuth provider) works.
+func TestFeatureCannotFinishAPasswordLogin(t *testing.T) {
+	p, st := newFeatureTestPortal(t)
+	u := &keystore.User{ID: strings.Repeat("b", 32), Email: "g@example.test", Active: true, Verified: true, CreatedAt: time.Now()}
+	if err := st.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		factor  string
+		session bool
+	}{
+		{methodPassword, false},
+		{methodPassword + methodTOTPSuffix, false},
+		{"", false},
+		{"totp", false},
+		{methodOAuthPrefix + "fake", true},
+	} {
+		rec := httptest.NewRecorder()
+		p.finishFeatureLogin(rec, httptest.NewRequest("GET", "/api/auth/oauth/fake/callback", nil), u, tc.factor, "")
+		got := false
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == p.o.CookieName && c.Value != "" {
+				got = true
+			}
+		}
+		if got != tc.session {
+			t.Errorf("first factor %q: session cookie %v (status %d), want %v", tc.factor, got, rec.Code, tc.session)
+		}
+	}
+}
+
+// TestFeatureContractWiresEveryHook: a feature added to the wiring gets
+// its routes (answered through the core's adapters and callers), its
+// /account section, its login-page part, its CSP origin and its notice,
+// without any other change to the core.
+func TestFeatureContractWiresEveryHook(t *testing.T) {
+	p, st := newFeatureTestPortal(t)
 	for _, framed := range []bool{false, true} {
 		name := "list section"
 		if framed {
