@@ -2,7 +2,7 @@ package loginui
 
 import (
 	"context"
-	"errors"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
@@ -18,22 +18,13 @@ import (
 // the pending TOTP envelope, a token's fingerprint), the change function
 // checks it again on the stored record and refuses when it moved.
 
-// refusal is a change function's refusal; it carries the answer for the
-// request. The store hands it back unchanged and writes nothing.
-type refusal struct{ op *opErr }
-
-func (r refusal) Error() string { return "loginui: change refused: " + r.op.Code }
-
-func refuse(op *opErr) error { return refusal{op} }
-
-// refused returns the answer of a refusal from a change function.
-func refused(err error) (*opErr, bool) {
-	var r refusal
-	if errors.As(err, &r) {
-		return r.op, true
-	}
-	return nil, false
-}
+// refuse, refused and passwordStill are the one implementation in
+// loginui/internal/feature, shared with the features.
+var (
+	refuse        = feature.Refuse
+	refused       = feature.Refused
+	passwordStill = feature.PasswordStill
+)
 
 // opRecordChanged answers a change whose premise (a password just checked,
 // a pending enrollment) no longer holds on the stored record.
@@ -43,13 +34,4 @@ var opRecordChanged = web.RecordChanged
 // run more than once and must only set fields of its argument.
 func (p *Portal) updateUser(ctx context.Context, id string, fn func(u *keystore.User) error) (*keystore.User, error) {
 	return p.accounts.UpdateUser(ctx, id, fn)
-}
-
-// passwordStill refuses unless the stored password hash is still the one
-// a request verified (or built its decision on).
-func passwordStill(u *keystore.User, verified string) error {
-	if !constEq(u.PasswordHash, verified) {
-		return refuse(opRecordChanged)
-	}
-	return nil
 }

@@ -326,21 +326,10 @@ func keyErr(err error) error {
 	return web.Unavailable
 }
 
-// refusal is a change function's refusal carrying the answer; the store
-// hands it back unchanged and writes nothing.
-type refusal struct{ op *web.Error }
-
-func (r refusal) Error() string { return "loginui: change refused: " + r.op.Code }
-
-func refuse(op *web.Error) error { return refusal{op} }
-
-func refused(err error) (*web.Error, bool) {
-	var r refusal
-	if errors.As(err, &r) {
-		return r.op, true
-	}
-	return nil, false
-}
+var (
+	refuse  = feature.Refuse
+	refused = feature.Refused
+)
 
 func constEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 

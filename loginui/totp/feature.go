@@ -126,30 +126,11 @@ func (f *Feature) ReloadKeyring(k *signing.Keyring) error {
 	return nil
 }
 
-// refusal is a change function's refusal carrying the answer; the store
-// hands it back unchanged and writes nothing.
-type refusal struct{ op *web.Error }
-
-func (r refusal) Error() string { return "loginui: change refused: " + r.op.Code }
-
-func refuse(op *web.Error) error { return refusal{op} }
-
-func refused(err error) (*web.Error, bool) {
-	var r refusal
-	if errors.As(err, &r) {
-		return r.op, true
-	}
-	return nil, false
-}
-
-// passwordStill refuses unless the stored password hash is still the one
-// the request verified.
-func passwordStill(u *keystore.User, verified string) error {
-	if !constEq(u.PasswordHash, verified) {
-		return refuse(web.RecordChanged)
-	}
-	return nil
-}
+var (
+	refuse        = feature.Refuse
+	refused       = feature.Refused
+	passwordStill = feature.PasswordStill
+)
 
 // hashErr maps an error of the password hasher: saturated is web.Busy,
 // anything else a store failure.
