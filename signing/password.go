@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -122,6 +124,20 @@ func WithHashWait(d time.Duration) HasherOption {
 	return func(h *Hasher) { h.wait = d }
 }
 
+// WithMemoryReturn makes the Hasher give its memory back to the operating
+// system once hashing stops: when the last running computation finishes
+// and none starts within quiet, it runs debug.FreeOSMemory (at most once
+// per quiet period). Without it an argon2id run's memory cost (64 MiB by
+// default) stays in the process's resident set long after the login that
+// spent it, because the Go runtime returns freed heap only slowly. A
+// server process wants this; a short-lived command does not need it.
+func WithMemoryReturn(quiet time.Duration) HasherOption {
+	return func(h *Hasher) {
+		h.quiet = max(quiet, time.Millisecond)
+		h.freeOS = debug.FreeOSMemory
+	}
+}
+
 // Hasher hashes and verifies passwords with argon2id under fixed parameters.
 // It is safe for concurrent use. The zero value is not usable: build one
 // with NewHasher.
@@ -140,10 +156,17 @@ type Hasher struct {
 	slots int
 	wait  time.Duration
 	sem   *semaphore.Weighted
+
+	// Memory return (WithMemoryReturn): running counts computations
+	// holding slots; pending is set while a release is scheduled.
+	quiet   time.Duration
+	freeOS  func()
+	running atomic.Int64
+	pending atomic.Bool
 }
 
-// NewHasher validates p and returns a Hasher. It spends one hash's work up
-// front to make the dummy hash used by VerifyDummy.
+// NewHasher validates p and returns a Hasher. It spends no hashing work:
+// the dummy hash used by VerifyDummy is random bytes in the PHC form.
 func NewHasher(p PasswordParams, opts ...HasherOption) (*Hasher, error) {
 	if err := pwCheckParams(p, true); err != nil {
 		return nil, err
@@ -159,15 +182,20 @@ func NewHasher(p PasswordParams, opts ...HasherOption) (*Hasher, error) {
 		h.wait = DefaultHashWait
 	}
 	h.sem = semaphore.NewWeighted(int64(h.slots))
-	pw := make([]byte, 32)
-	if _, err := rand.Read(pw); err != nil {
+	// The dummy is a well-formed hash under p with a random salt and a
+	// random tag: verifying against it costs exactly one Verify, and no
+	// password matches it (that would take a 2^-(8*KeyLen) guess). No
+	// argon2 run is spent on it, so a process that never checks a
+	// password never touches the memory cost (idle RSS, docs/design.md).
+	salt := make([]byte, p.SaltLen)
+	tag := make([]byte, p.KeyLen)
+	if _, err := rand.Read(salt); err != nil {
 		return nil, fmt.Errorf("signing: reading random bytes: %w", err)
 	}
-	d, err := h.Hash(base64.RawStdEncoding.EncodeToString(pw))
-	if err != nil {
-		return nil, err
+	if _, err := rand.Read(tag); err != nil {
+		return nil, fmt.Errorf("signing: reading random bytes: %w", err)
 	}
-	h.dummy = d
+	h.dummy = pwFormatPHC(p, salt, tag)
 	return h, nil
 }
 
@@ -181,15 +209,35 @@ func (h *Hasher) MaxConcurrent() int { return h.slots }
 // most the hash wait or until ctx ends; it returns ErrHashBusy otherwise.
 func (h *Hasher) acquire(ctx context.Context, weight int64) (func(), error) {
 	weight = min(max(weight, 1), int64(h.slots))
-	if h.sem.TryAcquire(weight) {
-		return func() { h.sem.Release(weight) }, nil
+	if !h.sem.TryAcquire(weight) {
+		ctx, cancel := context.WithTimeout(ctx, h.wait)
+		defer cancel()
+		if err := h.sem.Acquire(ctx, weight); err != nil {
+			return nil, ErrHashBusy
+		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.wait)
-	defer cancel()
-	if err := h.sem.Acquire(ctx, weight); err != nil {
-		return nil, ErrHashBusy
+	h.running.Add(1)
+	return func() {
+		h.sem.Release(weight)
+		if h.running.Add(-1) == 0 && h.freeOS != nil {
+			h.scheduleMemoryReturn()
+		}
+	}, nil
+}
+
+// scheduleMemoryReturn returns freed memory to the OS after the quiet
+// period, unless a computation is running by then (its own end schedules
+// the next one).
+func (h *Hasher) scheduleMemoryReturn() {
+	if !h.pending.CompareAndSwap(false, true) {
+		return
 	}
-	return func() { h.sem.Release(weight) }, nil
+	time.AfterFunc(h.quiet, func() {
+		h.pending.Store(false)
+		if h.running.Load() == 0 {
+			h.freeOS()
+		}
+	})
 }
 
 // Reserve takes n slots (clamped to 1..MaxConcurrent) as a hash would,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -538,5 +539,95 @@ func TestCostlyStoredHashTakesMoreSlots(t *testing.T) {
 	h.sem.Release(1)
 	if ok, _, err := h.Verify(enc, "pw"); !ok || err != nil {
 		t.Fatalf("costly verify alone = %v, %v", ok, err)
+	}
+}
+
+// TestDummyHashCostsAFullVerify guards the unknown-user timing
+// equalisation now that NewHasher no longer runs argon2 for the dummy: the
+// dummy must be a well-formed hash under exactly the Hasher's parameters
+// (so VerifyDummy spends a whole argon2 run, never a format rejection),
+// fresh per Hasher, and matched by no password.
+func TestDummyHashCostsAFullVerify(t *testing.T) {
+	p := PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	a, err := NewHasher(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewHasher(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph, err := pwParsePHC(a.dummy)
+	if err != nil {
+		t.Fatalf("dummy %q does not parse: %v", a.dummy, err)
+	}
+	if ph.params != p || len(ph.salt) != int(p.SaltLen) || len(ph.key) != int(p.KeyLen) {
+		t.Fatalf("dummy params %+v (salt %d, tag %d), want %+v", ph.params, len(ph.salt), len(ph.key), p)
+	}
+	if a.dummy == b.dummy {
+		t.Fatal("two Hashers share one dummy hash")
+	}
+	for _, pw := range []string{"", "password", "someone else"} {
+		if ok, _, err := a.Verify(a.dummy, pw); ok || err != nil {
+			t.Fatalf("Verify(dummy, %q) = %v, %v; want false, nil", pw, ok, err)
+		}
+	}
+}
+
+// TestHashMemoryGoesBackToTheOSWhenHashingStops guards idle memory: with
+// WithMemoryReturn, the end of the last running computation schedules one
+// release after the quiet period, none happens while a computation still
+// holds a slot, and a burst of computations gives one release, not one each.
+func TestHashMemoryGoesBackToTheOSWhenHashingStops(t *testing.T) {
+	p := PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	h, err := NewHasher(p, WithMaxConcurrentHashes(4), WithMemoryReturn(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	freed := make(chan struct{}, 16)
+	h.freeOS = func() { freed <- struct{}{} }
+	wait := func(want bool) {
+		t.Helper()
+		select {
+		case <-freed:
+			if !want {
+				t.Fatal("memory released while a computation was running")
+			}
+		case <-time.After(500 * time.Millisecond):
+			if want {
+				t.Fatal("no memory release after hashing stopped")
+			}
+		}
+	}
+
+	// A burst: one release.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = h.Hash("pw") }()
+	}
+	wg.Wait()
+	wait(true)
+	wait(false)
+
+	// A computation still running (a held slot): no release until it ends.
+	release, err := h.Reserve(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Hash("pw"); err != nil {
+		t.Fatal(err)
+	}
+	wait(false)
+	release()
+	wait(true)
+
+	// Without the option nothing is scheduled.
+	plain, err := NewHasher(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Hash("pw"); err != nil || plain.pending.Load() {
+		t.Fatalf("Hasher without WithMemoryReturn scheduled a release (err %v)", err)
 	}
 }

@@ -29,6 +29,10 @@ type Crypto struct {
 // accessAudience is the aud of access JWTs (docs/design.md, "Access JWT").
 const accessAudience = "gatehouse:access"
 
+// hashMemoryQuiet is how long hashing must have stopped before the
+// password hasher's memory goes back to the OS (docs/design.md, "Memory").
+const hashMemoryQuiet = 2 * time.Second
+
 // BuildCrypto turns secrets and keys into the signing objects.
 func BuildCrypto(cfg *config.Config) (*Crypto, error) {
 	c := &Crypto{}
@@ -38,7 +42,8 @@ func BuildCrypto(cfg *config.Config) (*Crypto, error) {
 		Threads: cfg.Passwords.Threads,
 		SaltLen: 16,
 		KeyLen:  32,
-	}, signing.WithMaxConcurrentHashes(cfg.Passwords.MaxConcurrentHashes))
+	}, signing.WithMaxConcurrentHashes(cfg.Passwords.MaxConcurrentHashes),
+		signing.WithMemoryReturn(hashMemoryQuiet))
 	if err != nil {
 		return nil, fmt.Errorf("passwords: %w", err)
 	}
