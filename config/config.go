@@ -159,7 +159,23 @@ type Verifier struct {
 	StoreTimeout time.Duration `yaml:"store_timeout"`
 	Assertion    Assertion     `yaml:"assertion"`
 	Headers      Headers       `yaml:"headers"`
+	TokenCache   TokenCache    `yaml:"token_cache"`
 }
+
+// TokenCache bounds the verifier's cache of verified access tokens
+// (docs/design.md "Verified-token cache").
+type TokenCache struct {
+	// TTL is the longest an entry lives; never past the token's exp.
+	TTL time.Duration `yaml:"ttl"`
+	// MaxEntries bounds the cache; 0 turns it off.
+	MaxEntries int `yaml:"max_entries"`
+}
+
+// Bounds of verifier.token_cache.
+const (
+	MaxTokenCacheTTL     = time.Hour
+	MaxTokenCacheEntries = 10_000_000
+)
 
 // Assertion configures the optional Gatehouse-Assertion JWT.
 type Assertion struct {
@@ -265,6 +281,7 @@ func Default() *Config {
 		RateLimits: DefaultRateLimits(),
 		Verifier: Verifier{
 			StoreTimeout: 250 * time.Millisecond,
+			TokenCache:   TokenCache{TTL: 60 * time.Second, MaxEntries: 100_000},
 			Assertion: Assertion{
 				Audience: "gatehouse:assertion",
 				Lifetime: 60 * time.Second,

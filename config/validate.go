@@ -580,6 +580,17 @@ func (v *validator) verifier() {
 	if v.positive("verifier.store_timeout", vf.StoreTimeout) && vf.StoreTimeout > 10*time.Second {
 		v.errf("verifier.store_timeout", "must be at most 10s")
 	}
+	tc := vf.TokenCache
+	switch {
+	case tc.MaxEntries < 0:
+		v.errf("verifier.token_cache.max_entries", "must not be negative (0 turns the cache off)")
+	case tc.MaxEntries > MaxTokenCacheEntries:
+		v.errf("verifier.token_cache.max_entries", "must be at most %d (each entry holds a token, about 1 KiB)", MaxTokenCacheEntries)
+	case tc.MaxEntries > 0:
+		if v.positive("verifier.token_cache.ttl", tc.TTL) && tc.TTL > MaxTokenCacheTTL {
+			v.errf("verifier.token_cache.ttl", "must be at most %s", MaxTokenCacheTTL)
+		}
+	}
 	if vf.Assertion.Enabled {
 		if vf.Assertion.Audience == "" {
 			v.errf("verifier.assertion.audience", "must not be empty")

@@ -298,15 +298,8 @@ func (v *JWTVerifier) checkClaims(cm []jwtMember, now time.Time, s *JWTScratch, 
 		}
 		times[i] = t
 	}
-	unix := now.Unix()
-	if times[2]+v.leeway < unix {
-		return ErrJWTExpired
-	}
-	if times[1]-v.leeway > unix {
-		return ErrJWTNotYetValid
-	}
-	if times[0]-v.leeway > unix {
-		return ErrJWTIssuedInFuture
+	if err := v.checkTimes(times[0], times[1], times[2], now.Unix()); err != nil {
+		return err
 	}
 
 	if jti.kind != jwtKindString || jti.escaped || !jwtIsLowerHex(jti.value, jwtJTIHexLen) {
@@ -344,6 +337,28 @@ func (v *JWTVerifier) checkClaims(cm []jwtMember, now time.Time, s *JWTScratch, 
 	out.IssuedAt, out.NotBefore, out.ExpiresAt = times[0], times[1], times[2]
 	out.Alg = key.alg
 	out.Payload = payload
+	return nil
+}
+
+// CheckTimes applies Verify's time window to claims Verify accepted
+// earlier: exp+leeway >= now, nbf-leeway <= now, iat-leeway <= now, with
+// the same errors. A caller that keeps verified claims (the verifier's
+// token cache) runs it on every later use, so a kept token expires, and a
+// clock stepped back refuses it, exactly as a fresh Verify would.
+func (v *JWTVerifier) CheckTimes(c *AccessClaims, now time.Time) error {
+	return v.checkTimes(c.IssuedAt, c.NotBefore, c.ExpiresAt, now.Unix())
+}
+
+func (v *JWTVerifier) checkTimes(iat, nbf, exp, unix int64) error {
+	if exp+v.leeway < unix {
+		return ErrJWTExpired
+	}
+	if nbf-v.leeway > unix {
+		return ErrJWTNotYetValid
+	}
+	if iat-v.leeway > unix {
+		return ErrJWTIssuedInFuture
+	}
 	return nil
 }
 

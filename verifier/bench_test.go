@@ -90,3 +90,21 @@ func BenchmarkDialect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTokenCache compares a JWT decision served from the
+// verified-token cache (hit) with the same decision verified afresh (miss:
+// the cache off, so every request checks the signature and parses).
+func BenchmarkTokenCache(b *testing.B) {
+	for _, alg := range cacheAlgs {
+		for _, mode := range []struct {
+			name    string
+			entries int
+		}{{"hit", 1024}, {"miss", 0}} {
+			b.Run(alg+"/"+mode.name, func(b *testing.B) {
+				ce := newCacheEnv(b, func(o *verifier.Options) { o.TokenCacheEntries = mode.entries })
+				tok := ce.token(alg, aliceID, "", "", 15*time.Minute)
+				benchHandler(b, ce.env, bearer(fwd("nginx", "GET", "https://app.example.test/api/items?page=2"), tok))
+			})
+		}
+	}
+}

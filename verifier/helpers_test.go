@@ -136,6 +136,8 @@ func newEnv(t testing.TB, mut func(*verifier.Options)) *env {
 		JWKS:           []byte(`{"keys":[]}`),
 		Logger:         zerolog.Nop(),
 		Now:            clk.Now,
+		// Every JWT test runs through the verified-token cache.
+		TokenCacheEntries: 4096,
 	}
 	if mut != nil {
 		mut(&opts)

@@ -10,12 +10,19 @@ import (
 // checkJWT verifies a gatehouse access token: signature, typ, alg, claims
 // (signing.JWTVerifier), then the jti and refresh-chain denylist, an active
 // user and the session fingerprint of the user's current email and
-// password hash.
+// password hash. A token in the verified-token cache skips only the
+// signature check and the parse: its time window is checked again, and
+// everything after that runs as for a fresh token.
 func (v *Verifier) checkJWT(s *scratch, token []byte, now int64) Reason {
 	if v.jwt == nil {
 		return ReasonAuthenticationFailed
 	}
-	if err := v.jwt.Verify(token, time.Unix(0, now), &s.jwtScratch, &s.claims); err != nil {
+	hit := v.tokens.get(token, now, &s.claims)
+	if hit {
+		if v.jwt.CheckTimes(&s.claims, time.Unix(0, now)) != nil {
+			return ReasonAuthenticationFailed
+		}
+	} else if err := v.jwt.Verify(token, time.Unix(0, now), &s.jwtScratch, &s.claims); err != nil {
 		return ReasonAuthenticationFailed
 	}
 	c := &s.claims
@@ -46,5 +53,8 @@ func (v *Verifier) checkJWT(s *scratch, token []byte, now int64) Reason {
 	}
 	s.id.kind = KindJWT
 	s.id.user = u
+	if !hit {
+		v.cacheToken(token, c, now)
+	}
 	return ReasonNone
 }

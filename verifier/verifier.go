@@ -31,6 +31,7 @@ const (
 	DefaultCacheTTL      = time.Second
 	DefaultCacheEntries  = 65536
 	DefaultStepUpTTL     = 5 * time.Minute
+	DefaultTokenCacheTTL = 60 * time.Second
 	touchQueueLen        = 1024
 )
 
@@ -71,6 +72,12 @@ type Options struct {
 	Headers          HeaderNames
 	Assertion        *AssertionOptions // nil: no Gatehouse-Assertion
 	JWKS             []byte            // served at /.well-known/jwks.json; nil: 404
+
+	// TokenCacheEntries bounds the verified-token cache (tokencache.go);
+	// 0 turns it off. TokenCacheTTL is how long an entry lives at most
+	// (never past the token's exp); default 60 s.
+	TokenCacheEntries int
+	TokenCacheTTL     time.Duration
 
 	Logger  zerolog.Logger
 	Now     func() time.Time
@@ -133,6 +140,7 @@ type Verifier struct {
 	sessions *ttlCache[*sessionSnap]
 	denied   *ttlCache[bool]
 	secrets  *ttlCache[*secretSnap]
+	tokens   *tokenCache[signing.AccessClaims] // nil: off
 
 	storeTimeout time.Duration
 	baseCtx      context.Context
@@ -308,6 +316,13 @@ func New(opts Options) (*Verifier, error) {
 	v.sessions = newTTLCache[*sessionSnap](int64(ttl), n)
 	v.denied = newTTLCache[bool](int64(ttl), n)
 	v.secrets = newTTLCache[*secretSnap](int64(secretTTL), n/16)
+	if opts.JWT != nil {
+		tt := opts.TokenCacheTTL
+		if tt <= 0 {
+			tt = DefaultTokenCacheTTL
+		}
+		v.tokens = newTokenCache[signing.AccessClaims](int64(tt), opts.TokenCacheEntries)
+	}
 	v.pool.New = func() any { return new(scratch) }
 	v.baseCtx, v.cancel = context.WithCancel(context.Background())
 	v.done = make(chan struct{})
@@ -332,7 +347,9 @@ func (v *Verifier) Reload(rules []config.Rule, defaultPolicy string) error {
 // ReloadKeyring swaps the keyring that opens API keys' signing secrets
 // (after `gatehouse keys rotate` and SIGHUP). Cached plaintext secrets stay
 // valid: a re-sealed envelope is re-opened with the new keyring on its next
-// use. A nil keyring is refused.
+// use. It empties the verified-token cache, so whatever a reload changed
+// is checked afresh (access-token keys themselves are read at start only).
+// A nil keyring is refused.
 func (v *Verifier) ReloadKeyring(k *signing.Keyring) error {
 	if k == nil {
 		return errors.New("verifier: nil signing keyring")
@@ -341,6 +358,7 @@ func (v *Verifier) ReloadKeyring(k *signing.Keyring) error {
 		return errors.New("verifier: signed requests were not enabled at start; restart to enable them")
 	}
 	v.keyring.Store(k)
+	v.tokens.clear()
 	return nil
 }
 
@@ -397,8 +415,12 @@ func (v *Verifier) InvalidateAPIKey(keyID string) {
 // InvalidateSession drops a cached session by its token digest.
 func (v *Verifier) InvalidateSession(digest []byte) { v.sessions.invalidate(string(digest)) }
 
-// InvalidateTokenID drops a cached denylist answer for a JWT id.
-func (v *Verifier) InvalidateTokenID(jti string) { v.denied.invalidate(jti) }
+// InvalidateTokenID drops a cached denylist answer for a JWT id (or a
+// "chain:<sid>" refresh chain) and the verified tokens it names.
+func (v *Verifier) InvalidateTokenID(jti string) {
+	v.denied.invalidate(jti)
+	v.tokens.revoke(jti)
+}
 
 // InvalidateAll empties every cache.
 func (v *Verifier) InvalidateAll() {
@@ -407,6 +429,7 @@ func (v *Verifier) InvalidateAll() {
 	v.sessions.clear()
 	v.denied.clear()
 	v.secrets.clear()
+	v.tokens.clear()
 }
 
 var (

@@ -50,6 +50,9 @@ func verifierOptions(cfg *config.Config, c *app.Core, w wired) verifier.Options 
 		Assertion:        w.assertion,
 		Logger:           w.log.With().Str("component", "verifier").Logger(),
 		Metrics:          w.metrics,
+
+		TokenCacheTTL:     cfg.Verifier.TokenCache.TTL,
+		TokenCacheEntries: cfg.Verifier.TokenCache.MaxEntries,
 	}
 }
 
