@@ -25,9 +25,13 @@ lint:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./signing ./verifier ./keystore/...
 
-# Load benchmark: gatehouse vs a no-op fasthttp server under the same load.
+# Load benchmark on wrk: gatehouse vs a no-op fasthttp server under the same
+# load, per credential kind (README "Performance"). Shorter runs:
+# BENCH_WARMUP=2s BENCH_DURATION=4s BENCH_PASSES=1 make bench; JSON:
+# BENCH_FLAGS=--json.
 bench: build
-	$(GO) run ./cmd/loadbench --gatehouse $(BIN)
+	$(GO) build -trimpath -o bin/loadbench ./cmd/loadbench
+	bin/loadbench --gatehouse $(BIN) $(BENCH_FLAGS)
 
 # nginx with and without auth_request in front of the same upstream.
 bench-proxy: build
