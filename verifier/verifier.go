@@ -105,7 +105,7 @@ type Verifier struct {
 	cookieName  string
 	loginURL    []byte
 	redirect    *redirect.Policy
-	hdr         HeaderNames
+	hk          headerKeys // identity header names, canonical
 	jwks        []byte
 
 	usersStore    keystore.Users
@@ -172,7 +172,7 @@ func New(opts Options) (*Verifier, error) {
 		metrics:       opts.Metrics,
 		trustedHops:   opts.TrustedHops,
 		cookieName:    opts.CookieName,
-		hdr:           opts.Headers.withDefaults(),
+		hk:            opts.Headers.withDefaults().keys(),
 		jwks:          opts.JWKS,
 		usersStore:    opts.Users,
 		sessionsStore: opts.Sessions,
@@ -454,7 +454,7 @@ func (v *Verifier) Handler(ctx *fasthttp.RequestCtx) {
 		}
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		ctx.SetContentTypeBytes(contentTypeJSON)
-		ctx.Response.Header.SetCanonical([]byte(fasthttp.HeaderCacheControl), jwksCache)
+		ctx.Response.Header.SetCanonical(keyCacheControl, jwksCache)
 		ctx.Response.SetBodyRaw(v.jwks)
 		return
 	default:
