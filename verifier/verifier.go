@@ -147,6 +147,7 @@ type Verifier struct {
 
 // scratch is the per-request working memory, pooled.
 type scratch struct {
+	hdrs       reqHeaders // valid during one decision only
 	orig       original
 	id         identity
 	ip         lazyClientIP
@@ -495,11 +496,13 @@ func (v *Verifier) decide(ctx *fasthttp.RequestCtx, d Dialect, peer netip.Addr) 
 	}
 	s.id.reset()
 	s.ip = lazyClientIP{}
+	s.hdrs = reqHeaders{} // points into the request
 	v.pool.Put(s)
 }
 
 func (v *Verifier) decideInto(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, peer netip.Addr, now int64) (CredentialKind, Reason) {
-	if r := parseOriginal(d, &ctx.Request.Header, &s.orig); r != ReasonNone {
+	s.hdrs.scan(&ctx.Request.Header)
+	if r := parseOriginalFrom(d, &ctx.Request.Header, &s.hdrs, &s.orig); r != ReasonNone {
 		v.writeDeny(ctx, s, d, nil, r, KindNone)
 		return KindNone, r
 	}
