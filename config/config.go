@@ -51,11 +51,14 @@ type Config struct {
 	origins map[string]string
 }
 
-// Listen holds the three listener addresses (host:port).
+// Listen holds the three listener addresses (host:port) and the optional
+// profiling listener.
 type Listen struct {
 	Verifier string `yaml:"verifier"`
 	Portal   string `yaml:"portal"`
 	Admin    string `yaml:"admin"`
+	// Pprof serves net/http/pprof on a loopback address; empty: off.
+	Pprof string `yaml:"pprof"`
 }
 
 // Cookie configures the session cookie.

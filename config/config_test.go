@@ -502,6 +502,10 @@ func TestValidateOtherSections(t *testing.T) {
 		{"listen without port", "listen: {verifier: 127.0.0.1}", "listen.verifier"},
 		{"listen port out of range", "listen: {admin: 127.0.0.1:70000}", "listen.admin"},
 		{"listen duplicate", "listen: {admin: 127.0.0.1:9092}", "listen.admin"},
+		{"pprof beyond loopback", "listen: {pprof: '0.0.0.0:6060'}", "listen.pprof"},
+		{"pprof on every interface", "listen: {pprof: ':6060'}", "listen.pprof"},
+		{"pprof by host name", "listen: {pprof: 'localhost:6060'}", "listen.pprof"},
+		{"pprof on the admin address", "listen: {pprof: '127.0.0.1:9093'}", "listen.pprof"},
 		{"public_url relative", "public_url: /portal", "public_url"},
 		{"public_url with userinfo", "public_url: http://u:p@127.0.0.1:9092", "public_url"},
 		{"public_url ftp", "public_url: ftp://127.0.0.1", "public_url"},
@@ -567,6 +571,15 @@ func TestValidateOtherSections(t *testing.T) {
 				t.Errorf("no error at %s:%s", tc.path, dump(ps))
 			}
 		})
+	}
+}
+
+func TestValidatePprofOnLoopbackIsAccepted(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:6060", "[::1]:6060"} {
+		ps := problems(t, load(t, "listen: {pprof: '"+addr+"'}\n").Validate())
+		if hasError(ps, "listen.pprof") {
+			t.Errorf("%s refused:%s", addr, dump(ps))
+		}
 	}
 }
 

@@ -159,6 +159,17 @@ func (v *validator) network() {
 			v.warnf(path, "the admin listener (metrics, admin commands) is reachable beyond loopback")
 		}
 	}
+	if c.Listen.Pprof != "" {
+		// Profiles show memory contents (heap samples can hold tokens):
+		// never beyond loopback, and an IP literal so no resolver decides.
+		if host, ok := v.hostPort("listen.pprof", c.Listen.Pprof); ok {
+			if a, err := netip.ParseAddr(host); err != nil || !a.IsLoopback() {
+				v.errf("listen.pprof", "must be a loopback IP address (127.0.0.1:PORT or [::1]:PORT), not %q", c.Listen.Pprof)
+			} else if other, dup := addrs[c.Listen.Pprof]; dup {
+				v.errf("listen.pprof", "same address as listen.%s", other)
+			}
+		}
+	}
 
 	v.publicURL()
 	v.cookie()

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 )
@@ -40,6 +41,40 @@ func (h HeaderNames) withDefaults() HeaderNames {
 	return h
 }
 
+// headerKeys are the identity header names in fasthttp's canonical form,
+// computed once in New: ResponseHeader.Set would copy and normalise the
+// name on every call (ten times per allow).
+type headerKeys struct {
+	user, userID, email, name, groups, authMethod, apiKeyID, scopes, contentSHA, assertion []byte
+}
+
+func (h HeaderNames) keys() headerKeys {
+	k := func(s string) []byte { return fasthttp.AppendNormalizedHeaderKey(nil, s) }
+	return headerKeys{
+		user: k(h.User), userID: k(h.UserID), email: k(h.Email), name: k(h.Name),
+		groups: k(h.Groups), authMethod: k(h.AuthMethod), apiKeyID: k(h.APIKeyID),
+		scopes: k(h.Scopes), contentSHA: k(h.ContentSHA256), assertion: k(h.Assertion),
+	}
+}
+
+// roBytes returns the bytes of s without copying. The result must never
+// be written to; it is only handed to fasthttp setters, which copy it.
+func roBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+var (
+	kindValues [kindCount][]byte // Remote-Auth-Method values by kind
+
+	keyCacheControl    = []byte(fasthttp.HeaderCacheControl)
+	keyWWWAuthenticate = []byte(fasthttp.HeaderWWWAuthenticate)
+	keyLocation        = []byte(fasthttp.HeaderLocation)
+)
+
+func init() {
+	for k := range kindValues {
+		kindValues[k] = []byte(CredentialKind(k).String())
+	}
+}
+
 var (
 	contentTypeJSON   = []byte("application/json")
 	wwwAuthBearer     = []byte(`Bearer realm="gatehouse"`)
@@ -55,6 +90,7 @@ func (v *Verifier) writeAllow(ctx *fasthttp.RequestCtx, s *scratch, now int64) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	h := &ctx.Response.Header
 	id := &s.id
+	hk := &v.hk
 	var email, uid, name, groups, keyID string
 	if u := id.user; u != nil {
 		email, uid, name, groups = u.email, u.id, u.name, u.rolesCSV
@@ -64,21 +100,21 @@ func (v *Verifier) writeAllow(ctx *fasthttp.RequestCtx, s *scratch, now int64) {
 		keyID = k.keyID
 		s.scopes = v.appendScopes(s.scopes, k, id.user)
 	}
-	h.Set(v.hdr.User, email)
-	h.Set(v.hdr.UserID, uid)
-	h.Set(v.hdr.Email, email)
-	h.Set(v.hdr.Name, name)
-	h.Set(v.hdr.Groups, groups)
-	h.Set(v.hdr.AuthMethod, id.kind.String())
-	h.Set(v.hdr.APIKeyID, keyID)
-	h.SetBytesV(v.hdr.Scopes, s.scopes)
-	h.SetBytesV(v.hdr.ContentSHA256, id.contentSHA)
+	h.SetCanonical(hk.user, roBytes(email))
+	h.SetCanonical(hk.userID, roBytes(uid))
+	h.SetCanonical(hk.email, roBytes(email))
+	h.SetCanonical(hk.name, roBytes(name))
+	h.SetCanonical(hk.groups, roBytes(groups))
+	h.SetCanonical(hk.authMethod, kindValues[id.kind%kindCount])
+	h.SetCanonical(hk.apiKeyID, roBytes(keyID))
+	h.SetCanonical(hk.scopes, s.scopes)
+	h.SetCanonical(hk.contentSHA, id.contentSHA)
 	if v.assert != nil {
 		s.assertion = s.assertion[:0]
 		if id.user != nil {
 			s.assertion = v.assert.appendToken(s.assertion, s, now)
 		}
-		h.SetBytesV(v.hdr.Assertion, s.assertion)
+		h.SetCanonical(hk.assertion, s.assertion)
 	}
 }
 
@@ -91,13 +127,13 @@ func (v *Verifier) writeAllow(ctx *fasthttp.RequestCtx, s *scratch, now int64) {
 func (v *Verifier) writeDeny(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, o *original, r Reason, kind CredentialKind) {
 	ctx.Response.ResetBody()
 	h := &ctx.Response.Header
-	h.SetCanonical([]byte(fasthttp.HeaderCacheControl), noStore)
+	h.SetCanonical(keyCacheControl, noStore)
 	status := r.Status()
 	if r.isCredentialFailure() {
 		if kind == KindSigned {
-			h.SetCanonical([]byte(fasthttp.HeaderWWWAuthenticate), wwwAuthWithSigned)
+			h.SetCanonical(keyWWWAuthenticate, wwwAuthWithSigned)
 		} else {
-			h.SetCanonical([]byte(fasthttp.HeaderWWWAuthenticate), wwwAuthBearer)
+			h.SetCanonical(keyWWWAuthenticate, wwwAuthBearer)
 		}
 		if o != nil && s != nil && isBrowser(&ctx.Request.Header) {
 			s.loc = append(s.loc[:0], v.loginURL...)
@@ -107,7 +143,7 @@ func (v *Verifier) writeDeny(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, o 
 				s.loc = append(s.loc, "?rd="...)
 				s.loc = appendQueryEscape(s.loc, s.url)
 			}
-			h.SetCanonical([]byte(fasthttp.HeaderLocation), s.loc)
+			h.SetCanonical(keyLocation, s.loc)
 			if d.redirects() {
 				if m := o.method; string(m) == fasthttp.MethodGet || string(m) == fasthttp.MethodHead {
 					ctx.SetStatusCode(fasthttp.StatusFound)

@@ -44,12 +44,12 @@ func (id *identity) reset() {
 // returns its deny reason and never falls through to the next kind.
 func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, now int64) (CredentialKind, Reason) {
 	h := &ctx.Request.Header
-	all := h.PeekAll(fasthttp.HeaderAuthorization)
+	rh := &s.hdrs
 	var auth []byte
-	switch len(all) {
+	switch rh.n[rhAuthorization] {
 	case 0:
 	case 1:
-		auth = all[0]
+		auth = rh.v[rhAuthorization]
 	default:
 		return KindNone, ReasonAuthenticationFailed
 	}
@@ -70,11 +70,10 @@ func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect,
 	if isBearer && v.isAPIKeyToken(bearer) {
 		return KindAPIKey, v.checkAPIKey(s, bearer, now)
 	}
-	xk := h.PeekAll("X-Api-Key")
-	switch len(xk) {
+	switch rh.n[rhAPIKey] {
 	case 0:
 	case 1:
-		return KindAPIKey, v.checkAPIKey(s, bytes.TrimSpace(xk[0]), now)
+		return KindAPIKey, v.checkAPIKey(s, bytes.TrimSpace(rh.v[rhAPIKey]), now)
 	default:
 		return KindAPIKey, ReasonAPIKeyInvalid
 	}

@@ -66,6 +66,95 @@ type original struct {
 	normTmp []byte
 }
 
+// Request headers the verifier reads on every decision, found in one
+// pass over the request (reqHeaders.scan) instead of one PeekAll each:
+// PeekAll copies and normalises its key and scans every header again.
+const (
+	rhOriginalMethod = iota
+	rhOriginalURL
+	rhForwardedMethod
+	rhForwardedProto
+	rhForwardedHost
+	rhForwardedURI
+	rhAuthorization
+	rhAPIKey
+	rhCount
+)
+
+// reqHeaderIndex maps a header name as fasthttp stores it (normalised:
+// "X-Original-Url") to its slot, or -1. TestReqHeaderNamesAreCanonical
+// keeps the names in fasthttp's canonical form.
+func reqHeaderIndex(k []byte) int {
+	switch string(k) {
+	case "X-Original-Method":
+		return rhOriginalMethod
+	case "X-Original-Url":
+		return rhOriginalURL
+	case "X-Forwarded-Method":
+		return rhForwardedMethod
+	case "X-Forwarded-Proto":
+		return rhForwardedProto
+	case "X-Forwarded-Host":
+		return rhForwardedHost
+	case "X-Forwarded-Uri":
+		return rhForwardedURI
+	case "Authorization":
+		return rhAuthorization
+	case "X-Api-Key":
+		return rhAPIKey
+	}
+	return -1
+}
+
+// reqHeaders holds, per slot, the first value and how many times the
+// header appeared (counting stops at 2: more than once is all that
+// matters). Values point into the request; they are valid during the
+// handler only.
+type reqHeaders struct {
+	v [rhCount][]byte
+	n [rhCount]uint8
+}
+
+// scan fills r from every header of h, in one pass.
+func (r *reqHeaders) scan(h *fasthttp.RequestHeader) {
+	*r = reqHeaders{}
+	for k, val := range h.All() {
+		i := reqHeaderIndex(k)
+		if i < 0 {
+			continue
+		}
+		if r.n[i] == 0 {
+			r.v[i] = val
+			r.n[i] = 1
+		} else {
+			r.n[i] = 2
+		}
+	}
+}
+
+// one returns the value of a header that must appear exactly once and be
+// non-empty.
+func (r *reqHeaders) one(i int) ([]byte, bool) {
+	if r.n[i] != 1 || len(r.v[i]) == 0 {
+		return nil, false
+	}
+	return r.v[i], true
+}
+
+// opt returns a header that may be absent but not repeated or empty.
+func (r *reqHeaders) opt(i int) (v []byte, present, ok bool) {
+	switch r.n[i] {
+	case 0:
+		return nil, false, true
+	case 1:
+		if len(r.v[i]) == 0 {
+			return nil, true, false
+		}
+		return r.v[i], true, true
+	}
+	return nil, true, false
+}
+
 // oneHeader returns the value of a header that must appear exactly once and
 // be non-empty.
 func oneHeader(h *fasthttp.RequestHeader, name string) ([]byte, bool) {
@@ -91,18 +180,26 @@ func optHeader(h *fasthttp.RequestHeader, name string) (v []byte, present, ok bo
 	return nil, true, false
 }
 
-// parseOriginal fills o from the request according to dialect d. uri is
-// the auth request's own raw request URI (used by Envoy). It returns
-// ReasonRequestInvalid for any missing, repeated or malformed part.
+// parseOriginal fills o from the request according to dialect d. It
+// returns ReasonRequestInvalid for any missing, repeated or malformed
+// part.
 func parseOriginal(d Dialect, h *fasthttp.RequestHeader, o *original) Reason {
+	var rh reqHeaders
+	rh.scan(h)
+	return parseOriginalFrom(d, h, &rh, o)
+}
+
+// parseOriginalFrom is parseOriginal on headers already scanned from h
+// (h still gives Envoy's method, host and request URI, and Caddy's Host).
+func parseOriginalFrom(d Dialect, h *fasthttp.RequestHeader, rh *reqHeaders, o *original) Reason {
 	var method, scheme, host, uri []byte
 	var ok bool
 	switch d {
 	case DialectNginx:
-		if method, ok = oneHeader(h, "X-Original-Method"); !ok {
+		if method, ok = rh.one(rhOriginalMethod); !ok {
 			return ReasonRequestInvalid
 		}
-		u, ok := oneHeader(h, "X-Original-Url")
+		u, ok := rh.one(rhOriginalURL)
 		if !ok {
 			return ReasonRequestInvalid
 		}
@@ -110,33 +207,33 @@ func parseOriginal(d Dialect, h *fasthttp.RequestHeader, o *original) Reason {
 			return ReasonRequestInvalid
 		}
 	case DialectTraefik, DialectHAProxy:
-		if method, ok = oneHeader(h, "X-Forwarded-Method"); !ok {
+		if method, ok = rh.one(rhForwardedMethod); !ok {
 			return ReasonRequestInvalid
 		}
-		if scheme, ok = oneHeader(h, "X-Forwarded-Proto"); !ok {
+		if scheme, ok = rh.one(rhForwardedProto); !ok {
 			return ReasonRequestInvalid
 		}
-		if host, ok = oneHeader(h, "X-Forwarded-Host"); !ok {
+		if host, ok = rh.one(rhForwardedHost); !ok {
 			return ReasonRequestInvalid
 		}
-		if uri, ok = oneHeader(h, "X-Forwarded-Uri"); !ok {
+		if uri, ok = rh.one(rhForwardedURI); !ok {
 			return ReasonRequestInvalid
 		}
 	case DialectCaddy:
-		if method, ok = oneHeader(h, "X-Forwarded-Method"); !ok {
+		if method, ok = rh.one(rhForwardedMethod); !ok {
 			return ReasonRequestInvalid
 		}
-		if uri, ok = oneHeader(h, "X-Forwarded-Uri"); !ok {
+		if uri, ok = rh.one(rhForwardedURI); !ok {
 			return ReasonRequestInvalid
 		}
 		var present bool
-		if host, present, ok = optHeader(h, "X-Forwarded-Host"); !ok {
+		if host, present, ok = rh.opt(rhForwardedHost); !ok {
 			return ReasonRequestInvalid
 		}
 		if !present {
 			host = h.Host()
 		}
-		if scheme, _, ok = optHeader(h, "X-Forwarded-Proto"); !ok {
+		if scheme, _, ok = rh.opt(rhForwardedProto); !ok {
 			return ReasonRequestInvalid
 		}
 	case DialectEnvoy:
@@ -147,7 +244,7 @@ func parseOriginal(d Dialect, h *fasthttp.RequestHeader, o *original) Reason {
 			return ReasonRequestInvalid
 		}
 		uri = ru[len(envoyPrefix):]
-		if scheme, _, ok = optHeader(h, "X-Forwarded-Proto"); !ok {
+		if scheme, _, ok = rh.opt(rhForwardedProto); !ok {
 			return ReasonRequestInvalid
 		}
 	default:

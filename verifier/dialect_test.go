@@ -113,3 +113,48 @@ func FuzzDialectParse(f *testing.F) {
 		}
 	})
 }
+
+// reqHeaderIndex matches names as fasthttp stores them; a name written in
+// another form would never match, and its header would read as absent.
+func TestReqHeaderNamesAreCanonical(t *testing.T) {
+	names := []string{"X-Original-Method", "X-Original-URL", "X-Forwarded-Method", "X-Forwarded-Proto",
+		"X-Forwarded-Host", "X-Forwarded-Uri", "Authorization", "X-API-Key"}
+	seen := map[int]bool{}
+	for _, n := range names {
+		i := reqHeaderIndex(fasthttp.AppendNormalizedHeaderKey(nil, n))
+		if i < 0 || seen[i] {
+			t.Errorf("%s: slot %d", n, i)
+		}
+		seen[i] = true
+	}
+	if len(seen) != rhCount {
+		t.Errorf("%d slots named, want %d", len(seen), rhCount)
+	}
+}
+
+// One scan must count repeats (in one request, whatever their spelling)
+// as PeekAll did: a repeated forwarded header or credential is refused.
+func TestReqHeadersScanCountsRepeats(t *testing.T) {
+	var h fasthttp.RequestHeader
+	h.Add("x-forwarded-host", "a.test")
+	h.Add("X-FORWARDED-HOST", "b.test")
+	h.Add("X-Forwarded-Uri", "/x")
+	h.Add("x-api-key", "")
+	var rh reqHeaders
+	rh.scan(&h)
+	if _, ok := rh.one(rhForwardedHost); ok {
+		t.Error("a repeated X-Forwarded-Host was accepted")
+	}
+	if _, present, ok := rh.opt(rhForwardedHost); !present || ok {
+		t.Error("a repeated optional X-Forwarded-Host was accepted")
+	}
+	if v, ok := rh.one(rhForwardedURI); !ok || string(v) != "/x" {
+		t.Errorf("X-Forwarded-Uri = %q, %v", v, ok)
+	}
+	if _, present, ok := rh.opt(rhAPIKey); !present || ok {
+		t.Error("an empty optional header was accepted")
+	}
+	if _, present, ok := rh.opt(rhAuthorization); present || !ok {
+		t.Error("an absent optional header was reported")
+	}
+}

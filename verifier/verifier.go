@@ -112,7 +112,7 @@ type Verifier struct {
 	cookieName  string
 	loginURL    []byte
 	redirect    *redirect.Policy
-	hdr         HeaderNames
+	hk          headerKeys // identity header names, canonical
 	jwks        []byte
 
 	usersStore    keystore.Users
@@ -155,6 +155,7 @@ type Verifier struct {
 
 // scratch is the per-request working memory, pooled.
 type scratch struct {
+	hdrs       reqHeaders // valid during one decision only
 	orig       original
 	id         identity
 	ip         lazyClientIP
@@ -180,7 +181,7 @@ func New(opts Options) (*Verifier, error) {
 		metrics:       opts.Metrics,
 		trustedHops:   opts.TrustedHops,
 		cookieName:    opts.CookieName,
-		hdr:           opts.Headers.withDefaults(),
+		hk:            opts.Headers.withDefaults().keys(),
 		jwks:          opts.JWKS,
 		usersStore:    opts.Users,
 		sessionsStore: opts.Sessions,
@@ -477,7 +478,7 @@ func (v *Verifier) Handler(ctx *fasthttp.RequestCtx) {
 		}
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		ctx.SetContentTypeBytes(contentTypeJSON)
-		ctx.Response.Header.SetCanonical([]byte(fasthttp.HeaderCacheControl), jwksCache)
+		ctx.Response.Header.SetCanonical(keyCacheControl, jwksCache)
 		ctx.Response.SetBodyRaw(v.jwks)
 		return
 	default:
@@ -518,11 +519,13 @@ func (v *Verifier) decide(ctx *fasthttp.RequestCtx, d Dialect, peer netip.Addr) 
 	}
 	s.id.reset()
 	s.ip = lazyClientIP{}
+	s.hdrs = reqHeaders{} // points into the request
 	v.pool.Put(s)
 }
 
 func (v *Verifier) decideInto(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, peer netip.Addr, now int64) (CredentialKind, Reason) {
-	if r := parseOriginal(d, &ctx.Request.Header, &s.orig); r != ReasonNone {
+	s.hdrs.scan(&ctx.Request.Header)
+	if r := parseOriginalFrom(d, &ctx.Request.Header, &s.hdrs, &s.orig); r != ReasonNone {
 		v.writeDeny(ctx, s, d, nil, r, KindNone)
 		return KindNone, r
 	}

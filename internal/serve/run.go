@@ -52,6 +52,13 @@ func (s *Server) Run() error {
 		pln.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	dln, err := s.listenPprof()
+	if err != nil {
+		vln.Close()
+		pln.Close()
+		aln.Close()
+		return fmt.Errorf("pprof listener: %w", err)
+	}
 
 	vsrv := &fasthttp.Server{
 		Handler:               s.ver.Handler,
@@ -96,9 +103,14 @@ func (s *Server) Run() error {
 	s.log.Info().Str("addr", vln.Addr().String()).Str("mode", mode).Msg("verifier listening (forward-auth endpoints /auth/nginx, /auth/traefik, /auth/caddy, /auth/envoy/, /auth/haproxy)")
 	s.log.Info().Str("addr", pln.Addr().String()).Str("public_url", s.cfg.PublicURL).Msg("portal listening")
 	s.log.Info().Str("addr", aln.Addr().String()).Msg("admin listening (/healthz, /readyz, /metrics)")
+	var dsrv *http.Server
+	if dln != nil {
+		dsrv = pprofServer()
+		s.log.Warn().Str("addr", dln.Addr().String()).Msg("pprof listening (/debug/pprof/); turn listen.pprof off when done")
+	}
 	s.announceSetup()
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	var wg sync.WaitGroup
 	serveAll := func(name string, f func() error) {
 		wg.Add(1)
@@ -112,6 +124,9 @@ func (s *Server) Run() error {
 	serveAll("verifier", func() error { return vsrv.Serve(vln) })
 	serveAll("portal", func() error { return psrv.Serve(pln) })
 	serveAll("admin", func() error { return asrv.Serve(aln) })
+	if dsrv != nil {
+		serveAll("pprof", func() error { return dsrv.Serve(dln) })
+	}
 
 	go s.janitor(ctx, janitorInterval)
 	go s.watchRevocations(ctx)
@@ -142,6 +157,11 @@ loop:
 	_ = psrv.Shutdown(sctx)
 	_ = vsrv.ShutdownWithContext(sctx)
 	_ = asrv.Shutdown(sctx)
+	if dsrv != nil {
+		// Close, not Shutdown: a CPU profile in progress would hold the
+		// drain for its whole duration.
+		_ = dsrv.Close()
+	}
 	wg.Wait()
 	s.ver.Close()
 	s.portal.Close(sctx)
