@@ -1,0 +1,56 @@
+//go:build !race
+
+package verifier_test
+
+import (
+	"net"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse/gatehouse/metrics"
+	"github.com/gatehouse/gatehouse/verifier"
+)
+
+// TestZeroAllocsDecisionsWithMetrics runs the decisions the server serves
+// most (an allowed cookie, HS256 JWT and API key, and a 401 deny) through
+// the full handler with the Prometheus observer attached, as internal/serve
+// wires it: none may allocate once the caches and series are warm.
+func TestZeroAllocsDecisionsWithMetrics(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := newEnv(t, func(o *verifier.Options) { o.Metrics = metrics.New() })
+	raw, _, _ := e.apiKey(aliceID, []string{"read"}, nil)
+	const u = "https://app.example.test/api/items?limit=10"
+	cases := []struct {
+		name   string
+		req    *fasthttp.Request
+		status int
+	}{
+		{"cookie", withCookie(fwd("traefik", "GET", "https://app.example.test/portal/x"), e.session(aliceID, nil)), 200},
+		{"hs256 jwt", bearer(fwd("traefik", "GET", u), e.jwt(aliceID)), 200},
+		{"api key", bearer(fwd("traefik", "GET", u), raw), 200},
+		{"401 without credential", fwd("traefik", "GET", u), 401},
+		{"401 bad jwt", bearer(fwd("traefik", "GET", u), "eyJhbGciOiJIUzI1NiJ9.e30.AAAA"), 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var ctx fasthttp.RequestCtx
+			ctx.Init(c.req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil)
+			e.v.Handler(&ctx) // warm caches, pools and metric series
+			if got := ctx.Response.StatusCode(); got != c.status {
+				t.Fatalf("warm-up status %d, want %d: %s", got, c.status, ctx.Response.Body())
+			}
+			n := testing.AllocsPerRun(200, func() {
+				e.v.Handler(&ctx)
+				if ctx.Response.StatusCode() != c.status {
+					t.Fatal("status changed")
+				}
+			})
+			if n != 0 {
+				t.Fatalf("%v allocations per decision, want 0", n)
+			}
+		})
+	}
+}
