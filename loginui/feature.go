@@ -34,13 +34,13 @@ func (c *caller) asFeatureCaller() *feature.Caller {
 	if c == nil {
 		return nil
 	}
-	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest}
+	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest, RefreshChain: c.claims.SID}
 }
 
-// coreCaller rebuilds the core's caller (without bearer claims, which no
-// host method needs).
+// coreCaller rebuilds the core's caller (of the bearer claims only the
+// refresh chain, which is all a host method needs).
 func coreCaller(c *feature.Caller) *caller {
-	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest}
+	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest, claims: tokenClaims{SID: c.RefreshChain}}
 }
 
 // errOrNil keeps a nil *opErr from becoming a non-nil error.
@@ -78,6 +78,7 @@ func (h host) RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User,
 		return h.p.revokeUnverifiedCredentials(ctx, u, before, nil)
 	}
 	cc := coreCaller(c)
+	cc.claims = tokenClaims{} // as before: a bearer caller keeps no chain here
 	self := func(s *keystore.Session) bool { return u.ID == cc.user.ID && h.p.isCurrent(cc, s) }
 	return h.p.revokeUnverifiedCredentials(ctx, u, before, self)
 }
@@ -354,4 +355,21 @@ func (p *Portal) finishFeatureLogin(w http.ResponseWriter, r *http.Request, u *k
 		return
 	}
 	redirect(w, r, p.home())
+}
+
+func (h host) Sessions(ctx context.Context, c *feature.Caller) ([]feature.SessionView, error) {
+	cc := coreCaller(c)
+	ss, err := h.p.liveSessions(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	return h.p.viewSessions(cc, ss), nil
+}
+
+func (h host) RevokeSession(ctx context.Context, c *feature.Caller, id string) error {
+	return h.p.revokeSession(ctx, coreCaller(c), id)
+}
+
+func (h host) RevokeOtherSessions(ctx context.Context, c *feature.Caller) (int, error) {
+	return h.p.revokeOthers(ctx, coreCaller(c))
 }

@@ -98,6 +98,7 @@ func New(o Options) (*Portal, error) {
 	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
+	p.initSessions()
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
@@ -183,9 +184,6 @@ func (p *Portal) routes() {
 	api("GET /api/users/me", jsonRoute(p.apiMe))
 	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
 	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
-	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
-	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
-	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
 	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 

@@ -16,6 +16,7 @@ package feature
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -154,7 +155,27 @@ type Caller struct {
 	// Digest of the session cookie token, the CSRF binding of a cookie
 	// session.
 	Digest []byte
+	// RefreshChain is the refresh chain of a bearer caller's access
+	// token ("" for cookie sessions).
+	RefreshChain string
 }
+
+// SessionView is the JSON form of a session (or live refresh token) of
+// the caller; Current marks the caller's own.
+type SessionView struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	AuthMethod string    `json:"auth_method"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+// ErrNoSuchSession is Host.RevokeSession's answer for an id that names
+// none of the caller's sessions.
+var ErrNoSuchSession = errors.New("loginui: no such session")
 
 // Host is what the core offers a feature. Every method is safe for
 // concurrent use. Methods returning error return *web.Error values (or an
@@ -257,6 +278,16 @@ type Host interface {
 	// every session of u and mails the password-changed notice. On
 	// success *u is the record as stored.
 	ReplacePassword(ctx context.Context, u *keystore.User, hash string, check func(*keystore.User) error) error
+	// Sessions lists c's unexpired sessions and unspent refresh tokens,
+	// newest first.
+	Sessions(ctx context.Context, c *Caller) ([]SessionView, error)
+	// RevokeSession deletes c's session with public id (its whole chain
+	// for a refresh token); ErrNoSuchSession when id is none of them.
+	RevokeSession(ctx context.Context, c *Caller, id string) error
+	// RevokeOtherSessions deletes every session of c except the current
+	// one (a bearer caller keeps its own refresh chain), denying the
+	// refresh chains first, and reports how many went.
+	RevokeOtherSessions(ctx context.Context, c *Caller) (int, error)
 	// Now is the portal's clock.
 	Now() time.Time
 	// Log is the portal's logger. Log ids, never secrets, tokens,
