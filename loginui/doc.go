@@ -25,7 +25,8 @@
 // *web.Error values or sentinel errors, which the handler maps.
 //
 // Features: a feature package (loginui/apikeys, loginui/totp,
-// loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions) implements feature.Feature from
+// loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions,
+// loginui/profile) implements feature.Feature from
 // loginui/internal/feature: it registers its routes on a feature.Router
 // and may add an /account section (feature.Section; a FramedSection brings
 // its own <section> element), a part of the login page (LoginSection), CSP
@@ -38,12 +39,17 @@
 // through a feature.StepUpper, both loginui/totp; OAuth logins end in
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
-// initAPIKeys, initAdminUI, initSignup, initSessions: *_wiring.go), so a new feature
+// initAPIKeys, initAdminUI, initSignup, initSessions, initProfile:
+// *_wiring.go), so a new feature
 // is a package and a line of wiring. Registration, verification and
 // password reset are loginui/signup. The sessions JSON API is
 // loginui/sessions; the session records, the /account sessions section
 // and its forms stay in the core (Host.Sessions, RevokeSession,
-// RevokeOtherSessions). The admin area (admin JSON API, /admin pages) is
+// RevokeOtherSessions). The caller's own record (/api/users/me,
+// change-password, the /account profile and password forms) is
+// loginui/profile; the password check, storing the new password and the
+// revocation after an email change stay in the core (Host.CheckPassword,
+// SetPassword, RevokeUnverifiedCredentials). The admin area (admin JSON API, /admin pages) is
 // loginui/adminui; its gate and the revocation an admin's change triggers
 // stay in the core (Host.AdminCaller, AdminGate,
 // RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The

@@ -34,13 +34,15 @@ func (c *caller) asFeatureCaller() *feature.Caller {
 	if c == nil {
 		return nil
 	}
-	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest, RefreshChain: c.claims.SID}
+	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest,
+		RefreshChain: c.claims.SID, AccessJTI: c.claims.JTI, AccessExpiresAt: c.claims.ExpiresAt}
 }
 
-// coreCaller rebuilds the core's caller (of the bearer claims only the
-// refresh chain, which is all a host method needs).
+// coreCaller rebuilds the core's caller (of the bearer claims only those
+// host methods need).
 func coreCaller(c *feature.Caller) *caller {
-	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest, claims: tokenClaims{SID: c.RefreshChain}}
+	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest,
+		claims: tokenClaims{SID: c.RefreshChain, JTI: c.AccessJTI, ExpiresAt: c.AccessExpiresAt}}
 }
 
 // errOrNil keeps a nil *opErr from becoming a non-nil error.
@@ -78,7 +80,6 @@ func (h host) RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User,
 		return h.p.revokeUnverifiedCredentials(ctx, u, before, nil)
 	}
 	cc := coreCaller(c)
-	cc.claims = tokenClaims{} // as before: a bearer caller keeps no chain here
 	self := func(s *keystore.Session) bool { return u.ID == cc.user.ID && h.p.isCurrent(cc, s) }
 	return h.p.revokeUnverifiedCredentials(ctx, u, before, self)
 }
@@ -372,4 +373,21 @@ func (h host) RevokeSession(ctx context.Context, c *feature.Caller, id string) e
 
 func (h host) RevokeOtherSessions(ctx context.Context, c *feature.Caller) (int, error) {
 	return h.p.revokeOthers(ctx, coreCaller(c))
+}
+
+func (h host) SetPassword(ctx context.Context, c *feature.Caller, password string, check func(*keystore.User) error) error {
+	cc := coreCaller(c)
+	var keep []byte
+	if cc.viaCookie {
+		keep = cc.digest
+	}
+	if err := h.p.setPassword(ctx, cc.user, password, keep, check); err != nil {
+		return err
+	}
+	if !cc.viaCookie {
+		// The caller's own token dies with the fingerprint; deny it and its
+		// chain explicitly too.
+		_ = h.p.o.Denylist.Deny(ctx, cc.claims.JTI, cc.claims.ExpiresAt)
+	}
+	return nil
 }

@@ -367,46 +367,6 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	return nil
 }
 
-func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	name, email := f.Get("display_name"), f.Get("email")
-	req := patchMeRequest{DisplayName: &name, CurrentPassword: f.Get("current_password")}
-	if email != "" {
-		req.Email = &email
-	}
-	if e := p.updateProfile(r, c, req); e != nil {
-		d.Error = e.Detail
-		setRetryAfter(w, e)
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	redirect(w, r, "/account?done=profile")
-	return nil
-}
-
-func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
-		d.Error = e.Detail
-		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
-	if e := p.changePassword(r.Context(), c, req); e != nil {
-		d.Error = e.Detail
-		setRetryAfter(w, e)
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	redirect(w, r, "/account?done=password")
-	return nil
-}
-
 func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) error {
 	d, c, ok := p.pageAuth(w, r, "/account")
 	if !ok {

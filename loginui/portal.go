@@ -99,6 +99,7 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	p.initSessions()
+	p.initProfile()
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
@@ -181,9 +182,6 @@ func (p *Portal) routes() {
 	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
 	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
 	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
-	api("GET /api/users/me", jsonRoute(p.apiMe))
-	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
-	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
 	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
@@ -194,8 +192,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /logout", p.pageRoute(p.pageLogout))
 	m.HandleFunc("POST /logout", p.pageRoute(p.pageLogoutPost))
 	m.HandleFunc("GET /account", p.pageRoute(p.pageAccount))
-	m.HandleFunc("POST /account/profile", p.pageRoute(p.pageAccountProfile))
-	m.HandleFunc("POST /account/password", p.pageRoute(p.pageAccountPassword))
 	m.HandleFunc("POST /account/sessions/revoke", p.pageRoute(p.pageAccountRevoke))
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))

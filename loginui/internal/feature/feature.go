@@ -155,9 +155,11 @@ type Caller struct {
 	// Digest of the session cookie token, the CSRF binding of a cookie
 	// session.
 	Digest []byte
-	// RefreshChain is the refresh chain of a bearer caller's access
-	// token ("" for cookie sessions).
-	RefreshChain string
+	// RefreshChain, AccessJTI and AccessExpiresAt are those of a bearer
+	// caller's access token (empty for cookie sessions).
+	RefreshChain    string
+	AccessJTI       string
+	AccessExpiresAt time.Time
 }
 
 // SessionView is the JSON form of a session (or live refresh token) of
@@ -288,6 +290,13 @@ type Host interface {
 	// one (a bearer caller keeps its own refresh chain), denying the
 	// refresh chains first, and reports how many went.
 	RevokeOtherSessions(ctx context.Context, c *Caller) (int, error)
+	// SetPassword hashes password and stores it as c's (check runs on
+	// the record as stored first; its error aborts, returned as is),
+	// revokes every other session of c (a bearer caller keeps none, and
+	// its access token is denied) and mails the password-changed notice.
+	// On success *c.User is the record as stored. A busy hasher is
+	// signing.ErrHashBusy.
+	SetPassword(ctx context.Context, c *Caller, password string, check func(*keystore.User) error) error
 	// Now is the portal's clock.
 	Now() time.Time
 	// Log is the portal's logger. Log ids, never secrets, tokens,
