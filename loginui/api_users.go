@@ -29,7 +29,3 @@ func (p *Portal) checkCurrentPassword(ctx context.Context, u *keystore.User, pw 
 	}
 	return nil
 }
-
-func passwordPolicyDetail(min, max int) string {
-	return "the password must be " + itoa(min) + " to " + itoa(max) + " characters long"
-}

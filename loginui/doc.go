@@ -26,7 +26,7 @@
 //
 // Features: a feature package (loginui/apikeys, loginui/totp,
 // loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions,
-// loginui/profile) implements feature.Feature from
+// loginui/profile, loginui/setup) implements feature.Feature from
 // loginui/internal/feature: it registers its routes on a feature.Router
 // and may add an /account section (feature.Section; a FramedSection brings
 // its own <section> element), a part of the login page (LoginSection), CSP
@@ -39,8 +39,8 @@
 // through a feature.StepUpper, both loginui/totp; OAuth logins end in
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
-// initAPIKeys, initAdminUI, initSignup, initSessions, initProfile:
-// *_wiring.go), so a new feature
+// initAPIKeys, initAdminUI, initSignup, initSessions, initProfile,
+// initSetup: *_wiring.go), so a new feature
 // is a package and a line of wiring. Registration, verification and
 // password reset are loginui/signup. The sessions JSON API is
 // loginui/sessions; the session records, the /account sessions section
@@ -49,7 +49,9 @@
 // change-password, the /account profile and password forms) is
 // loginui/profile; the password check, storing the new password and the
 // revocation after an email change stay in the core (Host.CheckPassword,
-// SetPassword, RevokeUnverifiedCredentials). The admin area (admin JSON API, /admin pages) is
+// SetPassword, RevokeUnverifiedCredentials). The first-start page
+// (/setup) is loginui/setup; the core hands it the setup token and opens
+// the new administrator's session (its Config, not Host). The admin area (admin JSON API, /admin pages) is
 // loginui/adminui; its gate and the revocation an admin's change triggers
 // stay in the core (Host.AdminCaller, AdminGate,
 // RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The

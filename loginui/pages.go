@@ -9,12 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
-	"github.com/gatehouse/gatehouse/signing"
 )
 
 //go:embed templates/*.html
@@ -24,7 +21,7 @@ var templateFS embed.FS
 var styleCSS []byte
 
 // pageNames are the page templates; each is parsed with base.html.
-var pageNames = []string{"2fa", "login", "message", "logout", "setup", "account"}
+var pageNames = []string{"2fa", "login", "message", "logout", "account"}
 
 type pageSet map[string]*template.Template
 
@@ -396,136 +393,5 @@ func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request)
 		return opStore
 	}
 	redirect(w, r, "/account?done=others")
-	return nil
-}
-
-// setupUsable reports whether tok opens the first-start setup: setup is
-// enabled, tok matches (constant time), it has not expired and no
-// superuser exists yet. ok=false with err: a store failure.
-func (p *Portal) setupUsable(r *http.Request, tok string) (bool, error) {
-	if p.o.SetupToken == "" || !constEq(tok, p.o.SetupToken) {
-		return false, nil
-	}
-	if !p.o.SetupTokenExpires.IsZero() && !p.o.Now().Before(p.o.SetupTokenExpires) {
-		return false, nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	us, err := p.o.Users.ListUsers(ctx, 0, 0)
-	if err != nil {
-		return false, err
-	}
-	for _, u := range us {
-		if u.Superuser {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-func (p *Portal) pageSetup(w http.ResponseWriter, r *http.Request) error {
-	tok := r.URL.Query().Get("token")
-	ok, err := p.setupUsable(r, tok)
-	if err != nil {
-		return opStore
-	}
-	if !ok {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	d, _, err := p.formPage(w, r, "Create the administrator")
-	if err != nil {
-		return err
-	}
-	d.Token = tok
-	p.render(w, http.StatusOK, "setup", d)
-	return nil
-}
-
-func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "setup", "Create the administrator")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	if e := p.rate(r, SlotSetup, []string{"ip", p.clientIP(r)}); e != nil {
-		p.renderOp(w, e, "message", d)
-		return nil
-	}
-	tok := f.Get("token")
-	usable, err := p.setupUsable(r, tok)
-	if err != nil {
-		return opStore
-	}
-	if !usable {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
-	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
-	nu := accounts.NewUser{Email: email, Password: pw, Roles: []string{"admin"}, Superuser: true, Verified: true}
-	if err := p.accounts.CheckNewUser(nu); errors.Is(err, accounts.ErrInvalidEmail) {
-		d.Error = "The email address is not valid."
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	} else if err != nil {
-		d.Error = "The account could not be created from these details."
-		if e := p.checkNewPassword(pw); e != nil {
-			d.Error = e.Detail
-		}
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	}
-	hash, err := p.accounts.HashPassword(r.Context(), pw)
-	if errors.Is(err, signing.ErrHashBusy) {
-		p.renderOp(w, opBusy, "setup", d)
-		return nil
-	}
-	if err != nil {
-		return opStore
-	}
-	nu.Password, nu.PasswordHash = "", hash
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	switch _, err := p.o.Users.GetUserByEmail(ctx, email); {
-	case err == nil:
-		d.Error = "An account already uses this email address; use another."
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	case !errors.Is(err, keystore.ErrNotFound):
-		return opStore
-	}
-	// Single use: the marker makes concurrent submissions race to one winner.
-	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiter.Key("setup", tok), 365*24*time.Hour)
-	if err != nil {
-		return opStore
-	}
-	if !won {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	u, err := p.accounts.AddUser(ctx, nu)
-	if err != nil {
-		if errors.Is(err, accounts.ErrEmailTaken) {
-			d.Error = "An account already uses this email address; use another."
-			p.render(w, http.StatusBadRequest, "setup", d)
-			return nil
-		}
-		return opStore
-	}
-	p.log.Info().Str("audit", "user_created").Str("user_id", u.ID).Bool("superuser", true).Str("via", "setup").Msg("audit")
-	if _, err := p.createSession(ctx, w, r, u, methodSetup); err != nil {
-		return opStore
-	}
-	p.audit("login_ok", u.ID)
-	redirect(w, r, "/account?done=setup")
-	return nil
-}
-
-// checkNewPassword applies the length policy.
-func (p *Portal) checkNewPassword(pw string) *opErr {
-	if err := p.accounts.CheckPassword(pw); err != nil {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
-	}
 	return nil
 }

@@ -100,6 +100,7 @@ func New(o Options) (*Portal, error) {
 	}
 	p.initSessions()
 	p.initProfile()
+	p.initSetup()
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
@@ -196,8 +197,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("GET /setup", p.pageRoute(p.pageSetup))
-	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
 	p.registerFeatures()
