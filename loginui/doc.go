@@ -42,16 +42,17 @@
 // initAPIKeys, initAdminUI, initSignup, initSessions, initProfile,
 // initSetup: *_wiring.go), so a new feature
 // is a package and a line of wiring. Registration, verification and
-// password reset are loginui/signup. The sessions JSON API is
-// loginui/sessions; the session records, the /account sessions section
-// and its forms stay in the core (Host.Sessions, RevokeSession,
+// password reset are loginui/signup. The caller's sessions (JSON
+// API, /account section and forms) are loginui/sessions; the session
+// records stay in the core (Host.Sessions, RevokeSession,
 // RevokeOtherSessions). The caller's own record (/api/users/me,
 // change-password, the /account profile and password forms) is
 // loginui/profile; the password check, storing the new password and the
 // revocation after an email change stay in the core (Host.CheckPassword,
 // SetPassword, RevokeUnverifiedCredentials). The first-start page
-// (/setup) is loginui/setup; the core hands it the setup token and opens
-// the new administrator's session (its Config, not Host). The admin area (admin JSON API, /admin pages) is
+// (/setup) is loginui/setup; the wiring hands it the setup token and the
+// one capability of opening the new administrator's session (its Config,
+// not Host): only the core mints sessions. The admin area (admin JSON API, /admin pages) is
 // loginui/adminui; its gate and the revocation an admin's change triggers
 // stay in the core (Host.AdminCaller, AdminGate,
 // RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The

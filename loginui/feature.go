@@ -173,7 +173,8 @@ func (p *Portal) registerFeatures() {
 
 // renderFeatureSections renders the features' /account sections: framed
 // ones into d.Framed, the others after those of Options.AccountSections.
-func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) {
+// A section failing with a *web.Error fails the page with it.
+func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) error {
 	fc := c.asFeatureCaller()
 	for _, s := range p.sections {
 		_, framed := s.(feature.FramedSection)
@@ -181,6 +182,10 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) 
 		if s != d.ownFrom || h == "" {
 			var err error
 			h, ok, err = s.RenderSection(r, fc, d.CSRF)
+			var e *web.Error
+			if errors.As(err, &e) {
+				return e
+			}
 			if err != nil {
 				p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
 				continue
@@ -194,6 +199,7 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) 
 			d.Sections = append(d.Sections, renderedSection{Title: s.SectionTitle(), HTML: h})
 		}
 	}
+	return nil
 }
 
 func (h host) ClientIP(r *http.Request) string { return h.p.clientIP(r) }

@@ -1,14 +1,14 @@
 package loginui
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
@@ -52,7 +52,6 @@ type pageData struct {
 	Token            string
 	MinLen, MaxLen   int
 	Link, LinkText   string
-	Sessions         []sessionView
 	Sections         []renderedSection
 	Framed           []template.HTML // the features' own <section> elements
 	// ownFrom's section is ownHTML for this render (feature.AccountView).
@@ -81,13 +80,9 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
 	}
-	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+	if err := web.WritePage(w, p.pages[name], status, d); err != nil {
 		p.log.Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // renderOp renders an operation failure on page name.
@@ -177,8 +172,6 @@ var notices = map[string]string{
 	"logged_out": "You have been logged out.",
 	"profile":    "Your profile has been saved.",
 	"password":   "Your password has been changed. Your other sessions were signed out.",
-	"revoked":    "The session has been signed out.",
-	"others":     "All your other sessions have been signed out.",
 	"setup":      "Your administrator account is ready.",
 	"totp_off":   "Two-factor authentication is off.",
 	"stepup":     "Thank you. Sensitive changes are allowed for a few minutes.",
@@ -340,14 +333,7 @@ func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) error {
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	ss, err := p.liveSessions(ctx, c)
-	if err != nil {
-		return opStore
-	}
 	d.Title = "Your account"
-	d.Sessions = p.viewSessions(c, ss)
 	if d.Notice == "" {
 		d.Notice = p.notices[r.URL.Query().Get("done")]
 	}
@@ -359,39 +345,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
-	p.renderFeatureSections(r, c, d)
+	if err := p.renderFeatureSections(r, c, d); err != nil {
+		return err
+	}
 	p.render(w, status, "account", d)
-	return nil
-}
-
-func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	switch err := p.revokeSession(ctx, c, r.PostForm.Get("id")); {
-	case errors.Is(err, errNoSuchSession):
-		d.Error = "No such session."
-		return p.renderAccount(w, r, c, d, http.StatusNotFound)
-	case err != nil:
-		return opStore
-	}
-	redirect(w, r, "/account?done=revoked")
-	return nil
-}
-
-func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request) error {
-	_, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	if _, err := p.revokeOthers(ctx, c); err != nil {
-		return opStore
-	}
-	redirect(w, r, "/account?done=others")
 	return nil
 }

@@ -83,6 +83,7 @@ func New(o Options) (*Portal, error) {
 	if p.access, err = newJWTCodec(iss, audAccess, accessKeys, activeKID); err != nil {
 		return nil, fmt.Errorf("loginui: access tokens: %w", err)
 	}
+	p.initSessions()
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
@@ -98,7 +99,6 @@ func New(o Options) (*Portal, error) {
 	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
-	p.initSessions()
 	p.initProfile()
 	p.initSetup()
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
@@ -193,8 +193,6 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /logout", p.pageRoute(p.pageLogout))
 	m.HandleFunc("POST /logout", p.pageRoute(p.pageLogoutPost))
 	m.HandleFunc("GET /account", p.pageRoute(p.pageAccount))
-	m.HandleFunc("POST /account/sessions/revoke", p.pageRoute(p.pageAccountRevoke))
-	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)

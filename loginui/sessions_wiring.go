@@ -2,12 +2,13 @@ package loginui
 
 import "github.com/gatehouse/gatehouse/loginui/sessions"
 
-// The sessions JSON API is the loginui/sessions feature; the core keeps
-// the session records, the refresh-chain denylist (its revocation policy
-// shares denyChains and deleteSessions) and the /account sessions section
-// and forms, and offers listing and revoking through Host.
+// The caller's sessions (JSON API and /account section) are the
+// loginui/sessions feature; the core keeps the session records and the
+// refresh-chain denylist (its revocation policy shares denyChains and
+// deleteSessions) and offers listing and revoking through Host.
 
-// initSessions builds the sessions feature.
+// initSessions builds the sessions feature. It is wired first: its framed
+// /account section comes before the other features' sections.
 func (p *Portal) initSessions() {
 	p.features = append(p.features, sessions.New())
 }

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
@@ -84,20 +83,6 @@ func (f *Feature) apiPatchMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refusal is a change function's refusal carrying the answer.
-type refusal struct{ op *web.Error }
-
-func (r refusal) Error() string { return "loginui: change refused: " + r.op.Code }
-
-// passwordStill refuses unless the stored password hash is still the one
-// the request verified.
-func passwordStill(u *keystore.User, verified string) error {
-	if subtle.ConstantTimeCompare([]byte(u.PasswordHash), []byte(verified)) != 1 {
-		return refusal{web.RecordChanged}
-	}
-	return nil
-}
-
 // updateProfile applies a profile change for the caller; on success the
 // caller's user record is updated in place.
 func (f *Feature) updateProfile(r *http.Request, c *feature.Caller, req patchMeRequest) error {
@@ -128,17 +113,17 @@ func (f *Feature) updateProfile(r *http.Request, c *feature.Caller, req patchMeR
 			u.DisplayName = *req.DisplayName
 		}
 		if emailChanged {
-			if err := passwordStill(u, verified); err != nil {
+			if err := feature.PasswordStill(u, verified); err != nil {
 				return err
 			}
 			u.Email, u.Verified, u.EmailVerifiedAt = newEmail, false, time.Time{}
 		}
 		return nil
 	})
-	var rf refusal
+	if op, ok := feature.Refused(err); ok {
+		return op
+	}
 	switch {
-	case errors.As(err, &rf):
-		return rf.op
 	case errors.Is(err, keystore.ErrDuplicate):
 		return web.New(http.StatusBadRequest, errcode.UpdateEmailExists, "another account uses this email address")
 	case err != nil:
@@ -198,11 +183,11 @@ func (f *Feature) changePassword(r *http.Request, c *feature.Caller, req changeP
 	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
 	verified := c.User.PasswordHash
-	err := f.h.SetPassword(ctx, c, req.NewPassword, func(x *keystore.User) error { return passwordStill(x, verified) })
-	var rf refusal
+	err := f.h.SetPassword(ctx, c, req.NewPassword, func(x *keystore.User) error { return feature.PasswordStill(x, verified) })
+	if op, ok := feature.Refused(err); ok {
+		return op
+	}
 	switch {
-	case errors.As(err, &rf):
-		return rf.op
 	case errors.Is(err, signing.ErrHashBusy):
 		return web.Busy
 	case err != nil:

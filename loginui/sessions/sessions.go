@@ -9,7 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
-// Feature is the sessions API.
+// Feature is the sessions API and the /account sessions section.
 type Feature struct{ h feature.Host }
 
 // New returns the sessions feature.
@@ -23,6 +23,8 @@ func (f *Feature) Register(r feature.Router, h feature.Host) {
 	r.JSON("GET /api/auth/sessions", f.apiSessions)
 	r.JSON("DELETE /api/auth/sessions/{id}", f.apiDeleteSession)
 	r.JSON("POST /api/auth/sessions/revoke-others", f.apiRevokeOthers)
+	r.Page("POST /account/sessions/revoke", f.pageRevoke)
+	r.Page("POST /account/sessions/revoke-others", f.pageRevokeOthers)
 }
 
 // apiSessions: GET /api/auth/sessions.

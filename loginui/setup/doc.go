@@ -8,9 +8,11 @@
 // and markers stores, the marker key (an HMAC of the token with the
 // core's rate-limit secret) and opening the new administrator's session
 // come from the core through Config; public-form CSRF, rate limits, the
-// account service and the page shell through feature.Host. Opening the
-// session is the one place a feature asks the core for a password
-// session: the setup form sets the password, so it counts as one.
+// account service and the page shell through feature.Host. Only the core
+// mints sessions: setup receives that one capability (Config.OpenSession,
+// the new administrator's password session; the setup form sets the
+// password, so it counts as one) from the wiring (loginui/setup_wiring.go),
+// never through Host, and mints nothing itself.
 //
 // It must never open setup once a superuser exists, after the token
 // expired, or twice for one token (the marker makes concurrent

@@ -1,16 +1,13 @@
 package setup
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"embed"
 	"errors"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
@@ -40,15 +37,15 @@ type Config struct {
 
 // Feature is the setup page.
 type Feature struct {
-	c    Config
-	h    feature.Host
-	once sync.Once
-	t    map[string]*template.Template
-	tErr error
+	c     Config
+	h     feature.Host
+	pages feature.Pages
 }
 
 // New returns the setup feature.
-func New(c Config) *Feature { return &Feature{c: c} }
+func New(c Config) *Feature {
+	return &Feature{c: c, pages: feature.Pages{FS: templateFS, Names: []string{"setup", "message"}}}
+}
 
 var _ feature.Feature = (*Feature)(nil)
 
@@ -62,55 +59,22 @@ func (f *Feature) Register(r feature.Router, h feature.Host) {
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pageData is what the templates (and the shell) see.
+// pageData is what the setup and message templates see.
 type pageData struct {
-	Title            string
-	CSRF             string
-	Error            string
-	Notice           string
-	User             *keystore.User
-	RegistrationOpen bool
-	Email            string
-	Token            string
-	Link, LinkText   string
-	MinLen, MaxLen   int
-}
-
-func (f *Feature) templates() (map[string]*template.Template, error) {
-	f.once.Do(func() {
-		f.t = map[string]*template.Template{}
-		for _, n := range []string{"setup", "message"} {
-			t, err := f.h.ParsePage(templateFS, "templates/"+n+".html")
-			if err != nil {
-				f.tErr = err
-				return
-			}
-			f.t[n] = t
-		}
-	})
-	return f.t, f.tErr
+	feature.Shell
+	Email, Token   string
+	Link, LinkText string
+	MinLen, MaxLen int
 }
 
 func (f *Feature) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	d.RegistrationOpen = f.h.RegistrationOpen()
 	d.MinLen, d.MaxLen = f.c.PasswordMinLen, f.c.PasswordMaxLen
-	var buf bytes.Buffer
-	ts, err := f.templates()
-	if err == nil {
-		err = ts[name].ExecuteTemplate(&buf, "layout", d)
-	}
-	if err != nil {
-		f.h.Log().Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	web.WriteHTML(w, status, buf.Bytes())
+	f.pages.Render(f.h, w, status, name, d)
 }
 
 func (f *Feature) renderOp(w http.ResponseWriter, e *web.Error, name string, d *pageData) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	feature.RetryAfter(w, e)
 	d.Error = e.Detail
 	f.render(w, e.Status, name, d)
 }
@@ -158,7 +122,7 @@ func (f *Feature) pageSetup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &pageData{Title: "Create the administrator", CSRF: pf.CSRF, User: pf.User, Token: tok}
+	d := &pageData{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}, Token: tok}
 	f.render(w, http.StatusOK, "setup", d)
 	return nil
 }
@@ -176,7 +140,7 @@ func (f *Feature) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 		f.h.ErrorPage(w, r, err)
 		return nil
 	}
-	d := &pageData{Title: title, CSRF: pf.CSRF, User: pf.User}
+	d := &pageData{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}}
 	if !pf.CSRFOK {
 		// d.CSRF is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."

@@ -40,8 +40,10 @@ type Feature interface {
 
 // Section is implemented by features that add a section to /account.
 // RenderSection returns trusted HTML built with html/template; csrf is the
-// page's CSRF token for the section's forms; ok=false shows nothing. An
-// error is logged by the core (by title) and the section is left out.
+// page's CSRF token for the section's forms; ok=false shows nothing. A
+// *web.Error fails the whole page with it (a section the page cannot be
+// shown without, such as the sessions); any other error is logged by the
+// core (by title) and the section is left out.
 // The core wraps the HTML in a <section> headed by the title, after its
 // own sections, unless the feature is a FramedSection.
 type Section interface {
@@ -50,7 +52,8 @@ type Section interface {
 }
 
 // FramedSection is a Section whose HTML is its own <section> element; the
-// core places it right after the sessions section, as is.
+// core places it right after its own sections (profile and password), as
+// is, in wiring order (loginui/sessions first).
 type FramedSection interface {
 	Section
 	Framed()
