@@ -322,14 +322,5 @@ func validEmail(s string) bool { return keystore.ValidEmail(s) }
 // validRoles checks a role list with the account rules.
 func validRoles(roles []string) bool { return accounts.ValidRoles(roles) }
 
-// validDisplayName checks a display name with the account rules.
-func validDisplayName(s string) bool { return accounts.ValidDisplayName(s) }
-
 // clip: view.Clip.
 func clip(s string, n int) string { return view.Clip(s, n) }
-
-// userView is the JSON form of a user (internal/view, shared with
-// loginui/adminui).
-type userView = view.User
-
-func viewUser(u *keystore.User) userView { return view.Of(u) }

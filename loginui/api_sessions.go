@@ -4,24 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"sort"
-	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 )
 
 // sessionView is the JSON form of a session (or live refresh token).
-type sessionView struct {
-	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`
-	AuthMethod string    `json:"auth_method"`
-	CreatedAt  time.Time `json:"created_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	LastSeenAt time.Time `json:"last_seen_at"`
-	UserAgent  string    `json:"user_agent"`
-	Current    bool      `json:"current"`
-}
+type sessionView = feature.SessionView
 
 // liveSessions lists the caller's unexpired sessions and unspent refresh
 // tokens, newest first.
@@ -70,24 +60,8 @@ func (p *Portal) viewSessions(c *caller, ss []*keystore.Session) []sessionView {
 	return out
 }
 
-// apiSessions: GET /api/auth/sessions.
-func (p *Portal) apiSessions(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.apiCaller(r)
-	if e != nil {
-		return e
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	ss, err := p.liveSessions(ctx, c)
-	if err != nil {
-		return opStore
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": p.viewSessions(c, ss)})
-	return nil
-}
-
 // errNoSuchSession: the id names none of the caller's sessions.
-var errNoSuchSession = errors.New("loginui: no such session")
+var errNoSuchSession = feature.ErrNoSuchSession
 
 // revokeSession deletes the caller's session with public id (its whole
 // chain for a refresh token).
@@ -110,26 +84,6 @@ func (p *Portal) revokeSession(ctx context.Context, c *caller, id string) error 
 		return nil
 	}
 	return errNoSuchSession
-}
-
-// apiDeleteSession: DELETE /api/auth/sessions/{id}. An id that is not one
-// of the caller's sessions is 404 AUTHORIZATION_DENIED.
-func (p *Portal) apiDeleteSession(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.apiCaller(r)
-	if e != nil {
-		return e
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	switch err := p.revokeSession(ctx, c, r.PathValue("id")); {
-	case errors.Is(err, errNoSuchSession):
-		return newOpErr(http.StatusNotFound, CodeAuthorizationDenied, "no such session")
-	case err != nil:
-		return opStore
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // revokeOthers deletes every session of the caller except the current one
@@ -190,20 +144,4 @@ func (p *Portal) deleteSessions(ctx context.Context, ss []*keystore.Session, kee
 		n++
 	}
 	return n, nil
-}
-
-// apiRevokeOthers: POST /api/auth/sessions/revoke-others.
-func (p *Portal) apiRevokeOthers(w http.ResponseWriter, r *http.Request) error {
-	c, e := p.apiCaller(r)
-	if e != nil {
-		return e
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	n, err := p.revokeOthers(ctx, c)
-	if err != nil {
-		return opStore
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
-	return nil
 }

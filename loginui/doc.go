@@ -25,7 +25,8 @@
 // *web.Error values or sentinel errors, which the handler maps.
 //
 // Features: a feature package (loginui/apikeys, loginui/totp,
-// loginui/oauth, loginui/adminui) implements feature.Feature from
+// loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions,
+// loginui/profile, loginui/setup) implements feature.Feature from
 // loginui/internal/feature: it registers its routes on a feature.Router
 // and may add an /account section (feature.Section; a FramedSection brings
 // its own <section> element), a part of the login page (LoginSection), CSP
@@ -38,9 +39,20 @@
 // through a feature.StepUpper, both loginui/totp; OAuth logins end in
 // Host.FinishLogin, so only the core mints sessions. New builds each
 // feature from Options and lists it in p.features (initTOTP, initOAuth,
-// initAPIKeys, initAdminUI, initSignup: *_wiring.go), so a new feature
+// initAPIKeys, initAdminUI, initSignup, initSessions, initProfile,
+// initSetup: *_wiring.go), so a new feature
 // is a package and a line of wiring. Registration, verification and
-// password reset are loginui/signup. The admin area (admin JSON API, /admin pages) is
+// password reset are loginui/signup. The caller's sessions (JSON
+// API, /account section and forms) are loginui/sessions; the session
+// records stay in the core (Host.Sessions, RevokeSession,
+// RevokeOtherSessions). The caller's own record (/api/users/me,
+// change-password, the /account profile and password forms) is
+// loginui/profile; the password check, storing the new password and the
+// revocation after an email change stay in the core (Host.CheckPassword,
+// SetPassword, RevokeUnverifiedCredentials). The first-start page
+// (/setup) is loginui/setup; the wiring hands it the setup token and the
+// one capability of opening the new administrator's session (its Config,
+// not Host): only the core mints sessions. The admin area (admin JSON API, /admin pages) is
 // loginui/adminui; its gate and the revocation an admin's change triggers
 // stay in the core (Host.AdminCaller, AdminGate,
 // RevokeUnverifiedCredentials). The mail hooks live in loginui/mail. The

@@ -34,13 +34,15 @@ func (c *caller) asFeatureCaller() *feature.Caller {
 	if c == nil {
 		return nil
 	}
-	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest}
+	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest,
+		RefreshChain: c.claims.SID, AccessJTI: c.claims.JTI, AccessExpiresAt: c.claims.ExpiresAt}
 }
 
-// coreCaller rebuilds the core's caller (without bearer claims, which no
-// host method needs).
+// coreCaller rebuilds the core's caller (of the bearer claims only those
+// host methods need).
 func coreCaller(c *feature.Caller) *caller {
-	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest}
+	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest,
+		claims: tokenClaims{SID: c.RefreshChain, JTI: c.AccessJTI, ExpiresAt: c.AccessExpiresAt}}
 }
 
 // errOrNil keeps a nil *opErr from becoming a non-nil error.
@@ -171,7 +173,8 @@ func (p *Portal) registerFeatures() {
 
 // renderFeatureSections renders the features' /account sections: framed
 // ones into d.Framed, the others after those of Options.AccountSections.
-func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) {
+// A section failing with a *web.Error fails the page with it.
+func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) error {
 	fc := c.asFeatureCaller()
 	for _, s := range p.sections {
 		_, framed := s.(feature.FramedSection)
@@ -179,6 +182,10 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) 
 		if s != d.ownFrom || h == "" {
 			var err error
 			h, ok, err = s.RenderSection(r, fc, d.CSRF)
+			var e *web.Error
+			if errors.As(err, &e) {
+				return e
+			}
 			if err != nil {
 				p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
 				continue
@@ -192,6 +199,7 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) 
 			d.Sections = append(d.Sections, renderedSection{Title: s.SectionTitle(), HTML: h})
 		}
 	}
+	return nil
 }
 
 func (h host) ClientIP(r *http.Request) string { return h.p.clientIP(r) }
@@ -354,4 +362,38 @@ func (p *Portal) finishFeatureLogin(w http.ResponseWriter, r *http.Request, u *k
 		return
 	}
 	redirect(w, r, p.home())
+}
+
+func (h host) Sessions(ctx context.Context, c *feature.Caller) ([]feature.SessionView, error) {
+	cc := coreCaller(c)
+	ss, err := h.p.liveSessions(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	return h.p.viewSessions(cc, ss), nil
+}
+
+func (h host) RevokeSession(ctx context.Context, c *feature.Caller, id string) error {
+	return h.p.revokeSession(ctx, coreCaller(c), id)
+}
+
+func (h host) RevokeOtherSessions(ctx context.Context, c *feature.Caller) (int, error) {
+	return h.p.revokeOthers(ctx, coreCaller(c))
+}
+
+func (h host) SetPassword(ctx context.Context, c *feature.Caller, password string, check func(*keystore.User) error) error {
+	cc := coreCaller(c)
+	var keep []byte
+	if cc.viaCookie {
+		keep = cc.digest
+	}
+	if err := h.p.setPassword(ctx, cc.user, password, keep, check); err != nil {
+		return err
+	}
+	if !cc.viaCookie {
+		// The caller's own token dies with the fingerprint; deny it and its
+		// chain explicitly too.
+		_ = h.p.o.Denylist.Deny(ctx, cc.claims.JTI, cc.claims.ExpiresAt)
+	}
+	return nil
 }

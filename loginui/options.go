@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/apikeys"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/setup"
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -56,7 +57,7 @@ const (
 	SlotChangePassword = feature.SlotChangePassword
 	SlotVerifyToken    = "verify_token"
 	SlotRefresh        = "refresh"
-	SlotSetup          = "setup"
+	SlotSetup          = setup.Slot
 	SlotTOTPVerify     = totp.SlotVerify
 	SlotTOTPEnable     = totp.SlotEnable
 	SlotAPIKeyCreate   = apikeys.SlotCreate

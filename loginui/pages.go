@@ -1,20 +1,17 @@
 package loginui
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/gatehouse/gatehouse/internal/accounts"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
+
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
-	"github.com/gatehouse/gatehouse/signing"
 )
 
 //go:embed templates/*.html
@@ -24,7 +21,7 @@ var templateFS embed.FS
 var styleCSS []byte
 
 // pageNames are the page templates; each is parsed with base.html.
-var pageNames = []string{"2fa", "login", "message", "logout", "setup", "account"}
+var pageNames = []string{"2fa", "login", "message", "logout", "account"}
 
 type pageSet map[string]*template.Template
 
@@ -55,7 +52,6 @@ type pageData struct {
 	Token            string
 	MinLen, MaxLen   int
 	Link, LinkText   string
-	Sessions         []sessionView
 	Sections         []renderedSection
 	Framed           []template.HTML // the features' own <section> elements
 	// ownFrom's section is ownHTML for this render (feature.AccountView).
@@ -84,13 +80,9 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
 	}
-	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+	if err := web.WritePage(w, p.pages[name], status, d); err != nil {
 		p.log.Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // renderOp renders an operation failure on page name.
@@ -180,8 +172,6 @@ var notices = map[string]string{
 	"logged_out": "You have been logged out.",
 	"profile":    "Your profile has been saved.",
 	"password":   "Your password has been changed. Your other sessions were signed out.",
-	"revoked":    "The session has been signed out.",
-	"others":     "All your other sessions have been signed out.",
 	"setup":      "Your administrator account is ready.",
 	"totp_off":   "Two-factor authentication is off.",
 	"stepup":     "Thank you. Sensitive changes are allowed for a few minutes.",
@@ -343,14 +333,7 @@ func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) error {
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	ss, err := p.liveSessions(ctx, c)
-	if err != nil {
-		return opStore
-	}
 	d.Title = "Your account"
-	d.Sessions = p.viewSessions(c, ss)
 	if d.Notice == "" {
 		d.Notice = p.notices[r.URL.Query().Get("done")]
 	}
@@ -362,210 +345,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 		}
 		d.Sections = append(d.Sections, renderedSection{Title: s.Title, HTML: h})
 	}
-	p.renderFeatureSections(r, c, d)
-	p.render(w, status, "account", d)
-	return nil
-}
-
-func (p *Portal) pageAccountProfile(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	name, email := f.Get("display_name"), f.Get("email")
-	req := patchMeRequest{DisplayName: &name, CurrentPassword: f.Get("current_password")}
-	if email != "" {
-		req.Email = &email
-	}
-	if e := p.updateProfile(r, c, req); e != nil {
-		d.Error = e.Detail
-		setRetryAfter(w, e)
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	redirect(w, r, "/account?done=profile")
-	return nil
-}
-
-func (p *Portal) pageAccountPassword(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	if e := p.rate(r, SlotChangePassword, []string{"user", c.user.ID}); e != nil {
-		d.Error = e.Detail
-		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	req := changePasswordRequest{CurrentPassword: r.PostForm.Get("current_password"), NewPassword: r.PostForm.Get("new_password")}
-	if e := p.changePassword(r.Context(), c, req); e != nil {
-		d.Error = e.Detail
-		setRetryAfter(w, e)
-		return p.renderAccount(w, r, c, d, e.Status)
-	}
-	redirect(w, r, "/account?done=password")
-	return nil
-}
-
-func (p *Portal) pageAccountRevoke(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	switch err := p.revokeSession(ctx, c, r.PostForm.Get("id")); {
-	case errors.Is(err, errNoSuchSession):
-		d.Error = "No such session."
-		return p.renderAccount(w, r, c, d, http.StatusNotFound)
-	case err != nil:
-		return opStore
-	}
-	redirect(w, r, "/account?done=revoked")
-	return nil
-}
-
-func (p *Portal) pageAccountRevokeOthers(w http.ResponseWriter, r *http.Request) error {
-	_, c, ok := p.pageAuth(w, r, "/account")
-	if !ok {
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	if _, err := p.revokeOthers(ctx, c); err != nil {
-		return opStore
-	}
-	redirect(w, r, "/account?done=others")
-	return nil
-}
-
-// setupUsable reports whether tok opens the first-start setup: setup is
-// enabled, tok matches (constant time), it has not expired and no
-// superuser exists yet. ok=false with err: a store failure.
-func (p *Portal) setupUsable(r *http.Request, tok string) (bool, error) {
-	if p.o.SetupToken == "" || !constEq(tok, p.o.SetupToken) {
-		return false, nil
-	}
-	if !p.o.SetupTokenExpires.IsZero() && !p.o.Now().Before(p.o.SetupTokenExpires) {
-		return false, nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	us, err := p.o.Users.ListUsers(ctx, 0, 0)
-	if err != nil {
-		return false, err
-	}
-	for _, u := range us {
-		if u.Superuser {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-func (p *Portal) pageSetup(w http.ResponseWriter, r *http.Request) error {
-	tok := r.URL.Query().Get("token")
-	ok, err := p.setupUsable(r, tok)
-	if err != nil {
-		return opStore
-	}
-	if !ok {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	d, _, err := p.formPage(w, r, "Create the administrator")
-	if err != nil {
+	if err := p.renderFeatureSections(r, c, d); err != nil {
 		return err
 	}
-	d.Token = tok
-	p.render(w, http.StatusOK, "setup", d)
-	return nil
-}
-
-func (p *Portal) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "setup", "Create the administrator")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	if e := p.rate(r, SlotSetup, []string{"ip", p.clientIP(r)}); e != nil {
-		p.renderOp(w, e, "message", d)
-		return nil
-	}
-	tok := f.Get("token")
-	usable, err := p.setupUsable(r, tok)
-	if err != nil {
-		return opStore
-	}
-	if !usable {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	d.Token, d.Email = tok, clip(f.Get("email"), maxEmailLen)
-	email, pw := strings.TrimSpace(f.Get("email")), f.Get("password")
-	nu := accounts.NewUser{Email: email, Password: pw, Roles: []string{"admin"}, Superuser: true, Verified: true}
-	if err := p.accounts.CheckNewUser(nu); errors.Is(err, accounts.ErrInvalidEmail) {
-		d.Error = "The email address is not valid."
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	} else if err != nil {
-		d.Error = "The account could not be created from these details."
-		if e := p.checkNewPassword(pw); e != nil {
-			d.Error = e.Detail
-		}
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	}
-	hash, err := p.accounts.HashPassword(r.Context(), pw)
-	if errors.Is(err, signing.ErrHashBusy) {
-		p.renderOp(w, opBusy, "setup", d)
-		return nil
-	}
-	if err != nil {
-		return opStore
-	}
-	nu.Password, nu.PasswordHash = "", hash
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	switch _, err := p.o.Users.GetUserByEmail(ctx, email); {
-	case err == nil:
-		d.Error = "An account already uses this email address; use another."
-		p.render(w, http.StatusBadRequest, "setup", d)
-		return nil
-	case !errors.Is(err, keystore.ErrNotFound):
-		return opStore
-	}
-	// Single use: the marker makes concurrent submissions race to one winner.
-	won, err := p.o.Markers.SetIfAbsent(ctx, "setup:"+p.limiter.Key("setup", tok), 365*24*time.Hour)
-	if err != nil {
-		return opStore
-	}
-	if !won {
-		p.renderMessage(w, http.StatusNotFound, "Setup", "", "Setup is not available: the link is invalid, expired or already used.")
-		return nil
-	}
-	u, err := p.accounts.AddUser(ctx, nu)
-	if err != nil {
-		if errors.Is(err, accounts.ErrEmailTaken) {
-			d.Error = "An account already uses this email address; use another."
-			p.render(w, http.StatusBadRequest, "setup", d)
-			return nil
-		}
-		return opStore
-	}
-	p.log.Info().Str("audit", "user_created").Str("user_id", u.ID).Bool("superuser", true).Str("via", "setup").Msg("audit")
-	if _, err := p.createSession(ctx, w, r, u, methodSetup); err != nil {
-		return opStore
-	}
-	p.audit("login_ok", u.ID)
-	redirect(w, r, "/account?done=setup")
-	return nil
-}
-
-// checkNewPassword applies the length policy.
-func (p *Portal) checkNewPassword(pw string) *opErr {
-	if err := p.accounts.CheckPassword(pw); err != nil {
-		return newOpErr(http.StatusBadRequest, CodeUpdateInvalidPassword, passwordPolicyDetail(p.o.PasswordMinLen, p.o.PasswordMaxLen))
-	}
+	p.render(w, status, "account", d)
 	return nil
 }

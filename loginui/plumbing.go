@@ -66,13 +66,6 @@ func csrfBinding(c *caller) []byte {
 	return []byte(csrfPreBinding)
 }
 
-// setRetryAfter sets the Retry-After header of a 429 answer.
-func setRetryAfter(w http.ResponseWriter, e *opErr) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-	}
-}
-
 // rate is the rate limit of slot for keys (web.Limiter.Allow).
 func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
 	return p.limiter.Allow(r, slot, keys...)

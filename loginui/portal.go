@@ -83,6 +83,7 @@ func New(o Options) (*Portal, error) {
 	if p.access, err = newJWTCodec(iss, audAccess, accessKeys, activeKID); err != nil {
 		return nil, fmt.Errorf("loginui: access tokens: %w", err)
 	}
+	p.initSessions()
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
@@ -98,6 +99,8 @@ func New(o Options) (*Portal, error) {
 	if err := p.initAccounts(); err != nil {
 		return nil, err
 	}
+	p.initProfile()
+	p.initSetup()
 	p.csrfKey = signing.DeriveKey(o.Secrets.CSRF, "loginui/csrf", 32)
 	p.cookies = &web.Cookies{Name: o.CookieName, Domain: o.CookieDomain, Secure: p.cookieSec, Now: o.Now}
 	p.csrf = &web.CSRF{Key: p.csrfKey, Cookies: p.cookies}
@@ -180,12 +183,6 @@ func (p *Portal) routes() {
 	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
 	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
 	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
-	api("GET /api/users/me", jsonRoute(p.apiMe))
-	api("PATCH /api/users/me", jsonRoute(p.apiPatchMe))
-	api("POST /api/users/me/change-password", jsonRoute(p.apiChangePassword))
-	api("GET /api/auth/sessions", jsonRoute(p.apiSessions))
-	api("DELETE /api/auth/sessions/{id}", jsonRoute(p.apiDeleteSession))
-	api("POST /api/auth/sessions/revoke-others", jsonRoute(p.apiRevokeOthers))
 	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
 	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
@@ -196,14 +193,8 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /logout", p.pageRoute(p.pageLogout))
 	m.HandleFunc("POST /logout", p.pageRoute(p.pageLogoutPost))
 	m.HandleFunc("GET /account", p.pageRoute(p.pageAccount))
-	m.HandleFunc("POST /account/profile", p.pageRoute(p.pageAccountProfile))
-	m.HandleFunc("POST /account/password", p.pageRoute(p.pageAccountPassword))
-	m.HandleFunc("POST /account/sessions/revoke", p.pageRoute(p.pageAccountRevoke))
-	m.HandleFunc("POST /account/sessions/revoke-others", p.pageRoute(p.pageAccountRevokeOthers))
 	m.HandleFunc("GET /2fa", p.pageRoute(p.pageTOTP))
 	m.HandleFunc("POST /2fa", p.pageRoute(p.pageTOTPPost))
-	m.HandleFunc("GET /setup", p.pageRoute(p.pageSetup))
-	m.HandleFunc("POST /setup", p.pageRoute(p.pageSetupPost))
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
 	p.registerFeatures()

@@ -1,7 +1,6 @@
 package adminui
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
@@ -40,13 +39,9 @@ type page struct {
 // render writes t with status. Pages are never cached.
 func (f *Feature) render(w http.ResponseWriter, t *template.Template, name string, status int, d *page) {
 	d.RegistrationOpen = f.h.RegistrationOpen()
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+	if err := web.WritePage(w, t, status, d); err != nil {
 		f.h.Log().Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // adminPage admits a superuser page session; ok=false: answered, or err

@@ -127,13 +127,9 @@ func (f *Feature) RenderSection(r *http.Request, c *feature.Caller, _ string) (t
 // renderKeyPage writes a full API-key page. Pages are never cached.
 func (f *Feature) renderKeyPage(w http.ResponseWriter, t *template.Template, status int, d *keyPage) {
 	d.RegistrationOpen = f.h.RegistrationOpen()
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+	if err := web.WritePage(w, t, status, d); err != nil {
 		f.h.Log().Error().Str("component", "loginui").Str("page", "api-keys").Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	web.WriteHTML(w, status, buf.Bytes())
 }
 
 // keyPageAuth admits a page request: API keys enabled, a cookie session

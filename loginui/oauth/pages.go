@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
@@ -19,28 +17,9 @@ import (
 //go:embed templates/oauth.html
 var templateFS embed.FS
 
-var (
-	tmplOnce sync.Once
-	tmpl     *template.Template
-	tmplErr  error
-)
+var fragments = feature.Fragments{FS: templateFS, Files: []string{"templates/oauth.html"}}
 
-func templates() (*template.Template, error) {
-	tmplOnce.Do(func() { tmpl, tmplErr = template.ParseFS(templateFS, "templates/oauth.html") })
-	return tmpl, tmplErr
-}
-
-func execute(name string, data any) (template.HTML, error) {
-	t, err := templates()
-	if err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
-		return "", err
-	}
-	return template.HTML(buf.String()), nil
-}
+func execute(name string, data any) (template.HTML, error) { return fragments.Execute(name, data) }
 
 // oauthButton is one provider on the login page.
 type oauthButton struct {

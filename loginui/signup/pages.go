@@ -1,13 +1,11 @@
 package signup
 
 import (
-	"bytes"
 	"embed"
-	"github.com/gatehouse/gatehouse/loginui/internal/view"
-	"html/template"
 	"net/http"
-	"strconv"
-	"sync"
+
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/view"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
@@ -34,51 +32,18 @@ type pageData struct {
 	MinLen, MaxLen   int
 }
 
-type pages struct {
-	once sync.Once
-	t    map[string]*template.Template
-	err  error
-}
-
 var pageFiles = []string{"register", "forgot", "reset", "verify"}
-
-func (f *Feature) templates() (map[string]*template.Template, error) {
-	f.pages.once.Do(func() {
-		f.pages.t = map[string]*template.Template{}
-		for _, n := range pageFiles {
-			t, err := f.h.ParsePage(templateFS, "templates/"+n+".html")
-			if err != nil {
-				f.pages.err = err
-				return
-			}
-			f.pages.t[n] = t
-		}
-	})
-	return f.pages.t, f.pages.err
-}
 
 // render writes page name with status. Pages are never cached.
 func (f *Feature) render(w http.ResponseWriter, status int, name string, d *pageData) {
 	d.RegistrationOpen = f.h.RegistrationOpen()
 	d.MinLen, d.MaxLen = f.c.PasswordMinLen, f.c.PasswordMaxLen
-	var buf bytes.Buffer
-	ts, err := f.templates()
-	if err == nil {
-		err = ts[name].ExecuteTemplate(&buf, "layout", d)
-	}
-	if err != nil {
-		f.h.Log().Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	web.WriteHTML(w, status, buf.Bytes())
+	f.pages.Render(f.h, w, status, name, d)
 }
 
 // renderOp renders an operation failure on page name.
 func (f *Feature) renderOp(w http.ResponseWriter, e *web.Error, name string, d *pageData) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	feature.RetryAfter(w, e)
 	d.Error = e.Detail
 	f.render(w, e.Status, name, d)
 }

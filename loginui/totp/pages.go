@@ -1,12 +1,10 @@
 package totp
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/errcode"
@@ -17,16 +15,7 @@ import (
 //go:embed templates/section.html
 var templateFS embed.FS
 
-var (
-	sectionOnce sync.Once
-	sectionTmpl *template.Template
-	sectionErr  error
-)
-
-func sectionTemplate() (*template.Template, error) {
-	sectionOnce.Do(func() { sectionTmpl, sectionErr = template.ParseFS(templateFS, "templates/section.html") })
-	return sectionTmpl, sectionErr
-}
+var section = feature.Fragments{FS: templateFS, Files: []string{"templates/section.html"}}
 
 // totpView is the /account section's state.
 type totpView struct {
@@ -75,18 +64,10 @@ func (f *Feature) RenderSection(_ *http.Request, c *feature.Caller, csrf string)
 
 // sectionHTML renders v with the page's CSRF token.
 func (f *Feature) sectionHTML(v *totpView, csrf string) (template.HTML, error) {
-	t, err := sectionTemplate()
-	if err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "totp_section", struct {
+	return section.Execute("totp_section", struct {
 		CSRF string
 		TOTP *totpView
-	}{csrf, v}); err != nil {
-		return "", err
-	}
-	return template.HTML(buf.String()), nil
+	}{csrf, v})
 }
 
 // renderAccount re-renders /account, with v as the TOTP section when it

@@ -16,6 +16,7 @@ package feature
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -39,8 +40,10 @@ type Feature interface {
 
 // Section is implemented by features that add a section to /account.
 // RenderSection returns trusted HTML built with html/template; csrf is the
-// page's CSRF token for the section's forms; ok=false shows nothing. An
-// error is logged by the core (by title) and the section is left out.
+// page's CSRF token for the section's forms; ok=false shows nothing. A
+// *web.Error fails the whole page with it (a section the page cannot be
+// shown without, such as the sessions); any other error is logged by the
+// core (by title) and the section is left out.
 // The core wraps the HTML in a <section> headed by the title, after its
 // own sections, unless the feature is a FramedSection.
 type Section interface {
@@ -49,7 +52,8 @@ type Section interface {
 }
 
 // FramedSection is a Section whose HTML is its own <section> element; the
-// core places it right after the sessions section, as is.
+// core places it right after its own sections (profile and password), as
+// is, in wiring order (loginui/sessions first).
 type FramedSection interface {
 	Section
 	Framed()
@@ -154,7 +158,29 @@ type Caller struct {
 	// Digest of the session cookie token, the CSRF binding of a cookie
 	// session.
 	Digest []byte
+	// RefreshChain, AccessJTI and AccessExpiresAt are those of a bearer
+	// caller's access token (empty for cookie sessions).
+	RefreshChain    string
+	AccessJTI       string
+	AccessExpiresAt time.Time
 }
+
+// SessionView is the JSON form of a session (or live refresh token) of
+// the caller; Current marks the caller's own.
+type SessionView struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	AuthMethod string    `json:"auth_method"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"`
+}
+
+// ErrNoSuchSession is Host.RevokeSession's answer for an id that names
+// none of the caller's sessions.
+var ErrNoSuchSession = errors.New("loginui: no such session")
 
 // Host is what the core offers a feature. Every method is safe for
 // concurrent use. Methods returning error return *web.Error values (or an
@@ -257,6 +283,23 @@ type Host interface {
 	// every session of u and mails the password-changed notice. On
 	// success *u is the record as stored.
 	ReplacePassword(ctx context.Context, u *keystore.User, hash string, check func(*keystore.User) error) error
+	// Sessions lists c's unexpired sessions and unspent refresh tokens,
+	// newest first.
+	Sessions(ctx context.Context, c *Caller) ([]SessionView, error)
+	// RevokeSession deletes c's session with public id (its whole chain
+	// for a refresh token); ErrNoSuchSession when id is none of them.
+	RevokeSession(ctx context.Context, c *Caller, id string) error
+	// RevokeOtherSessions deletes every session of c except the current
+	// one (a bearer caller keeps its own refresh chain), denying the
+	// refresh chains first, and reports how many went.
+	RevokeOtherSessions(ctx context.Context, c *Caller) (int, error)
+	// SetPassword hashes password and stores it as c's (check runs on
+	// the record as stored first; its error aborts, returned as is),
+	// revokes every other session of c (a bearer caller keeps none, and
+	// its access token is denied) and mails the password-changed notice.
+	// On success *c.User is the record as stored. A busy hasher is
+	// signing.ErrHashBusy.
+	SetPassword(ctx context.Context, c *Caller, password string, check func(*keystore.User) error) error
 	// Now is the portal's clock.
 	Now() time.Time
 	// Log is the portal's logger. Log ids, never secrets, tokens,

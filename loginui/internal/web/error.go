@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 
@@ -124,6 +126,19 @@ var Busy = &Error{Status: http.StatusTooManyRequests, Code: errcode.RateLimited,
 // RecordChanged answers a change whose premise (a password just checked,
 // a pending enrollment) no longer holds on the stored record.
 var RecordChanged = New(http.StatusConflict, errcode.TokenProcessingFailed, "the account changed while this request ran; nothing was changed, try again")
+
+// WritePage executes t's "layout" template with d and answers it with
+// status (WriteHTML). When the template fails nothing of it is written:
+// the answer is 500 and the error is returned for the caller's log.
+func WritePage(w http.ResponseWriter, t *template.Template, status int, d any) error {
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return err
+	}
+	WriteHTML(w, status, buf.Bytes())
+	return nil
+}
 
 // WriteHTML answers a rendered page: text/html, never cached.
 func WriteHTML(w http.ResponseWriter, status int, body []byte) {
