@@ -16,7 +16,7 @@ func (p *Portal) initAccounts() error {
 		p.accounts = p.o.Accounts
 		return nil
 	}
-	keys, links := p.credentialStores()
+	keys, links := p.o.credentialStores()
 	c := accounts.Config{Users: p.o.Users, APIKeys: keys, Links: links, Hasher: p.hasher,
 		MinPassword: p.o.PasswordMinLen, MaxPassword: p.o.PasswordMaxLen, Now: p.o.Now}
 	if p.keys.Enabled() {

@@ -1,12 +1,10 @@
 package loginui
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/errcode"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
-	"github.com/gatehouse/gatehouse/signing"
 )
 
 // Error codes of the shared taxonomy (internal/errcode) that the portal
@@ -53,36 +51,11 @@ const (
 	CodeOAuthAccountAlreadyLinked = errcode.OAuthAccountAlreadyLinked
 )
 
-// Common answers, as values a handler returns.
+// Answers of the core's own (the plumbing's shared ones are in
+// loginui/internal/web: Unavailable, BadBody, Busy, Forbidden).
 var (
-	// opStore: a state store failed; nothing was changed.
-	opStore = web.Unavailable
 	// opUnauthenticated: no valid credential.
-	opUnauthenticated = &opErr{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
-	// opBody: the JSON body does not parse.
-	opBody = web.BadBody
+	opUnauthenticated = &web.Error{Status: http.StatusUnauthorized, Code: CodeAuthenticationFailed, Detail: "authentication required", Challenge: `Bearer realm="gatehouse"`}
 	// opCSRF: the double-submit pair is missing or wrong.
-	opCSRF = newOpErr(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
+	opCSRF = web.New(http.StatusForbidden, CodeCSRFFailed, "missing or invalid CSRF token")
 )
-
-func opForbidden(detail string) *opErr { return web.Forbidden(detail) }
-
-// opErr is the failure of an operation (used by both the JSON API and the
-// pages): the plumbing's error type.
-type opErr = web.Error
-
-// opBusy answers a request whose password hash found no free slot within
-// the hasher's bounded wait (signing.ErrHashBusy): the server is saturated,
-// the credentials were not checked, and nothing was changed.
-var opBusy = web.Busy
-
-// hashErr maps an error of the password hasher: ErrHashBusy is opBusy,
-// anything else is fallback.
-func hashErr(err error, fallback *opErr) *opErr {
-	if errors.Is(err, signing.ErrHashBusy) {
-		return opBusy
-	}
-	return fallback
-}
-
-func newOpErr(status int, code, detail string) *opErr { return web.New(status, code, detail) }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,66 +21,15 @@ import (
 // registers its routes on a router and may add an /account section; host
 // is the core's side of the contract. host is a separate type, not
 // methods of Portal, so the contract is exactly the feature.Host
-// interface.
+// interface. The callers and gates are in auth.go, FinishLogin in
+// login.go.
 
 type host struct{ p *Portal }
 
 var _ feature.Host = host{}
 
-// asFeatureCaller is c as features see it; the user and session records
-// are shared, so a step-up recorded through the host is visible to both.
-func (c *caller) asFeatureCaller() *feature.Caller {
-	if c == nil {
-		return nil
-	}
-	return &feature.Caller{User: c.user, ViaCookie: c.viaCookie, Session: c.session, PasswordSession: c.passwordSession(), Digest: c.digest,
-		RefreshChain: c.claims.SID, AccessJTI: c.claims.JTI, AccessExpiresAt: c.claims.ExpiresAt}
-}
-
-// coreCaller rebuilds the core's caller (of the bearer claims only those
-// host methods need).
-func coreCaller(c *feature.Caller) *caller {
-	return &caller{user: c.User, viaCookie: c.ViaCookie, session: c.Session, digest: c.Digest,
-		claims: tokenClaims{SID: c.RefreshChain, JTI: c.AccessJTI, ExpiresAt: c.AccessExpiresAt}}
-}
-
-// errOrNil keeps a nil *opErr from becoming a non-nil error.
-func errOrNil(e *opErr) error {
-	if e == nil {
-		return nil
-	}
-	return e
-}
-
-func (h host) APICaller(r *http.Request) (*feature.Caller, error) {
-	c, e := h.p.apiCaller(r)
-	return c.asFeatureCaller(), errOrNil(e)
-}
-
-func (h host) AdminCaller(r *http.Request) (*feature.Caller, error) {
-	c, e := h.p.adminCaller(r)
-	return c.asFeatureCaller(), errOrNil(e)
-}
-
-func (h host) AdminTarget(r *http.Request) (*keystore.User, error) {
-	u, e := h.p.adminTarget(r)
-	return u, errOrNil(e)
-}
-
-func (h host) AdminGate(c *feature.Caller) error {
-	if c == nil {
-		return opUnauthenticated
-	}
-	return errOrNil(h.p.superuserErr(coreCaller(c)))
-}
-
 func (h host) RevokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, c *feature.Caller) error {
-	if c == nil {
-		return h.p.revokeUnverifiedCredentials(ctx, u, before, nil)
-	}
-	cc := coreCaller(c)
-	self := func(s *keystore.Session) bool { return u.ID == cc.user.ID && h.p.isCurrent(cc, s) }
-	return h.p.revokeUnverifiedCredentials(ctx, u, before, self)
+	return h.p.sessions.RevokeUnverified(ctx, u, before, c)
 }
 
 func (h host) PageCaller(w http.ResponseWriter, r *http.Request, path string) (*feature.Caller, string, bool) {
@@ -89,11 +37,11 @@ func (h host) PageCaller(w http.ResponseWriter, r *http.Request, path string) (*
 	if !ok {
 		return nil, "", false
 	}
-	return c.asFeatureCaller(), d.CSRF, true
+	return c, d.CSRF, true
 }
 
 func (h host) CookieCSRF(r *http.Request, c *feature.Caller) string {
-	tok := cookieValue(r, csrfCookieName)
+	tok := web.CookieValue(r, web.CSRFCookieName)
 	if c == nil || !c.ViaCookie || !h.p.csrf.ValidFor(tok, c.Digest) {
 		return ""
 	}
@@ -102,14 +50,16 @@ func (h host) CookieCSRF(r *http.Request, c *feature.Caller) string {
 
 func (h host) PresentsAPIKey(r *http.Request) bool { return h.p.presentsAPIKey(r) }
 
-func (h host) StepUp(c *feature.Caller) error { return errOrNil(h.p.stepUpErr(coreCaller(c))) }
-
-func (h host) RequireStepUp(r *http.Request, c *feature.Caller, code string) error {
-	return errOrNil(h.p.requireStepUp(r, coreCaller(c), code))
+func (h host) Rate(r *http.Request, slot string, keys ...[]string) error {
+	return errOrNil(h.p.limiter.Allow(r, slot, keys...))
 }
 
-func (h host) Rate(r *http.Request, slot string, keys ...[]string) error {
-	return errOrNil(h.p.rate(r, slot, keys...))
+// errOrNil keeps a nil *web.Error from becoming a non-nil error.
+func errOrNil(e *web.Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 func (h host) Accounts() *accounts.Service { return h.p.accounts }
@@ -134,11 +84,11 @@ func (h host) Log() *zerolog.Logger   { return &h.p.log }
 // adapters.
 type router struct{ p *Portal }
 
-func (rt router) JSON(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, jsonRoute(h)) }
+func (rt router) JSON(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, web.JSON(h)) }
 func (rt router) Page(pattern string, h web.Handler)     { rt.p.mux.HandleFunc(pattern, rt.p.pageRoute(h)) }
 func (rt router) Raw(pattern string, h http.HandlerFunc) { rt.p.mux.HandleFunc(pattern, h) }
 func (rt router) PaddedJSON(pattern string, h web.Handler) {
-	rt.p.mux.HandleFunc(pattern, rt.p.padded(jsonRoute(h)))
+	rt.p.mux.HandleFunc(pattern, rt.p.padded(web.JSON(h)))
 }
 func (rt router) PaddedPage(pattern string, h web.Handler) {
 	rt.p.mux.HandleFunc(pattern, rt.p.padded(rt.p.pageRoute(h)))
@@ -174,14 +124,13 @@ func (p *Portal) registerFeatures() {
 // renderFeatureSections renders the features' /account sections: framed
 // ones into d.Framed, the others after those of Options.AccountSections.
 // A section failing with a *web.Error fails the page with it.
-func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) error {
-	fc := c.asFeatureCaller()
+func (p *Portal) renderFeatureSections(r *http.Request, c *feature.Caller, d *pageData) error {
 	for _, s := range p.sections {
 		_, framed := s.(feature.FramedSection)
 		h, ok := d.ownHTML, true
 		if s != d.ownFrom || h == "" {
 			var err error
-			h, ok, err = s.RenderSection(r, fc, d.CSRF)
+			h, ok, err = s.RenderSection(r, c, d.CSRF)
 			var e *web.Error
 			if errors.As(err, &e) {
 				return e
@@ -204,51 +153,18 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *caller, d *pageData) 
 
 func (h host) ClientIP(r *http.Request) string { return h.p.clientIP(r) }
 
-func (h host) AccessFingerprint(u *keystore.User) string { return h.p.accessFingerprint(u) }
+func (h host) AccessFingerprint(u *keystore.User) string { return h.p.sessions.AccessFingerprint(u) }
 
 func (h host) CheckPassword(ctx context.Context, u *keystore.User, password string, wrong *web.Error) error {
-	return errOrNil(h.p.checkCurrentPassword(ctx, u, password, wrong))
+	return h.p.login.CheckCurrent(ctx, u, password, wrong)
 }
 
 func (h host) RenderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, v feature.AccountView) error {
 	d := &pageData{CSRF: v.CSRF, User: c.User, Notice: v.Notice, Error: v.Error, ownFrom: v.From, ownHTML: v.Own}
-	return h.p.renderAccount(w, r, coreCaller(c), d, v.Status)
+	return h.p.renderAccount(w, r, c, d, v.Status)
 }
 
 func (h host) Audit(event, userID string) { h.p.audit(event, userID) }
-
-// featureTokens lets a feature issue and verify the tokens of one
-// audience through the core's codec.
-type featureTokens struct{ c *jwtCodec }
-
-func (t featureTokens) Issue(sub, jti, binding, firstFactor string, lifetime time.Duration, now time.Time) (string, error) {
-	if t.c.firstFactor {
-		return t.c.issueFirstFactor(sub, jti, binding, firstFactor, lifetime, now)
-	}
-	if firstFactor != "" {
-		return "", errToken
-	}
-	return t.c.issue(sub, jti, binding, "", lifetime, now)
-}
-
-func (t featureTokens) Verify(tok string, now time.Time) (feature.Claims, error) {
-	cl, err := t.c.verify(tok, now)
-	if err != nil {
-		return feature.Claims{}, err
-	}
-	return feature.Claims{Subject: cl.Subject, JTI: cl.JTI, SFP: cl.SFP, FirstFactor: cl.FirstFactor, ExpiresAt: cl.ExpiresAt}, nil
-}
-
-func (h host) Authenticate(r *http.Request) (*feature.Caller, error) {
-	c, err := h.p.authenticate(r)
-	switch {
-	case errors.Is(err, errAuthStore):
-		return nil, opStore
-	case err != nil, c == nil:
-		return nil, opUnauthenticated
-	}
-	return c.asFeatureCaller(), nil
-}
 
 func (h host) CheckCSRF(r *http.Request, c *feature.Caller, formValue string) error {
 	if c == nil || !c.ViaCookie || !h.p.csrf.Check(r, c.Digest, formValue) {
@@ -257,16 +173,7 @@ func (h host) CheckCSRF(r *http.Request, c *feature.Caller, formValue string) er
 	return nil
 }
 
-func (h host) CookieCaller(r *http.Request) (*feature.Caller, error) {
-	c, err := h.p.cookieCaller(r)
-	return c.asFeatureCaller(), err
-}
-
 func (h host) SafeRedirect(rd string) (string, bool) { return h.p.safeRedirect(rd) }
-
-func (h host) FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string) {
-	h.p.finishFeatureLogin(w, r, u, firstFactor, rd)
-}
 
 func (h host) RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error) {
 	d, _, ferr := h.p.formPage(w, r, "Log in")
@@ -288,12 +195,14 @@ func (h host) PublicForm(w http.ResponseWriter, r *http.Request) (feature.Public
 		return feature.PublicForm{}, err
 	}
 	f := feature.PublicForm{CSRF: d.CSRF, User: d.User}
-	if !isSafeMethod(r.Method) {
-		f.CSRFOK = h.p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(csrfFormField))
+	if !web.IsSafeMethod(r.Method) {
+		f.CSRFOK = h.p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(web.CSRFFormField))
 	}
 	return f, nil
 }
 
+// ReplacePassword stores a new hash and ends every session of u (a
+// password reset).
 func (h host) ReplacePassword(ctx context.Context, u *keystore.User, hash string, check func(*keystore.User) error) error {
 	return h.p.storePasswordHash(ctx, u, hash, nil, check)
 }
@@ -327,73 +236,53 @@ func (p *Portal) featureFormOrigins() []string {
 	return out
 }
 
-// finishFeatureLogin completes a feature's login (feature.Host.FinishLogin).
-func (p *Portal) finishFeatureLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string) {
-	// A feature never checked a password: it may only finish a login
-	// whose first factor is its own (an OAuth provider), so no feature can
-	// open a password session.
-	if !validFirstFactor(firstFactor) || passwordFirstFactor(firstFactor) {
-		p.log.Error().Str("component", "loginui").Msg("a feature tried to finish a login with a password first factor; refused")
-		p.errorPage(w, r, opForbidden("this login cannot be completed"))
-		return
-	}
-	if u.TOTPEnabled {
-		if err := p.pageTOTPRequired(w, r, u, rd, firstFactor); err != nil {
-			p.errorPage(w, r, err)
-		}
-		return
-	}
-	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
-		return
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	if _, err := p.createSession(ctx, w, r, u, firstFactor); err != nil {
-		p.renderStoreError(w)
-		return
-	}
-	ev := p.log.Info().Str("audit", "login_ok").Str("user_id", u.ID)
-	if provider, ok := strings.CutPrefix(firstFactor, methodOAuthPrefix); ok {
-		ev = ev.Str("provider", provider)
-	}
-	ev.Msg("audit")
-	if rd != "" {
-		redirect(w, r, rd)
-		return
-	}
-	redirect(w, r, p.home())
-}
-
 func (h host) Sessions(ctx context.Context, c *feature.Caller) ([]feature.SessionView, error) {
-	cc := coreCaller(c)
-	ss, err := h.p.liveSessions(ctx, cc)
-	if err != nil {
-		return nil, err
-	}
-	return h.p.viewSessions(cc, ss), nil
+	return h.p.sessions.List(ctx, c)
 }
 
 func (h host) RevokeSession(ctx context.Context, c *feature.Caller, id string) error {
-	return h.p.revokeSession(ctx, coreCaller(c), id)
+	return h.p.sessions.Revoke(ctx, c, id)
 }
 
 func (h host) RevokeOtherSessions(ctx context.Context, c *feature.Caller) (int, error) {
-	return h.p.revokeOthers(ctx, coreCaller(c))
+	return h.p.sessions.RevokeOthers(ctx, c)
 }
 
+// SetPassword hashes and stores c's new password and ends c's other
+// sessions (a bearer caller keeps none, and its own token is denied).
 func (h host) SetPassword(ctx context.Context, c *feature.Caller, password string, check func(*keystore.User) error) error {
-	cc := coreCaller(c)
-	var keep []byte
-	if cc.viaCookie {
-		keep = cc.digest
-	}
-	if err := h.p.setPassword(ctx, cc.user, password, keep, check); err != nil {
+	hash, err := h.p.accounts.HashPassword(ctx, password)
+	if err != nil {
 		return err
 	}
-	if !cc.viaCookie {
+	var keep []byte
+	if c.ViaCookie {
+		keep = c.Digest
+	}
+	if err := h.p.storePasswordHash(ctx, c.User, hash, keep, check); err != nil {
+		return err
+	}
+	if !c.ViaCookie {
 		// The caller's own token dies with the fingerprint; deny it and its
 		// chain explicitly too.
-		_ = h.p.o.Denylist.Deny(ctx, cc.claims.JTI, cc.claims.ExpiresAt)
+		_ = h.p.sessions.DenyAccess(ctx, c.AccessJTI, c.AccessExpiresAt)
 	}
+	return nil
+}
+
+// storePasswordHash stores hash as u's password hash and ends every
+// session except keep (nil: all). Earlier access JWTs die through the
+// fingerprint. check runs on the record as stored before the hash is set;
+// its error aborts the change. On success *u is the record as stored.
+func (p *Portal) storePasswordHash(ctx context.Context, u *keystore.User, hash string, keep []byte, check func(*keystore.User) error) error {
+	nu, err := p.accounts.SetPasswordHash(ctx, u.ID, hash, check)
+	if err != nil {
+		return err
+	}
+	*u = *nu
+	if err := p.sessions.EndAll(ctx, u.ID, keep); err != nil {
+		return err
+	}
+	p.mail.Enqueue(Message{Event: EventPasswordChanged, To: u.Email, UserID: u.ID})
 	return nil
 }

@@ -96,14 +96,14 @@ func TestFeatureCannotFinishAPasswordLogin(t *testing.T) {
 		factor  string
 		session bool
 	}{
-		{methodPassword, false},
-		{methodPassword + methodTOTPSuffix, false},
+		{feature.MethodPassword, false},
+		{feature.MethodPassword + feature.MethodTOTPSuffix, false},
 		{"", false},
 		{"totp", false},
-		{methodOAuthPrefix + "fake", true},
+		{feature.MethodOAuthPrefix + "fake", true},
 	} {
 		rec := httptest.NewRecorder()
-		p.finishFeatureLogin(rec, httptest.NewRequest("GET", "/api/auth/oauth/fake/callback", nil), u, tc.factor, "")
+		host{p}.FinishLogin(rec, httptest.NewRequest("GET", "/api/auth/oauth/fake/callback", nil), u, tc.factor, "")
 		got := false
 		for _, c := range rec.Result().Cookies() {
 			if c.Name == p.o.CookieName && c.Value != "" {
@@ -159,7 +159,7 @@ func TestFeatureContractWiresEveryHook(t *testing.T) {
 				t.Fatal(err)
 			}
 			login := httptest.NewRecorder()
-			csrf, err := p.createSession(context.Background(), login, httptest.NewRequest("POST", "/login", nil), u, methodPassword)
+			csrf, err := p.createSession(context.Background(), login, httptest.NewRequest("POST", "/login", nil), u, feature.MethodPassword)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,10 @@ package loginui
 
 import (
 	"encoding/json"
+	"github.com/gatehouse/gatehouse/internal/accounts"
+	rdpolicy "github.com/gatehouse/gatehouse/internal/redirect"
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -95,7 +99,7 @@ func FuzzSafeRedirect(f *testing.F) {
 			t.Fatalf("accepted %q -> %q", rd, got)
 		}
 		h := strings.ToLower(u.Hostname())
-		if u.Scheme == "http" && !isLoopbackHost(h) {
+		if u.Scheme == "http" && !rdpolicy.IsLoopbackHost(h) {
 			t.Fatalf("accepted http to %q", h)
 		}
 		if u.Scheme == "https" && !(h == "example.test" || strings.HasSuffix(h, ".example.test")) {
@@ -137,7 +141,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(string(body)))
 		r.Header.Set("Content-Type", "application/json")
 		var v loginRequest
-		err := decodeJSON(r, &v, false)
+		err := web.DecodeJSON(r, &v, false)
 		if err == nil && !strings.HasPrefix(strings.TrimLeft(string(body), " \t\r\n"), "{") {
 			// Only objects are requests (null would decode as zero values).
 			t.Fatalf("non-object body accepted: %q", body)
@@ -154,16 +158,16 @@ func FuzzDecodeJSON(f *testing.F) {
 
 func TestValidEmailAndRoles(t *testing.T) {
 	for _, s := range []string{"a@b", "x.y+z@example.test"} {
-		if !validEmail(s) {
+		if !keystore.ValidEmail(s) {
 			t.Errorf("refused %q", s)
 		}
 	}
 	for _, s := range []string{"", "ab", "a@", "@b", "a@b@c", "a b@c", "a@b\r\nBcc: x", "<a@b>", strings.Repeat("a", 250) + "@b.test"} {
-		if validEmail(s) {
+		if keystore.ValidEmail(s) {
 			t.Errorf("accepted %q", s)
 		}
 	}
-	if !validRoles([]string{"admin", "team:ops", "a.b-c_d"}) || validRoles([]string{"a b"}) || validRoles([]string{""}) {
+	if !accounts.ValidRoles([]string{"admin", "team:ops", "a.b-c_d"}) || accounts.ValidRoles([]string{"a b"}) || accounts.ValidRoles([]string{""}) {
 		t.Fatal("role validation")
 	}
 }

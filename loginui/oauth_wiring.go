@@ -26,9 +26,6 @@ type (
 // ErrOAuthConfig is returned by New for an unusable OAuth configuration.
 var ErrOAuthConfig = oauth.ErrConfig
 
-// methodOAuthPrefix starts the AuthMethod of an OAuth session.
-const methodOAuthPrefix = oauth.MethodPrefix
-
 // initOAuth builds the OAuth feature (disabled: its routes answer as
 // unknown ones).
 func (p *Portal) initOAuth() error {

@@ -300,3 +300,18 @@ type AccountSection struct {
 	Title  string
 	Render func(r *http.Request, u *keystore.User) (template.HTML, error)
 }
+
+// credentialStores are where API keys and OAuth links live. They come
+// from the options, or from the user store when it holds them: keys and
+// links must be revoked even where this portal does not manage them,
+// since the verifier may still accept them.
+func (o *Options) credentialStores() (keystore.APIKeys, keystore.OAuthLinks) {
+	keys, links := o.APIKeys, o.Links
+	if keys == nil {
+		keys, _ = o.Users.(keystore.APIKeys)
+	}
+	if links == nil {
+		links, _ = o.Users.(keystore.OAuthLinks)
+	}
+	return keys, links
+}

@@ -2,7 +2,6 @@ package loginui
 
 import (
 	"embed"
-	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -86,10 +85,8 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 }
 
 // renderOp renders an operation failure on page name.
-func (p *Portal) renderOp(w http.ResponseWriter, e *opErr, name string, d *pageData) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", itoa(e.RetryAfter))
-	}
+func (p *Portal) renderOp(w http.ResponseWriter, e *web.Error, name string, d *pageData) {
+	feature.RetryAfter(w, e)
 	d.Error = e.Detail
 	p.render(w, e.Status, name, d)
 }
@@ -108,48 +105,28 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// cookieCaller authenticates a page request by its session cookie only:
-// (nil, nil) without a valid session, opStore when a store failed.
-func (p *Portal) cookieCaller(r *http.Request) (*caller, error) {
-	tok := cookieValue(r, p.o.CookieName)
-	if tok == "" {
-		return nil, nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	c, err := p.authCookie(ctx, tok)
-	switch {
-	case err == nil:
-		return c, nil
-	case errors.Is(err, errAuthStore):
-		return nil, opStore
-	default:
-		return nil, nil
-	}
-}
-
 // formPage prepares a public form: the caller (if any) and a CSRF token
 // bound to the session or, without one, to the pre-session label.
-func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) (*pageData, *caller, error) {
-	c, err := p.cookieCaller(r)
+func (p *Portal) formPage(w http.ResponseWriter, r *http.Request, title string) (*pageData, *feature.Caller, error) {
+	c, err := host{p}.CookieCaller(r)
 	if err != nil {
 		return nil, nil, err
 	}
 	tok, err := p.csrf.Ensure(w, r, csrfBinding(c))
 	if err != nil {
-		return nil, nil, opStore
+		return nil, nil, web.Unavailable
 	}
 	d := &pageData{Title: title, CSRF: tok}
 	if c != nil {
-		d.User = c.user
+		d.User = c.User
 	}
 	return d, c, nil
 }
 
 // formPost parses a form post and checks its CSRF token; it answers and
 // returns ok=false on failure.
-func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title string) (*pageData, *caller, bool) {
-	if !parseForm(w, r) {
+func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title string) (*pageData, *feature.Caller, bool) {
+	if !web.ParseForm(w, r) {
 		p.renderMessage(w, http.StatusBadRequest, title, "", "The form could not be read.")
 		return nil, nil, false
 	}
@@ -158,7 +135,7 @@ func (p *Portal) formPost(w http.ResponseWriter, r *http.Request, name, title st
 		p.errorPage(w, r, err)
 		return nil, nil, false
 	}
-	if !p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(csrfFormField)) {
+	if !p.csrf.Check(r, csrfBinding(c), r.PostForm.Get(web.CSRFFormField)) {
 		// d.CSRF (from ensureCSRF) is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
 		p.render(w, http.StatusForbidden, name, d)
@@ -178,7 +155,7 @@ var notices = map[string]string{
 }
 
 func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) error {
-	c, err := p.cookieCaller(r)
+	c, err := host{p}.CookieCaller(r)
 	if err != nil {
 		return err
 	}
@@ -190,108 +167,6 @@ func (p *Portal) pageHome(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) error {
-	rd, rdOK := p.safeRedirect(r.URL.Query().Get("rd"))
-	d, c, err := p.formPage(w, r, "Log in")
-	if err != nil {
-		return err
-	}
-	if c != nil {
-		if rdOK {
-			redirect(w, r, rd)
-		} else {
-			redirect(w, r, "/account")
-		}
-		return nil
-	}
-	d.RD = rd
-	d.Notice = p.notices[r.URL.Query().Get("done")]
-	p.render(w, http.StatusOK, "login", d)
-	return nil
-}
-
-func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
-	d, _, ok := p.formPost(w, r, "login", "Log in")
-	if !ok {
-		return nil
-	}
-	f := r.PostForm
-	d.RD, _ = p.safeRedirect(f.Get("rd"))
-	identifier, password := f.Get("identifier"), f.Get("password")
-	d.Email = clip(identifier, maxEmailLen)
-	if e := p.rate(r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(identifier)}); e != nil {
-		p.renderOp(w, e, "login", d)
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	u, out := p.checkLogin(ctx, identifier, password)
-	switch out {
-	case loginOK:
-	case loginStoreError:
-		return opStore
-	case loginBusy:
-		p.renderOp(w, opBusy, "login", d)
-		return nil
-	case loginUnavailable:
-		d.Error = "This account cannot log in."
-		p.render(w, http.StatusBadRequest, "login", d)
-		return nil
-	default:
-		d.Error = "Wrong email or password."
-		p.render(w, http.StatusBadRequest, "login", d)
-		return nil
-	}
-	if u.TOTPEnabled {
-		return p.pageTOTPRequired(w, r, u, d.RD, methodPassword)
-	}
-	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
-		return nil
-	}
-	if _, err := p.createSession(ctx, w, r, u, methodPassword); err != nil {
-		return opStore
-	}
-	p.audit("login_ok", u.ID)
-	if d.RD != "" {
-		redirect(w, r, d.RD)
-		return nil
-	}
-	redirect(w, r, p.home())
-	return nil
-}
-
-func (p *Portal) pageLogout(w http.ResponseWriter, r *http.Request) error {
-	d, c, err := p.formPage(w, r, "Log out")
-	if err != nil {
-		return err
-	}
-	if c == nil {
-		redirect(w, r, "/login")
-		return nil
-	}
-	p.render(w, http.StatusOK, "logout", d)
-	return nil
-}
-
-func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
-	_, c, ok := p.formPost(w, r, "logout", "Log out")
-	if !ok {
-		return nil
-	}
-	if c == nil {
-		redirect(w, r, "/login")
-		return nil
-	}
-	ctx, cancel := storeCtx(r)
-	defer cancel()
-	if err := p.logout(ctx, c); err != nil {
-		return opStore
-	}
-	p.cookies.ClearSession(w)
-	redirect(w, r, "/login?done=logged_out")
-	return nil
-}
-
 // accountLoginURL sends a logged-out visitor to the login page with the
 // account page as rd.
 func (p *Portal) accountLoginURL(path string) string {
@@ -300,9 +175,9 @@ func (p *Portal) accountLoginURL(path string) string {
 
 // pageAuth requires a cookie session for a page; it redirects to the
 // login page when there is none. For POSTs it also checks CSRF.
-func (p *Portal) pageAuth(w http.ResponseWriter, r *http.Request, path string) (*pageData, *caller, bool) {
+func (p *Portal) pageAuth(w http.ResponseWriter, r *http.Request, path string) (*pageData, *feature.Caller, bool) {
 	var d *pageData
-	var c *caller
+	var c *feature.Caller
 	var ok bool
 	if r.Method == http.MethodPost {
 		d, c, ok = p.formPost(w, r, "message", "Account")
@@ -332,13 +207,13 @@ func (p *Portal) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	return p.renderAccount(w, r, c, d, http.StatusOK)
 }
 
-func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, d *pageData, status int) error {
+func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, d *pageData, status int) error {
 	d.Title = "Your account"
 	if d.Notice == "" {
 		d.Notice = p.notices[r.URL.Query().Get("done")]
 	}
 	for _, s := range p.o.AccountSections {
-		h, err := s.Render(r, c.user)
+		h, err := s.Render(r, c.User)
 		if err != nil {
 			p.log.Warn().Str("component", "loginui").Str("section", s.Title).Msg("account section failed")
 			continue

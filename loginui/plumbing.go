@@ -3,43 +3,17 @@ package loginui
 import (
 	"net/http"
 
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 // The portal's request plumbing lives in loginui/internal/web; these are
-// the short names the core uses for it.
-
-const (
-	maxJSONBody    = web.MaxJSONBody
-	csrfCookieName = web.CSRFCookieName
-	csrfHeader     = web.CSRFHeader
-	csrfFormField  = web.CSRFFormField
-	csrfPreBinding = web.CSRFPreBinding
-
-	refreshCookieSuffix = web.RefreshCookieSuffix
-)
-
-var errBadBody = web.ErrBadBody
-
-func writeJSON(w http.ResponseWriter, status int, v any) { web.WriteJSON(w, status, v) }
-
-func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
-	return web.DecodeJSON(r, dst, allowEmpty)
-}
-
-func parseForm(w http.ResponseWriter, r *http.Request) bool { return web.ParseForm(w, r) }
-
-func cookieValue(r *http.Request, name string) string { return web.CookieValue(r, name) }
-
-func isSafeMethod(m string) bool { return web.IsSafeMethod(m) }
+// the core's settings of it.
 
 // padded pads h to MinResponseTime (web.Padded).
 func (p *Portal) padded(h http.HandlerFunc) http.HandlerFunc {
 	return web.Padded(p.o.MinResponseTime, h)
 }
-
-// jsonRoute adapts a JSON handler that returns its error.
-func jsonRoute(h web.Handler) http.HandlerFunc { return web.JSON(h) }
 
 // pageRoute adapts a page handler that returns its error.
 func (p *Portal) pageRoute(h web.Handler) http.HandlerFunc {
@@ -50,7 +24,7 @@ func (p *Portal) pageRoute(h web.Handler) http.HandlerFunc {
 // nobody mapped) is the store page; any other error is a message page
 // with the error's status and detail.
 func (p *Portal) renderError(w http.ResponseWriter, _ *http.Request, e *web.Error) {
-	if e.Code == CodeTokenProcessingFailed && e.Status == http.StatusServiceUnavailable && e.Detail == opStore.Detail {
+	if e.Code == CodeTokenProcessingFailed && e.Status == http.StatusServiceUnavailable && e.Detail == web.Unavailable.Detail {
 		p.renderStoreError(w)
 		return
 	}
@@ -58,17 +32,18 @@ func (p *Portal) renderError(w http.ResponseWriter, _ *http.Request, e *web.Erro
 	p.renderMessage(w, e.Status, http.StatusText(e.Status), "", e.Detail)
 }
 
-// csrfBinding is what a request's CSRF token must be bound to.
-func csrfBinding(c *caller) []byte {
-	if c != nil && c.viaCookie {
-		return c.digest
-	}
-	return []byte(csrfPreBinding)
+// errorPage renders err as a page (web.As maps it) for helpers that
+// answer themselves.
+func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	p.renderError(w, r, web.As(err))
 }
 
-// rate is the rate limit of slot for keys (web.Limiter.Allow).
-func (p *Portal) rate(r *http.Request, slot string, keys ...[]string) *opErr {
-	return p.limiter.Allow(r, slot, keys...)
+// csrfBinding is what a request's CSRF token must be bound to.
+func csrfBinding(c *feature.Caller) []byte {
+	if c != nil && c.ViaCookie {
+		return c.Digest
+	}
+	return []byte(web.CSRFPreBinding)
 }
 
 // onRateLimited audits a refusal over a limit and calls the hook.
@@ -84,8 +59,6 @@ func (p *Portal) clientIP(r *http.Request) string {
 	return web.ClientIP(r, p.o.TrustedProxies, p.o.TrustedHops)
 }
 
-// errorPage renders err as a page (web.As maps it) for helpers that
-// answer themselves.
-func (p *Portal) errorPage(w http.ResponseWriter, r *http.Request, err error) {
-	p.renderError(w, r, web.As(err))
+func (p *Portal) audit(event, userID string) {
+	p.log.Info().Str("audit", event).Str("user_id", userID).Msg("audit")
 }

@@ -23,11 +23,11 @@ func TestPageAdapterRendersStoreFailuresAsTheStorePage(t *testing.T) {
 	p.renderStoreError(want)
 	cause := errors.New("redis: connection refused (secret-cause)")
 	for name, e := range map[string]error{
-		"opStore":      opStore,
-		"with cause":   opStore.WithCause(cause),
+		"opStore":      web.Unavailable,
+		"with cause":   web.Unavailable.WithCause(cause),
 		"unmapped":     cause,
-		"wrapped":      errors.Join(cause, opStore),
-		"store detail": newOpErr(http.StatusServiceUnavailable, CodeTokenProcessingFailed, opStore.Detail),
+		"wrapped":      errors.Join(cause, web.Unavailable),
+		"store detail": web.New(http.StatusServiceUnavailable, CodeTokenProcessingFailed, web.Unavailable.Detail),
 	} {
 		got := httptest.NewRecorder()
 		p.pageRoute(func(http.ResponseWriter, *http.Request) error { return e })(got, httptest.NewRequest("GET", "/account", nil))

@@ -11,9 +11,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/internal/accounts"
+	rdpolicy "github.com/gatehouse/gatehouse/internal/redirect"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/apikeys"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/login"
+	"github.com/gatehouse/gatehouse/loginui/internal/session"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/mail"
 	"github.com/gatehouse/gatehouse/loginui/oauth"
@@ -21,6 +24,9 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
+
+// audAccess is the audience of access JWTs (docs/design.md "Access JWT").
+const audAccess = "gatehouse:access"
 
 // Portal is the portal's http.Handler. It is safe for concurrent use.
 type Portal struct {
@@ -30,7 +36,8 @@ type Portal struct {
 	public        *url.URL
 	cookieSec     bool // Secure attribute on cookies
 	hasher        *signing.Hasher
-	access        *jwtCodec
+	sessions      *session.Service // every session, refresh chain and access token
+	login         *login.Checker   // the password check of a login
 	csrfKey       []byte
 	cookies       *web.Cookies
 	csrf          *web.CSRF
@@ -69,7 +76,7 @@ func New(o Options) (*Portal, error) {
 	p := &Portal{o: o, log: o.Logger, public: pub}
 	// Secure is relaxed only for a development portal on a loopback http
 	// URL; any other host gets Secure cookies even in development.
-	p.cookieSec = !(o.Development && pub.Scheme == "http" && isLoopbackHost(strings.ToLower(pub.Hostname())))
+	p.cookieSec = !(o.Development && pub.Scheme == "http" && rdpolicy.IsLoopbackHost(strings.ToLower(pub.Hostname())))
 	if o.Hasher != nil {
 		p.hasher = o.Hasher
 	} else if p.hasher, err = signing.NewHasher(o.PasswordParams); err != nil {
@@ -80,9 +87,15 @@ func New(o Options) (*Portal, error) {
 	if len(accessKeys) == 0 {
 		accessKeys, activeKID = []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.AccessToken}}, ""
 	}
-	if p.access, err = newJWTCodec(iss, audAccess, accessKeys, activeKID); err != nil {
+	access, err := session.NewJWT(iss, audAccess, accessKeys, activeKID, false)
+	if err != nil {
 		return nil, fmt.Errorf("loginui: access tokens: %w", err)
 	}
+	keys, links := o.credentialStores()
+	p.sessions = session.New(session.Config{Users: o.Users, Sessions: o.Sessions, Denylist: o.Denylist, Markers: o.Markers,
+		APIKeys: keys, Links: links, TokenHash: o.Secrets.TokenHash, Fingerprint: o.Secrets.Fingerprint, Access: access,
+		SessionLifetime: o.SessionLifetime, AccessLifetime: o.AccessLifetime, RefreshLifetime: o.RefreshLifetime,
+		Touch: o.SessionTouch, Now: o.Now, Log: o.Logger})
 	p.initSessions()
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
@@ -112,9 +125,12 @@ func New(o Options) (*Portal, error) {
 		Secret:    signing.DeriveKey(o.Secrets.TokenHash, "loginui/rate-limit-keys", 32),
 		Counters:  p.counters,
 		Limits:    o.RateLimits,
-		Timeout:   storeTimeout,
+		Timeout:   feature.StoreTimeout,
 		OnLimited: p.onRateLimited,
 	}
+	p.login = login.New(login.Config{Users: o.Users, Denylist: o.Denylist, Counters: p.counters, Accounts: p.accounts,
+		Hasher: p.hasher, Limiter: p.limiter, Lockout: o.Lockout, MaxPassword: o.PasswordMaxLen,
+		Telemetry: o.Secrets.Telemetry, Now: o.Now, Log: o.Logger})
 	mailer := o.Mailer
 	if mailer == nil {
 		mailer = NewDevMailer(o.Logger)
@@ -180,11 +196,11 @@ func (p *Portal) routes() {
 	api := func(pattern string, h http.HandlerFunc) { m.HandleFunc(pattern, h) }
 
 	// JSON API (docs/design.md "Portal").
-	api("POST /api/auth/login", p.padded(jsonRoute(p.apiLogin)))
-	api("POST /api/auth/logout", jsonRoute(p.apiLogout))
-	api("POST /api/auth/refresh", jsonRoute(p.apiRefresh))
-	api("POST /api/auth/2fa/verify", jsonRoute(p.apiTOTPVerify))
-	m.HandleFunc("/api/", jsonRoute(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
+	api("POST /api/auth/login", p.padded(web.JSON(p.apiLogin)))
+	api("POST /api/auth/logout", web.JSON(p.apiLogout))
+	api("POST /api/auth/refresh", web.JSON(p.apiRefresh))
+	api("POST /api/auth/2fa/verify", web.JSON(p.apiTOTPVerify))
+	m.HandleFunc("/api/", web.JSON(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
 	// HTML pages.
 	m.HandleFunc("GET /{$}", p.pageRoute(p.pageHome))

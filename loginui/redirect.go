@@ -16,10 +16,6 @@ func (p *Portal) safeRedirect(rd string) (string, bool) {
 	return rd, true
 }
 
-// isLoopbackHost reports localhost, 127.0.0.1 and ::1, the hosts a
-// development portal may serve over http.
-func isLoopbackHost(h string) bool { return rdpolicy.IsLoopbackHost(h) }
-
 // home is the portal home: the account page when logged in, else login.
 func (p *Portal) home() string {
 	u := *p.public

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/setup"
 )
 
@@ -22,7 +23,8 @@ func (p *Portal) initSetup() {
 		Users: o.Users, Markers: o.Markers,
 		MarkerKey: func(tok string) string { return p.limiter.Key(setup.Slot, tok) },
 		OpenSession: func(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User) error {
-			_, err := p.createSession(ctx, w, r, u, methodSetup)
+			// The setup form sets a password, so it counts as one.
+			_, err := p.createSession(ctx, w, r, u, feature.MethodPassword)
 			return err
 		},
 	}))

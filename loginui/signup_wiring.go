@@ -3,6 +3,7 @@ package loginui
 import (
 	"fmt"
 
+	"github.com/gatehouse/gatehouse/loginui/internal/session"
 	"github.com/gatehouse/gatehouse/loginui/signup"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -13,19 +14,25 @@ import (
 // passwords (storePasswordHash), and mails a verify link through it after
 // an email change.
 
+// Audiences of the verify and reset JWTs (docs/design.md "Access JWT").
+const (
+	audVerify = "gatehouse:verify"
+	audReset  = "gatehouse:reset-password"
+)
+
 // initSignup builds the signup feature (after the mail queue).
 func (p *Portal) initSignup(iss string) error {
 	o := p.o
-	verify, err := newJWTCodec(iss, audVerify, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.VerifyToken}}, "")
+	verify, err := session.NewJWT(iss, audVerify, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.VerifyToken}}, "", false)
 	if err != nil {
 		return fmt.Errorf("loginui: verify tokens: %w", err)
 	}
-	reset, err := newJWTCodec(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}, "")
+	reset, err := session.NewJWT(iss, audReset, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: o.Secrets.ResetToken}}, "", false)
 	if err != nil {
 		return fmt.Errorf("loginui: reset tokens: %w", err)
 	}
 	f, err := signup.New(signup.Config{
-		VerifyTokens: featureTokens{verify}, ResetTokens: featureTokens{reset},
+		VerifyTokens: verify, ResetTokens: reset,
 		VerifyFPKey:   signing.NewSecret(signing.DeriveKey(o.Secrets.VerifyToken, "loginui/verify-fingerprint", 32)),
 		ResetFPKey:    signing.NewSecret(signing.DeriveKey(o.Secrets.ResetToken, "loginui/reset-fingerprint", 32)),
 		TokenLifetime: o.TokenLifetime, PasswordMinLen: o.PasswordMinLen, PasswordMaxLen: o.PasswordMaxLen,

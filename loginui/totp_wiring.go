@@ -1,6 +1,8 @@
 package loginui
 
 import (
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/session"
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
 )
@@ -19,20 +21,19 @@ const (
 func (p *Portal) initTOTP(iss string) error {
 	o := p.o
 	c := totp.Config{Options: o.TOTP, Hasher: p.hasher, RecoveryLookup: o.Secrets.RecoveryCodeLookup,
-		Users: o.Users, Sessions: o.Sessions, Markers: o.Markers, Denylist: o.Denylist, ValidFirstFactor: validFirstFactor}
+		Users: o.Users, Sessions: o.Sessions, Markers: o.Markers, Denylist: o.Denylist, ValidFirstFactor: feature.ValidFirstFactor}
 	if o.TOTP.Keyring != nil {
 		pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
 		ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
-		pending, err := newJWTCodec(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, "")
+		pending, err := session.NewJWT(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, "", true)
 		if err != nil {
 			return err
 		}
-		pending.firstFactor = true
-		enroll, err := newJWTCodec(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, "")
+		enroll, err := session.NewJWT(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, "", false)
 		if err != nil {
 			return err
 		}
-		c.Pending, c.Enroll = featureTokens{pending}, featureTokens{enroll}
+		c.Pending, c.Enroll = pending, enroll
 		c.BindKey = signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-binding", 32)
 	}
 	f, err := totp.New(c)

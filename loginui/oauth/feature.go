@@ -12,7 +12,7 @@ import (
 
 // MethodPrefix starts the AuthMethod of an OAuth session
 // ("oauth:<provider>").
-const MethodPrefix = "oauth:"
+const MethodPrefix = feature.MethodOAuthPrefix
 
 // minSecretLen is the least length of the flow-cookie secret.
 const minSecretLen = 32

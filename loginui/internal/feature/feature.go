@@ -99,6 +99,7 @@ type StepUpper interface {
 // Claims are the parts of a verified feature token.
 type Claims struct {
 	Subject, JTI, SFP, FirstFactor string
+	SID                            string // an access token's refresh chain
 	ExpiresAt                      time.Time
 }
 

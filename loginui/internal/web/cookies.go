@@ -12,6 +12,10 @@ const (
 	// optional refresh cookie (path-scoped to the refresh route).
 	RefreshCookieSuffix = "_refresh"
 	RefreshCookiePath   = "/api/auth/refresh"
+	// PendingCookieSuffix is appended to the session cookie name for the
+	// pending login of the HTML second step (path-scoped to /2fa).
+	PendingCookieSuffix = "_2fa"
+	PendingCookiePath   = "/2fa"
 )
 
 // Cookies sets and clears the portal's cookies.
@@ -62,6 +66,26 @@ func (k *Cookies) ClearRefresh(w http.ResponseWriter) {
 		MaxAge: -1, HttpOnly: true, Secure: k.Secure, SameSite: http.SameSiteStrictMode,
 	})
 }
+
+// SetPending sets the pending-login cookie of the HTML second step:
+// HttpOnly, SameSite=Strict, scoped to /2fa on the portal host, as
+// long-lived as the pending token.
+func (k *Cookies) SetPending(w http.ResponseWriter, token string, lifetime time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: k.Name + PendingCookieSuffix, Value: token, Path: PendingCookiePath,
+		MaxAge: int(lifetime.Seconds()), HttpOnly: true, Secure: k.Secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (k *Cookies) ClearPending(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: k.Name + PendingCookieSuffix, Value: "", Path: PendingCookiePath,
+		MaxAge: -1, HttpOnly: true, Secure: k.Secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// Pending is the pending-login token the request carries, or "".
+func (k *Cookies) Pending(r *http.Request) string { return CookieValue(r, k.Name+PendingCookieSuffix) }
 
 // SetCSRF sets the double-submit cookie. It is readable by scripts
 // on purpose (a client copies it into X-CSRF-Token) and SameSite=Strict.

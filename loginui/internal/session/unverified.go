@@ -1,4 +1,4 @@
-package loginui
+package session
 
 import (
 	"context"
@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
-	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 )
 
-// Lasting credentials and email verification (pre-account hijacking).
+// Lasting credentials and email verification (pre-account hijacking,
+// docs/design.md "Email verification").
 //
 // Anyone can register, or move their account to, an address they do not
 // control. Until the address is verified such an account may log in,
@@ -25,17 +26,6 @@ import (
 // an email change clears it. A verified record without it predates the
 // field and counts as verified before any of its credentials.
 
-// opEmailUnverified refuses an owner's API key or provider link.
-var opEmailUnverified = web.EmailUnverified
-
-// requireVerifiedEmail admits an owner's request for a lasting credential.
-func requireVerifiedEmail(u *keystore.User) *opErr {
-	if !u.Verified {
-		return opEmailUnverified
-	}
-	return nil
-}
-
 // createdWhileVerified reports whether a credential created at t was
 // created while u was verified with its current address.
 func createdWhileVerified(u *keystore.User, t time.Time) bool {
@@ -45,46 +35,30 @@ func createdWhileVerified(u *keystore.User, t time.Time) bool {
 	return u.EmailVerifiedAt.IsZero() || !t.Before(u.EmailVerifiedAt)
 }
 
-// credentialStores are where u's API keys and OAuth links live. They come
-// from the options, or from the user store when it holds them: keys and
-// links must be revoked even where this portal does not manage them,
-// since the verifier may still accept them.
-func (p *Portal) credentialStores() (keystore.APIKeys, keystore.OAuthLinks) {
-	keys, links := p.o.APIKeys, p.o.Links
-	if keys == nil {
-		keys, _ = p.o.Users.(keystore.APIKeys)
-	}
-	if links == nil {
-		links, _ = p.o.Users.(keystore.OAuthLinks)
-	}
-	return keys, links
-}
-
-// revokeUnverifiedCredentials is the revocation policy, run once the
-// change (verification, password reset, email change) is stored: u is the
+// RevokeUnverified is the revocation policy, run once the change
+// (verification, password reset, email change) is stored: u is the
 // account as stored after it, before the moment of the change. Every API
 // key, OAuth link and session (with its refresh chain) of u created
 // before that moment goes, unless it was created while u was verified
-// with its current address, or keepSession keeps it (the session that
-// made the change, when it proved the password).
-// Refresh chains are denied before anything is deleted, as "sign out
-// everywhere else" does, so their access tokens die at the verifier too.
-func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.User, before time.Time, keepSession func(*keystore.Session) bool) error {
+// with its current address, or it is the current session of c when u is
+// c (the session that made the change, when it proved the password; c nil:
+// none stays). Refresh chains are denied before anything is deleted, as
+// RevokeOthers does, so their access tokens die at the verifier too.
+func (s *Service) RevokeUnverified(ctx context.Context, u *keystore.User, before time.Time, c *feature.Caller) error {
 	keep := func(created time.Time) bool { return !created.Before(before) || createdWhileVerified(u, created) }
-	ss, err := p.o.Sessions.ListUserSessions(ctx, u.ID)
+	ss, err := s.c.Sessions.ListUserSessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	keepS := func(s *keystore.Session) bool {
-		return keep(s.CreatedAt) || (keepSession != nil && keepSession(s))
+	keepS := func(rec *keystore.Session) bool {
+		return keep(rec.CreatedAt) || (c != nil && u.ID == c.User.ID && IsCurrent(c, rec))
 	}
-	denied, err := p.denyChains(ctx, ss, keepS)
+	denied, err := s.denyChains(ctx, ss, keepS)
 	if err != nil {
 		return err
 	}
-	keys, links := p.credentialStores()
 	nKeys, nLinks := 0, 0
-	if keys != nil {
+	if keys := s.c.APIKeys; keys != nil {
 		ks, err := keys.ListUserAPIKeys(ctx, u.ID)
 		if err != nil {
 			return err
@@ -93,13 +67,13 @@ func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.Us
 			if !k.RevokedAt.IsZero() || keep(k.CreatedAt) {
 				continue
 			}
-			if err := keys.RevokeAPIKey(ctx, k.KeyID, p.o.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			if err := keys.RevokeAPIKey(ctx, k.KeyID, s.c.Now()); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 				return err
 			}
 			nKeys++
 		}
 	}
-	if links != nil {
+	if links := s.c.Links; links != nil {
 		ls, err := links.ListUserOAuthLinks(ctx, u.ID)
 		if err != nil {
 			return err
@@ -114,12 +88,12 @@ func (p *Portal) revokeUnverifiedCredentials(ctx context.Context, u *keystore.Us
 			nLinks++
 		}
 	}
-	nSess, err := p.deleteSessions(ctx, ss, func(s *keystore.Session) bool { return keepS(s) && !denied[s.ChainID] })
+	nSess, err := s.deleteSessions(ctx, ss, func(rec *keystore.Session) bool { return keepS(rec) && !denied[rec.ChainID] })
 	if err != nil {
 		return err
 	}
 	if nKeys+nLinks+nSess > 0 {
-		p.log.Info().Str("audit", "credentials_revoked").Str("user_id", u.ID).
+		s.c.Log.Info().Str("audit", "credentials_revoked").Str("user_id", u.ID).
 			Int("api_keys", nKeys).Int("oauth_links", nLinks).Int("sessions", nSess).Msg("audit")
 	}
 	return nil

@@ -1,56 +1,41 @@
-package loginui
+package session
 
 import (
 	"encoding/json"
 	"errors"
 	"time"
 
-	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// JWT audiences (docs/design.md "Access JWT").
-const (
-	audAccess = "gatehouse:access"
-	audVerify = "gatehouse:verify"
-	audReset  = "gatehouse:reset-password"
-)
-
-// errToken is returned for every token that does not verify; callers map
+// ErrToken is returned for every token that does not verify; callers map
 // it to their route's code and never show the cause.
-var errToken = errors.New("loginui: token invalid")
-
-// tokenClaims is the part of a verified JWT the portal uses (copied out
-// of the verifier's scratch).
-type tokenClaims struct {
-	Subject   string
-	JTI       string
-	SFP       string
-	SID       string
-	ExpiresAt time.Time
-	// FirstFactor is the ff claim of a TOTP pending token: the AuthMethod
-	// of the login's first step ("password", "oauth:<provider>"); empty
-	// for every other token.
-	FirstFactor string
-}
+var ErrToken = errors.New("loginui: token invalid")
 
 // claimFirstFactor names, in a TOTP pending token, the login method of the
 // first step, so the second step records what the session was really
 // opened with.
 const claimFirstFactor = "ff"
 
-// jwtCodec issues and verifies the JWTs of one audience.
-type jwtCodec struct {
+// JWT issues and verifies the JWTs of one audience (access tokens, and
+// the feature tokens: verify, reset, TOTP pending and enrollment). It is a
+// feature.Tokens, so the keys never reach a feature.
+type JWT struct {
 	iss *signing.JWTIssuer
 	ver *signing.JWTVerifier
 	// firstFactor: tokens carry the ff claim (TOTP pending tokens).
 	firstFactor bool
 }
 
-// newJWTCodec signs with the key of keys that activeKID names (see
+var _ feature.Tokens = (*JWT)(nil)
+
+// NewJWT signs with the key of keys that activeKID names (see
 // signing.ActiveJWTKey; "" for a single HS256 secret without kid) and
-// verifies with all of them.
-func newJWTCodec(issuer, audience string, keys []signing.JWTKey, activeKID string) (*jwtCodec, error) {
+// verifies with all of them. With firstFactor every token carries the
+// login's first factor (TOTP pending tokens) and one without it does not
+// verify.
+func NewJWT(issuer, audience string, keys []signing.JWTKey, activeKID string, firstFactor bool) (*JWT, error) {
 	active, err := signing.ActiveJWTKey(keys, activeKID)
 	if err != nil {
 		return nil, err
@@ -63,34 +48,47 @@ func newJWTCodec(issuer, audience string, keys []signing.JWTKey, activeKID strin
 	if err != nil {
 		return nil, err
 	}
-	return &jwtCodec{iss: iss, ver: ver}, nil
+	return &JWT{iss: iss, ver: ver, firstFactor: firstFactor}, nil
 }
 
-func (c *jwtCodec) issue(sub, jti, sfp, sid string, lifetime time.Duration, now time.Time) (string, error) {
+// Issue signs a token for sub bound to binding (the sfp claim);
+// firstFactor is required by a first-factor codec and refused by any
+// other.
+func (c *JWT) Issue(sub, jti, binding, firstFactor string, lifetime time.Duration, now time.Time) (string, error) {
+	if c.firstFactor {
+		return c.issueFirstFactor(sub, jti, binding, firstFactor, lifetime, now)
+	}
+	if firstFactor != "" {
+		return "", ErrToken
+	}
+	return c.issue(sub, jti, binding, "", lifetime, now)
+}
+
+func (c *JWT) issue(sub, jti, sfp, sid string, lifetime time.Duration, now time.Time) (string, error) {
 	return c.iss.Issue(signing.IssueClaims{Subject: sub, JTI: jti, SFP: sfp, SID: sid, Lifetime: lifetime}, now)
 }
 
 // issueFirstFactor issues a token that also carries the first login factor
 // (codecs built with firstFactor only).
-func (c *jwtCodec) issueFirstFactor(sub, jti, sfp, firstFactor string, lifetime time.Duration, now time.Time) (string, error) {
+func (c *JWT) issueFirstFactor(sub, jti, sfp, firstFactor string, lifetime time.Duration, now time.Time) (string, error) {
 	if !c.firstFactor || firstFactor == "" {
-		return "", errToken
+		return "", ErrToken
 	}
 	return c.iss.Issue(signing.IssueClaims{Subject: sub, JTI: jti, SFP: sfp, Lifetime: lifetime,
 		Extra: map[string]any{claimFirstFactor: firstFactor}}, now)
 }
 
-// verify checks signature, typ, alg, iss, aud and times (with leeway).
-func (c *jwtCodec) verify(tok string, now time.Time) (tokenClaims, error) {
+// Verify checks signature, typ, alg, iss, aud and times (with leeway).
+func (c *JWT) Verify(tok string, now time.Time) (feature.Claims, error) {
 	if len(tok) == 0 || len(tok) > signing.MaxTokenLen {
-		return tokenClaims{}, errToken
+		return feature.Claims{}, ErrToken
 	}
 	var scratch signing.JWTScratch
 	var cl signing.AccessClaims
 	if err := c.ver.Verify([]byte(tok), now, &scratch, &cl); err != nil {
-		return tokenClaims{}, errToken
+		return feature.Claims{}, ErrToken
 	}
-	out := tokenClaims{
+	out := feature.Claims{
 		Subject:   string(cl.Sub),
 		JTI:       string(cl.JTI),
 		SFP:       string(cl.SFP),
@@ -105,21 +103,9 @@ func (c *jwtCodec) verify(tok string, now time.Time) (tokenClaims, error) {
 			FF *string `json:"ff"`
 		}
 		if json.Unmarshal(cl.Payload, &ff) != nil || ff.FF == nil || *ff.FF == "" {
-			return tokenClaims{}, errToken
+			return feature.Claims{}, ErrToken
 		}
 		out.FirstFactor = *ff.FF
 	}
 	return out, nil
-}
-
-// accessFingerprint is the sfp of a user's access JWTs: it changes with the
-// email or the password hash, which kills every earlier token.
-func (p *Portal) accessFingerprint(u *keystore.User) string {
-	return signing.SessionFingerprint(p.o.Secrets.Fingerprint, u.ID, keystore.FoldEmail(u.Email), u.PasswordHash)
-}
-
-// tokenDigest is the stored form of an opaque token.
-func (p *Portal) tokenDigest(tok string) []byte {
-	d := signing.TokenDigest(p.o.Secrets.TokenHash, []byte(tok))
-	return d[:]
 }
