@@ -98,7 +98,7 @@ func (rt router) PaddedPage(pattern string, h web.Handler) {
 // /account sections and the login hooks, in wiring order.
 func (p *Portal) registerFeatures() {
 	p.notices = maps.Clone(notices)
-	p.sections, p.loginSections, p.second, p.stepUpper = nil, nil, nil, nil
+	p.sections, p.loginSections, p.flow.Second, p.stepUpper = nil, nil, nil, nil
 	for _, f := range p.features {
 		f.Register(router{p}, host{p})
 		if n, ok := f.(feature.Notices); ok {
@@ -112,8 +112,8 @@ func (p *Portal) registerFeatures() {
 		if s, ok := f.(feature.Section); ok {
 			p.sections = append(p.sections, s)
 		}
-		if s, ok := f.(feature.SecondFactor); ok && p.second == nil {
-			p.second = s
+		if s, ok := f.(feature.SecondFactor); ok && p.flow.Second == nil {
+			p.flow.Second = s
 		}
 		if s, ok := f.(feature.StepUpper); ok && p.stepUpper == nil {
 			p.stepUpper = s
@@ -156,7 +156,7 @@ func (h host) ClientIP(r *http.Request) string { return h.p.clientIP(r) }
 func (h host) AccessFingerprint(u *keystore.User) string { return h.p.sessions.AccessFingerprint(u) }
 
 func (h host) CheckPassword(ctx context.Context, u *keystore.User, password string, wrong *web.Error) error {
-	return h.p.login.CheckCurrent(ctx, u, password, wrong)
+	return h.p.flow.Check.CheckCurrent(ctx, u, password, wrong)
 }
 
 func (h host) RenderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, v feature.AccountView) error {

@@ -159,7 +159,7 @@ func TestFeatureContractWiresEveryHook(t *testing.T) {
 				t.Fatal(err)
 			}
 			login := httptest.NewRecorder()
-			csrf, err := p.createSession(context.Background(), login, httptest.NewRequest("POST", "/login", nil), u, feature.MethodPassword)
+			csrf, err := p.flow.OpenSession(context.Background(), login, httptest.NewRequest("POST", "/login", nil), u, feature.MethodPassword)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,165 +4,21 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/login"
-	"github.com/gatehouse/gatehouse/loginui/internal/session"
+
 	"github.com/gatehouse/gatehouse/loginui/internal/view"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
-// A login, JSON or HTML: the rate limit, the password check
-// (loginui/internal/login), the second step for users with TOTP on
-// (second_step.go) and the SecondStep hook, then the credential
-// (loginui/internal/session) and its cookies. Only this file and
-// second_step.go open sessions.
-
-type loginRequest struct {
-	Identifier *string `json:"identifier"`
-	Password   *string `json:"password"`
-}
-
-// apiLogin: POST /api/auth/login {identifier,password}.
-func (p *Portal) apiLogin(w http.ResponseWriter, r *http.Request) error {
-	transport := r.URL.Query().Get("transport")
-	if transport != "" && transport != "cookie" && transport != "bearer" {
-		return web.New(http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "transport must be cookie or bearer")
-	}
-	var req loginRequest
-	if err := web.DecodeJSON(r, &req, false); err != nil || req.Identifier == nil || req.Password == nil {
-		return web.New(http.StatusUnprocessableEntity, CodeLoginPayloadInvalid, "the body must be {identifier, password}")
-	}
-	if e := p.limiter.Allow(r, SlotLogin, []string{"ip", p.clientIP(r)}, []string{"id", keystore.FoldEmail(*req.Identifier)}); e != nil {
-		return e
-	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
-	u, err := p.login.Check(ctx, *req.Identifier, *req.Password)
-	if err != nil {
-		return login.Answer(err)
-	}
-	if u.TOTPEnabled {
-		return p.apiTOTPRequired(w, r, u, feature.MethodPassword)
-	}
-	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
-		return nil
-	}
-	return p.finishAPILogin(ctx, w, r, u, transport, feature.MethodPassword)
-}
-
-// finishAPILogin issues the credentials of a completed login: bearer
-// tokens or a cookie session, recording method (feature/methods.go).
-func (p *Portal) finishAPILogin(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, transport, method string) error {
-	if transport != "bearer" {
-		csrf, err := p.createSession(ctx, w, r, u, method)
-		if err != nil {
-			return web.Unavailable
-		}
-		p.audit("login_ok", u.ID)
-		web.WriteJSON(w, http.StatusOK, map[string]string{"csrf_token": csrf})
-		return nil
-	}
-	out, err := p.sessions.OpenChain(ctx, u, method, r.UserAgent())
-	if err != nil {
-		return web.Unavailable
-	}
-	p.audit("login_ok", u.ID)
-	if r.URL.Query().Get("refresh") == "cookie" {
-		p.cookies.SetRefresh(w, out.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
-		out.RefreshToken = ""
-	}
-	web.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// createSession stores a new browser session and sets its cookie and a
-// CSRF cookie bound to it; the session the browser carried before, if
-// any, is revoked. It returns the CSRF token.
-func (p *Portal) createSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method string) (string, error) {
-	tok, s, err := p.sessions.Open(ctx, u, method, r.UserAgent())
-	if err != nil {
-		return "", err
-	}
-	csrf, err := p.csrf.NewToken(s.Digest)
-	if err != nil {
-		return "", err
-	}
-	p.cookies.SetSession(w, tok, s.ExpiresAt)
-	p.cookies.SetCSRF(w, csrf)
-	p.sessions.Drop(ctx, web.CookieValue(r, p.o.CookieName))
-	return csrf, nil
-}
-
-// apiLogout: POST /api/auth/logout. Cookie sessions are deleted; a bearer
-// token's jti is denylisted and its refresh chain revoked. A store
-// failure is 503 and nothing is claimed.
-func (p *Portal) apiLogout(w http.ResponseWriter, r *http.Request) error {
-	c, err := host{p}.APICaller(r)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
-	if err := p.sessions.Logout(ctx, c); err != nil {
-		return web.Unavailable
-	}
-	if c.ViaCookie {
-		p.cookies.ClearSession(w)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-var opRefreshInvalid = web.New(http.StatusUnauthorized, CodeRefreshTokenInvalid, "refresh token invalid, expired or already used")
-
-type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
-// apiRefresh: POST /api/auth/refresh {refresh_token} or the refresh
-// cookie. Tokens rotate; presenting a spent token revokes its chain.
-func (p *Portal) apiRefresh(w http.ResponseWriter, r *http.Request) error {
-	var req refreshRequest
-	if err := web.DecodeJSON(r, &req, true); err != nil {
-		return web.BadBody
-	}
-	fromCookie := false
-	if req.RefreshToken == "" {
-		req.RefreshToken = web.CookieValue(r, p.o.CookieName+web.RefreshCookieSuffix)
-		fromCookie = true
-		// A cookie-borne refresh must come from a client that can set
-		// headers a cross-site form cannot.
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			req.RefreshToken = ""
-		}
-	}
-	if e := p.limiter.Allow(r, SlotRefresh, []string{"ip", p.clientIP(r)}); e != nil {
-		return e
-	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
-	toks, err := p.sessions.Rotate(ctx, req.RefreshToken, r.UserAgent())
-	switch {
-	case err == nil:
-	case errors.Is(err, session.ErrRefreshInvalid):
-		if fromCookie {
-			p.cookies.ClearRefresh(w)
-		}
-		return opRefreshInvalid
-	default:
-		return web.Unavailable
-	}
-	if fromCookie {
-		p.cookies.SetRefresh(w, toks.RefreshToken, p.o.Now().Add(p.o.RefreshLifetime))
-		toks.RefreshToken = ""
-	}
-	web.WriteJSON(w, http.StatusOK, toks)
-	return nil
-}
+// The HTML login: /login, /2fa and /logout, and the end of a feature's
+// login (Host.FinishLogin). The JSON login API and the steps both share
+// (the second step, opening a session with its cookies) are
+// loginui/internal/login's Flow; the password check is its Checker.
 
 func (p *Portal) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	rd, rdOK := p.safeRedirect(r.URL.Query().Get("rd"))
@@ -199,7 +55,7 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
-	u, err := p.login.Check(ctx, identifier, password)
+	u, err := p.flow.Check.Check(ctx, identifier, password)
 	switch {
 	case err == nil:
 	case errors.Is(err, login.ErrBusy):
@@ -228,7 +84,7 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 // openPageSession ends a browser login: the session, the audit event and
 // the redirect to rd or the portal home.
 func (p *Portal) openPageSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, method, rd string) error {
-	if _, err := p.createSession(ctx, w, r, u, method); err != nil {
+	if _, err := p.flow.OpenSession(ctx, w, r, u, method); err != nil {
 		return web.Unavailable
 	}
 	ev := p.log.Info().Str("audit", "login_ok").Str("user_id", u.ID)
@@ -300,5 +156,82 @@ func (p *Portal) pageLogoutPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.cookies.ClearSession(w)
 	redirect(w, r, "/login?done=logged_out")
+	return nil
+}
+
+// The second step of an HTML login: the pending token travels in its own
+// cookie (web.Cookies.SetPending) to /2fa.
+
+// totp2faURL is /2fa carrying rd.
+func totp2faURL(rd string) string {
+	if rd == "" {
+		return "/2fa"
+	}
+	return "/2fa?rd=" + url.QueryEscape(rd)
+}
+
+// pageTOTPRequired: the first factor (a password, or an OAuth login named
+// by its AuthMethod) was right and the user has TOTP on; the browser is
+// sent to /2fa with a pending-login cookie that carries the first factor.
+func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) error {
+	tok, err := p.flow.BeginSecond(r, u, firstFactor)
+	if err != nil {
+		return err
+	}
+	p.cookies.SetPending(w, tok, p.flow.Second.PendingLifetime())
+	redirect(w, r, totp2faURL(rd))
+	return nil
+}
+
+func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) error {
+	rd, _ := p.safeRedirect(r.URL.Query().Get("rd"))
+	if p.cookies.Pending(r) == "" {
+		to := "/login"
+		if rd != "" {
+			to += "?rd=" + url.QueryEscape(rd)
+		}
+		redirect(w, r, to)
+		return nil
+	}
+	d, _, err := p.formPage(w, r, "Two-factor authentication")
+	if err != nil {
+		return err
+	}
+	d.RD = rd
+	p.render(w, http.StatusOK, "2fa", d)
+	return nil
+}
+
+func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) error {
+	d, _, ok := p.formPost(w, r, "2fa", "Two-factor authentication")
+	if !ok {
+		return nil
+	}
+	d.RD, _ = p.safeRedirect(r.PostForm.Get("rd"))
+	u, method, e := p.flow.CompleteSecond(r, p.cookies.Pending(r), r.PostForm.Get("code"))
+	switch {
+	case e == nil:
+	case e.Code == CodeTOTPPendingBadToken:
+		p.cookies.ClearPending(w)
+		p.render(w, e.Status, "message", &pageData{Title: "Log in again", Error: "Your login has expired or was already completed. Please log in again.", Link: "/login", LinkText: "Log in"})
+		return nil
+	case e.Status == http.StatusServiceUnavailable:
+		return web.Unavailable
+	default:
+		p.renderOp(w, e, "2fa", d)
+		return nil
+	}
+	ctx, cancel := feature.StoreCtx(r)
+	defer cancel()
+	if _, err := p.flow.OpenSession(ctx, w, r, u, method); err != nil {
+		return web.Unavailable
+	}
+	p.cookies.ClearPending(w)
+	p.audit("login_ok", u.ID)
+	if d.RD != "" {
+		redirect(w, r, d.RD)
+		return nil
+	}
+	redirect(w, r, p.home())
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/apikeys"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/login"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 	"github.com/gatehouse/gatehouse/loginui/setup"
 	"github.com/gatehouse/gatehouse/loginui/totp"
@@ -50,13 +51,13 @@ type RateLimit = web.RateLimit
 
 // Rate-limit slots (docs/design.md "Answer shapes").
 const (
-	SlotLogin          = "login"
+	SlotLogin          = feature.SlotLogin
 	SlotRegister       = "register"
 	SlotForgotPassword = "forgot_password"
 	SlotResetPassword  = "reset_password"
 	SlotChangePassword = feature.SlotChangePassword
 	SlotVerifyToken    = "verify_token"
-	SlotRefresh        = "refresh"
+	SlotRefresh        = login.SlotRefresh
 	SlotSetup          = setup.Slot
 	SlotTOTPVerify     = totp.SlotVerify
 	SlotTOTPEnable     = totp.SlotEnable

@@ -37,7 +37,7 @@ type Portal struct {
 	cookieSec     bool // Secure attribute on cookies
 	hasher        *signing.Hasher
 	sessions      *session.Service // every session, refresh chain and access token
-	login         *login.Checker   // the password check of a login
+	flow          *login.Flow      // the JSON login API and the steps the login pages share
 	csrfKey       []byte
 	cookies       *web.Cookies
 	csrf          *web.CSRF
@@ -48,8 +48,7 @@ type Portal struct {
 	mux           *http.ServeMux
 	csp           string
 	totp          *totp.Feature
-	second        feature.SecondFactor // the second login step (loginui/totp)
-	stepUpper     feature.StepUpper    // step-up proofs (loginui/totp)
+	stepUpper     feature.StepUpper // step-up proofs (loginui/totp)
 	oauth         *oauth.Feature
 	notices       map[string]string // ?done= texts: the core's and the features'
 	loginSections []feature.LoginSection
@@ -128,9 +127,12 @@ func New(o Options) (*Portal, error) {
 		Timeout:   feature.StoreTimeout,
 		OnLimited: p.onRateLimited,
 	}
-	p.login = login.New(login.Config{Users: o.Users, Denylist: o.Denylist, Counters: p.counters, Accounts: p.accounts,
+	checker := login.New(login.Config{Users: o.Users, Denylist: o.Denylist, Counters: p.counters, Accounts: p.accounts,
 		Hasher: p.hasher, Limiter: p.limiter, Lockout: o.Lockout, MaxPassword: o.PasswordMaxLen,
 		Telemetry: o.Secrets.Telemetry, Now: o.Now, Log: o.Logger})
+	p.flow = &login.Flow{Check: checker, Sessions: p.sessions, Cookies: p.cookies, CSRF: p.csrf, Limiter: p.limiter,
+		ClientIP: p.clientIP, Caller: host{p}.APICaller, SecondStep: o.SecondStep,
+		RefreshLifetime: o.RefreshLifetime, Now: o.Now, Log: o.Logger}
 	mailer := o.Mailer
 	if mailer == nil {
 		mailer = NewDevMailer(o.Logger)
@@ -196,10 +198,10 @@ func (p *Portal) routes() {
 	api := func(pattern string, h http.HandlerFunc) { m.HandleFunc(pattern, h) }
 
 	// JSON API (docs/design.md "Portal").
-	api("POST /api/auth/login", p.padded(web.JSON(p.apiLogin)))
-	api("POST /api/auth/logout", web.JSON(p.apiLogout))
-	api("POST /api/auth/refresh", web.JSON(p.apiRefresh))
-	api("POST /api/auth/2fa/verify", web.JSON(p.apiTOTPVerify))
+	api("POST /api/auth/login", p.padded(web.JSON(p.flow.Login)))
+	api("POST /api/auth/logout", web.JSON(p.flow.Logout))
+	api("POST /api/auth/refresh", web.JSON(p.flow.Refresh))
+	api("POST /api/auth/2fa/verify", web.JSON(p.flow.VerifySecond))
 	m.HandleFunc("/api/", web.JSON(func(http.ResponseWriter, *http.Request) error { return web.NoRoute }))
 
 	// HTML pages.

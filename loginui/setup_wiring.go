@@ -24,7 +24,7 @@ func (p *Portal) initSetup() {
 		MarkerKey: func(tok string) string { return p.limiter.Key(setup.Slot, tok) },
 		OpenSession: func(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User) error {
 			// The setup form sets a password, so it counts as one.
-			_, err := p.createSession(ctx, w, r, u, feature.MethodPassword)
+			_, err := p.flow.OpenSession(ctx, w, r, u, feature.MethodPassword)
 			return err
 		},
 	}))

@@ -1,18 +1,25 @@
-// Package login is the portal's first-factor check: an identifier and a
-// password against the user store (a dummy hash for unknown users and
-// users without a password, the account lockout, re-hashing on old
-// parameters), the check of a signed-in user's current password, the
-// audit of failed logins, and the answers a failed check gets.
+// Package login is how a person logs in to the portal. The Checker is the
+// first-factor check: an identifier and a password against the user
+// store (a dummy hash for unknown users and users without a password, the
+// account lockout, re-hashing on old parameters), the check of a
+// signed-in user's current password, and the audit of failed logins. The
+// Flow is the JSON login API (POST /api/auth/login, /logout, /refresh,
+// /2fa/verify) and the steps the core's login pages share with it:
+// beginning and completing the second step (a feature.SecondFactor,
+// loginui/totp) and opening a browser session with its cookies.
 //
-// Its results are sentinel errors (ErrBadCredentials, ErrUnavailable,
-// ErrBusy, ErrStore) that say nothing the client may not learn: a locked
-// account, a user without a password and an unknown identifier are all
-// ErrBadCredentials, after the same hashing work.
+// The Checker's results are sentinel errors (ErrBadCredentials,
+// ErrUnavailable, ErrBusy, ErrStore) that say nothing the client may not
+// learn: a locked account, a user without a password and an unknown
+// identifier are all ErrBadCredentials, after the same hashing work.
 //
-// It must never open a session or issue a token: it hands the checked
-// user back, and the core decides the second step and mints the
-// credential (loginui/internal/session). It must never log a password or
-// an identifier (failed logins carry an HMAC digest of the folded
-// identifier, only when a telemetry secret is set), and never write the
-// user record on a failed login.
+// It must never mint a credential itself: every session, refresh chain
+// and access token comes from loginui/internal/session, and a session is
+// opened only for a login whose factors were checked here (a password,
+// then the second step for a user who has it on) or by the core's
+// Host.FinishLogin, which refuses a feature's password first factor. It
+// must never render a page (the HTML login is the core's, with its
+// templates), never log a password or an identifier (failed logins carry
+// an HMAC digest of the folded identifier, only when a telemetry secret
+// is set), and never write the user record on a failed login.
 package login
