@@ -39,12 +39,13 @@ type Config struct {
 type Feature struct {
 	c     Config
 	h     feature.Host
-	pages feature.Pages
+	pages feature.Forms
 }
 
 // New returns the setup feature.
 func New(c Config) *Feature {
-	return &Feature{c: c, pages: feature.Pages{FS: templateFS, Names: []string{"setup", "message"}}}
+	return &Feature{c: c, pages: feature.Forms{Pages: feature.Pages{FS: templateFS, Names: []string{"setup", "message"}},
+		MinLen: c.PasswordMinLen, MaxLen: c.PasswordMaxLen}}
 }
 
 var _ feature.Feature = (*Feature)(nil)
@@ -61,22 +62,9 @@ var templateFS embed.FS
 
 // pageData is what the setup and message templates see.
 type pageData struct {
-	feature.Shell
+	feature.Form
 	Email, Token   string
 	Link, LinkText string
-	MinLen, MaxLen int
-}
-
-func (f *Feature) render(w http.ResponseWriter, status int, name string, d *pageData) {
-	d.RegistrationOpen = f.h.RegistrationOpen()
-	d.MinLen, d.MaxLen = f.c.PasswordMinLen, f.c.PasswordMaxLen
-	f.pages.Render(f.h, w, status, name, d)
-}
-
-func (f *Feature) renderOp(w http.ResponseWriter, e *web.Error, name string, d *pageData) {
-	feature.RetryAfter(w, e)
-	d.Error = e.Detail
-	f.render(w, e.Status, name, d)
 }
 
 func (f *Feature) unavailable(w http.ResponseWriter) {
@@ -122,8 +110,8 @@ func (f *Feature) pageSetup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &pageData{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}, Token: tok}
-	f.render(w, http.StatusOK, "setup", d)
+	d := &pageData{Form: feature.Form{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}}, Token: tok}
+	f.pages.Render(f.h, w, http.StatusOK, "setup", d)
 	return nil
 }
 
@@ -140,16 +128,16 @@ func (f *Feature) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 		f.h.ErrorPage(w, r, err)
 		return nil
 	}
-	d := &pageData{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}}
+	d := &pageData{Form: feature.Form{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}}}
 	if !pf.CSRFOK {
 		// d.CSRF is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
-		f.render(w, http.StatusForbidden, "setup", d)
+		f.pages.Render(f.h, w, http.StatusForbidden, "setup", d)
 		return nil
 	}
 	fv := r.PostForm
 	if err := f.h.Rate(r, Slot, []string{"ip", f.h.ClientIP(r)}); err != nil {
-		f.renderOp(w, web.As(err), "message", d)
+		f.pages.RenderError(f.h, w, web.As(err), "message", d)
 		return nil
 	}
 	tok := fv.Get("token")
@@ -167,19 +155,19 @@ func (f *Feature) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	nu := accounts.NewUser{Email: email, Password: pw, Roles: []string{"admin"}, Superuser: true, Verified: true}
 	if err := svc.CheckNewUser(nu); errors.Is(err, accounts.ErrInvalidEmail) {
 		d.Error = "The email address is not valid."
-		f.render(w, http.StatusBadRequest, "setup", d)
+		f.pages.Render(f.h, w, http.StatusBadRequest, "setup", d)
 		return nil
 	} else if err != nil {
 		d.Error = "The account could not be created from these details."
 		if svc.CheckPassword(pw) != nil {
 			d.Error = "the password must be " + strconv.Itoa(f.c.PasswordMinLen) + " to " + strconv.Itoa(f.c.PasswordMaxLen) + " characters long"
 		}
-		f.render(w, http.StatusBadRequest, "setup", d)
+		f.pages.Render(f.h, w, http.StatusBadRequest, "setup", d)
 		return nil
 	}
 	hash, err := svc.HashPassword(r.Context(), pw)
 	if errors.Is(err, signing.ErrHashBusy) {
-		f.renderOp(w, web.Busy, "setup", d)
+		f.pages.RenderError(f.h, w, web.Busy, "setup", d)
 		return nil
 	}
 	if err != nil {
@@ -191,7 +179,7 @@ func (f *Feature) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	switch _, err := f.c.Users.GetUserByEmail(ctx, email); {
 	case err == nil:
 		d.Error = "An account already uses this email address; use another."
-		f.render(w, http.StatusBadRequest, "setup", d)
+		f.pages.Render(f.h, w, http.StatusBadRequest, "setup", d)
 		return nil
 	case !errors.Is(err, keystore.ErrNotFound):
 		return web.Unavailable
@@ -209,7 +197,7 @@ func (f *Feature) pageSetupPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if errors.Is(err, accounts.ErrEmailTaken) {
 			d.Error = "An account already uses this email address; use another."
-			f.render(w, http.StatusBadRequest, "setup", d)
+			f.pages.Render(f.h, w, http.StatusBadRequest, "setup", d)
 			return nil
 		}
 		return web.Unavailable

@@ -20,32 +20,16 @@ var templateFS embed.FS
 
 // pageData is what the feature's templates (and the shell) see.
 type pageData struct {
-	Title            string
-	CSRF             string
-	Error            string
-	Notice           string
-	User             *keystore.User
-	RegistrationOpen bool
-	Email            string
-	DisplayName      string
-	Token            string
-	MinLen, MaxLen   int
+	feature.Form
+	Email       string
+	DisplayName string
+	Token       string
 }
 
 var pageFiles = []string{"register", "forgot", "reset", "verify"}
 
-// render writes page name with status. Pages are never cached.
-func (f *Feature) render(w http.ResponseWriter, status int, name string, d *pageData) {
-	d.RegistrationOpen = f.h.RegistrationOpen()
-	d.MinLen, d.MaxLen = f.c.PasswordMinLen, f.c.PasswordMaxLen
-	f.pages.Render(f.h, w, status, name, d)
-}
-
-// renderOp renders an operation failure on page name.
-func (f *Feature) renderOp(w http.ResponseWriter, e *web.Error, name string, d *pageData) {
-	feature.RetryAfter(w, e)
-	d.Error = e.Detail
-	f.render(w, e.Status, name, d)
+func newPageData(title string, pf feature.PublicForm) *pageData {
+	return &pageData{Form: feature.Form{Shell: feature.Shell{Title: title, CSRF: pf.CSRF, User: pf.User}}}
 }
 
 // formPage prepares a public form.
@@ -54,7 +38,7 @@ func (f *Feature) formPage(w http.ResponseWriter, r *http.Request, title string)
 	if err != nil {
 		return nil, err
 	}
-	return &pageData{Title: title, CSRF: pf.CSRF, User: pf.User}, nil
+	return newPageData(title, pf), nil
 }
 
 // formPost parses a form post and checks its CSRF token; it answers and
@@ -69,11 +53,11 @@ func (f *Feature) formPost(w http.ResponseWriter, r *http.Request, name, title s
 		f.h.ErrorPage(w, r, err)
 		return nil, false
 	}
-	d := &pageData{Title: title, CSRF: pf.CSRF, User: pf.User}
+	d := newPageData(title, pf)
 	if !pf.CSRFOK {
 		// d.CSRF is a valid token for a fresh attempt.
 		d.Error = "This form has expired. Please submit it again."
-		f.render(w, http.StatusForbidden, name, d)
+		f.pages.Render(f.h, w, http.StatusForbidden, name, d)
 		return nil, false
 	}
 	return d, true
@@ -91,7 +75,7 @@ func (f *Feature) pageRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.render(w, http.StatusOK, "register", d)
+	f.pages.Render(f.h, w, http.StatusOK, "register", d)
 	return nil
 }
 
@@ -107,11 +91,11 @@ func (f *Feature) pageRegisterPost(w http.ResponseWriter, r *http.Request) error
 	fm := r.PostForm
 	d.Email, d.DisplayName = clip(fm.Get("email"), keystore.MaxEmailLen), clip(fm.Get("display_name"), 4*accounts.MaxDisplayNameLen)
 	if err := f.h.Rate(r, SlotRegister, []string{"ip", f.h.ClientIP(r)}); err != nil {
-		f.renderOp(w, web.As(err), "register", d)
+		f.pages.RenderError(f.h, w, web.As(err), "register", d)
 		return nil
 	}
 	if e := f.register(r, registerRequest{Email: fm.Get("email"), Password: fm.Get("password"), DisplayName: fm.Get("display_name")}); e != nil {
-		f.renderOp(w, e, "register", d)
+		f.pages.RenderError(f.h, w, e, "register", d)
 		return nil
 	}
 	f.h.RenderMessage(w, http.StatusAccepted, "Check your inbox", answerRegistered["detail"], "")
@@ -123,7 +107,7 @@ func (f *Feature) pageForgot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.render(w, http.StatusOK, "forgot", d)
+	f.pages.Render(f.h, w, http.StatusOK, "forgot", d)
 	return nil
 }
 
@@ -134,7 +118,7 @@ func (f *Feature) pageForgotPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	email := r.PostForm.Get("email")
 	if err := f.h.Rate(r, SlotForgotPassword, []string{"ip", f.h.ClientIP(r)}, []string{"email", keystore.FoldEmail(email)}); err != nil {
-		f.renderOp(w, web.As(err), "forgot", d)
+		f.pages.RenderError(f.h, w, web.As(err), "forgot", d)
 		return nil
 	}
 	f.forgotPassword(r, email)
@@ -148,7 +132,7 @@ func (f *Feature) pageReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Token = clip(r.URL.Query().Get("token"), 4096)
-	f.render(w, http.StatusOK, "reset", d)
+	f.pages.Render(f.h, w, http.StatusOK, "reset", d)
 	return nil
 }
 
@@ -159,11 +143,11 @@ func (f *Feature) pageResetPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Token = clip(r.PostForm.Get("token"), 4096)
 	if err := f.h.Rate(r, SlotResetPassword, []string{"ip", f.h.ClientIP(r)}); err != nil {
-		f.renderOp(w, web.As(err), "reset", d)
+		f.pages.RenderError(f.h, w, web.As(err), "reset", d)
 		return nil
 	}
 	if e := f.resetPassword(r, r.PostForm.Get("token"), r.PostForm.Get("password")); e != nil {
-		f.renderOp(w, e, "reset", d)
+		f.pages.RenderError(f.h, w, e, "reset", d)
 		return nil
 	}
 	f.h.RenderMessage(w, http.StatusOK, "Password reset", "Your password has been reset. You can now log in.", "")
@@ -176,7 +160,7 @@ func (f *Feature) pageVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Token = clip(r.URL.Query().Get("token"), 4096)
-	f.render(w, http.StatusOK, "verify", d)
+	f.pages.Render(f.h, w, http.StatusOK, "verify", d)
 	return nil
 }
 
@@ -187,11 +171,11 @@ func (f *Feature) pageVerifyPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Token = clip(r.PostForm.Get("token"), 4096)
 	if err := f.h.Rate(r, SlotVerifyToken, []string{"ip", f.h.ClientIP(r)}); err != nil {
-		f.renderOp(w, web.As(err), "verify", d)
+		f.pages.RenderError(f.h, w, web.As(err), "verify", d)
 		return nil
 	}
 	if e := f.verifyEmail(r, r.PostForm.Get("token")); e != nil {
-		f.renderOp(w, e, "verify", d)
+		f.pages.RenderError(f.h, w, e, "verify", d)
 		return nil
 	}
 	f.h.RenderLink(w, http.StatusOK, "Email address confirmed", "Your email address is confirmed.", "", "/login", "Continue to log in")

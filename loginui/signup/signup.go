@@ -41,7 +41,7 @@ type Config struct {
 type Feature struct {
 	c     Config
 	h     feature.Host
-	pages feature.Pages
+	pages feature.Forms
 }
 
 // ErrConfig is returned by New for a config without tokens, keys or stores.
@@ -53,7 +53,8 @@ func New(c Config) (*Feature, error) {
 		c.Users == nil || c.Denylist == nil || c.Markers == nil {
 		return nil, ErrConfig
 	}
-	return &Feature{c: c, pages: feature.Pages{FS: templateFS, Names: pageFiles}}, nil
+	return &Feature{c: c, pages: feature.Forms{Pages: feature.Pages{FS: templateFS, Names: pageFiles},
+		MinLen: c.PasswordMinLen, MaxLen: c.PasswordMaxLen}}, nil
 }
 
 var _ feature.Feature = (*Feature)(nil)

@@ -92,3 +92,39 @@ func (f *Fragments) Execute(name string, data any) (template.HTML, error) {
 	}
 	return template.HTML(buf.String()), nil
 }
+
+// Form is the part of a password form's page data that Forms fills in:
+// the shell and the password bounds the form states.
+type Form struct {
+	Shell
+	MinLen, MaxLen int
+}
+
+func (d *Form) form() *Form { return d }
+
+// FormData is page data that embeds Form.
+type FormData interface{ form() *Form }
+
+// Forms are a feature's pages whose forms set a password: Pages plus the
+// bounds they state.
+type Forms struct {
+	Pages
+	MinLen, MaxLen int
+}
+
+// Render answers page name with status and d, the shell's registration
+// link and the password bounds filled in.
+func (f *Forms) Render(h Host, w http.ResponseWriter, status int, name string, d FormData) {
+	fd := d.form()
+	fd.RegistrationOpen = h.RegistrationOpen()
+	fd.MinLen, fd.MaxLen = f.MinLen, f.MaxLen
+	f.Pages.Render(h, w, status, name, d)
+}
+
+// RenderError answers page name showing e: its status, detail and
+// Retry-After.
+func (f *Forms) RenderError(h Host, w http.ResponseWriter, e *web.Error, name string, d FormData) {
+	RetryAfter(w, e)
+	d.form().Error = e.Detail
+	f.Render(h, w, e.Status, name, d)
+}
