@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/loginui/internal/web"
-
+	rdpolicy "github.com/gatehouse/gatehouse/internal/redirect"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
+	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
 //go:embed templates/*.html
@@ -225,4 +225,23 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *featur
 	}
 	p.render(w, status, "account", d)
 	return nil
+}
+
+// safeRedirect returns rd when it is a valid redirect target by the
+// policy the verifier applies too (internal/redirect): an absolute https
+// URL on the cookie domain, a sub-domain of it, or the public URL's host;
+// in development also http on a loopback host. ok=false means "use the
+// portal home".
+func (p *Portal) safeRedirect(rd string) (string, bool) {
+	if !rdpolicy.New(p.o.Development, p.o.CookieDomain, p.public.Hostname()).ValidString(rd) {
+		return "", false
+	}
+	return rd, true
+}
+
+// home is the portal home: the account page when logged in, else login.
+func (p *Portal) home() string {
+	u := *p.public
+	u.Path = "/"
+	return u.String()
 }

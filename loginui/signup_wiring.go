@@ -10,9 +10,9 @@ import (
 
 // Registration, verification and password reset are the loginui/signup
 // feature; the core builds its token codecs and fingerprint keys, keeps
-// the revocation policy (revokeUnverifiedCredentials) and stores new
-// passwords (storePasswordHash), and mails a verify link through it after
-// an email change.
+// the revocation policy (loginui/internal/session RevokeUnverified) and
+// stores new passwords (storePasswordHash), and mails a verify link
+// through it after an email change.
 
 // Audiences of the verify and reset JWTs (docs/design.md "Access JWT").
 const (

@@ -9,7 +9,8 @@ import (
 
 // TOTP is the loginui/totp feature. The core derives its token keys and
 // binding key from Secrets.TOTPPending and keeps the second login step
-// (second_step.go), which mints the session.
+// (login.go and loginui/internal/login); loginui/internal/session
+// mints the session.
 
 // TOTP token audiences.
 const (

@@ -40,7 +40,7 @@ func (f *Feature) keyRoutesOff() error {
 
 // keyOwner admits the self-service routes: API keys enabled, no API-key
 // credential on the request, a browser session opened with a password
-// (cookie sessions also pass the CSRF check in apiCaller).
+// (cookie sessions also pass the CSRF check in Host.APICaller).
 func (f *Feature) keyOwner(r *http.Request) (*feature.Caller, error) {
 	if e := f.keyRoutesOff(); e != nil {
 		return nil, e

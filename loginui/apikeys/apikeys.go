@@ -281,7 +281,7 @@ func parseDurationText(s string) (time.Duration, bool) {
 // which is never stored or logged. by is the acting user. Owners whose
 // email address is not verified cannot make keys for themselves; an admin
 // (by another user) may make one for them, and it is revoked when the
-// address is verified (revokeUnverifiedCredentials).
+// address is verified (Host.RevokeUnverifiedCredentials).
 func (f *Feature) createAPIKey(r *http.Request, by, owner *keystore.User, req keyCreate) (*keystore.APIKey, string, error) {
 	if e := f.h.Rate(r, SlotCreate, []string{"user", by.ID}); e != nil {
 		return nil, "", e
