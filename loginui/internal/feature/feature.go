@@ -10,8 +10,11 @@
 // record read in an earlier step (the keystore Update functions apply a
 // change to the record as stored).
 //
-// The package holds only the contract (and StoreCtx): it imports no portal code, so both the core
-// and the features can depend on it.
+// The package holds the contract, the rules both sides apply to it (the
+// AuthMethod rules of methods.go, the field-level change helpers of
+// change.go, StoreCtx) and the page helpers features share (Pages,
+// Forms, Fragments). It imports no other portal package but
+// loginui/internal/web, so the core and the features can depend on it.
 package feature
 
 import (
