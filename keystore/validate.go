@@ -11,7 +11,24 @@ const (
 	MaxEmailLen    = 254
 	MaxRoles       = 32
 	MaxRoleNameLen = 64
+	// MaxIDLen bounds every id a back-end uses in a key (user, API key,
+	// session owner, folded email, provider plus subject of an OAuth
+	// link); it keeps bbolt keys under their limit and Redis keys small.
+	MaxIDLen = 1024
 )
+
+// ValidID reports whether id can name a record: 1 to MaxIDLen bytes.
+// Both back-ends refuse a write with an id it rejects and answer a read
+// with one as not found.
+func ValidID(id string) bool { return id != "" && len(id) <= MaxIDLen }
+
+// ValidOAuthLinkKey reports whether provider and subject can name an
+// OAuth link: both non-empty, the provider without NUL (the back-ends
+// join the two with NUL, so the split stays unambiguous), together at
+// most MaxIDLen bytes.
+func ValidOAuthLinkKey(provider, subject string) bool {
+	return provider != "" && subject != "" && strings.IndexByte(provider, 0) < 0 && len(provider)+len(subject) <= MaxIDLen
+}
 
 // ValidEmail is a deliberately small check of an address as an identifier:
 // one '@' with text on both sides, valid UTF-8, at most MaxEmailLen bytes,

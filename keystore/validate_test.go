@@ -59,3 +59,34 @@ func TestValidRoleName(t *testing.T) {
 		}
 	}
 }
+
+func TestValidIDBounds(t *testing.T) {
+	long := strings.Repeat("a", keystore.MaxIDLen)
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{{"", false}, {"u", true}, {long, true}, {long + "a", false}} {
+		if got := keystore.ValidID(tc.id); got != tc.want {
+			t.Errorf("ValidID(len %d) = %v, want %v", len(tc.id), got, tc.want)
+		}
+	}
+}
+
+func TestValidOAuthLinkKeyRefusesAmbiguousJoins(t *testing.T) {
+	for _, tc := range []struct {
+		provider, subject string
+		want              bool
+	}{
+		{"github", "123", true},
+		{"", "123", false},
+		{"github", "", false},
+		{"git\x00hub", "123", false}, // NUL in the provider would make provider\x00subject ambiguous
+		{"github", "1\x0023", true},  // the subject may hold any bytes
+		{"g", strings.Repeat("s", keystore.MaxIDLen-1), true},
+		{"g", strings.Repeat("s", keystore.MaxIDLen), false},
+	} {
+		if got := keystore.ValidOAuthLinkKey(tc.provider, tc.subject); got != tc.want {
+			t.Errorf("ValidOAuthLinkKey(%q, len %d) = %v, want %v", tc.provider, len(tc.subject), got, tc.want)
+		}
+	}
+}

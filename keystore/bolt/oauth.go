@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -13,8 +12,8 @@ import (
 // oauthKey is provider \x00 subject. A provider name may not contain NUL,
 // so the split is unambiguous; the subject may hold any bytes.
 func oauthKey(provider, subject string) ([]byte, error) {
-	if provider == "" || subject == "" || strings.IndexByte(provider, 0) >= 0 || len(provider)+len(subject) > maxIDLen {
-		return nil, fmt.Errorf("keystore/bolt: oauth link: provider and subject must be non-empty, provider without NUL, together at most %d bytes", maxIDLen)
+	if !keystore.ValidOAuthLinkKey(provider, subject) {
+		return nil, fmt.Errorf("keystore/bolt: oauth link: provider and subject must be non-empty, provider without NUL, together at most %d bytes", keystore.MaxIDLen)
 	}
 	k := make([]byte, 0, len(provider)+1+len(subject))
 	k = append(k, provider...)

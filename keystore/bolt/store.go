@@ -160,13 +160,9 @@ func indexKey(userID string, suffix []byte) []byte {
 	return append(userPrefix(userID), suffix...)
 }
 
-// maxIDLen bounds ids used as keys; it keeps userPrefix unambiguous and
-// under bbolt's key limit.
-const maxIDLen = 1024
-
 func checkID(kind, id string) error {
-	if id == "" || len(id) > maxIDLen {
-		return fmt.Errorf("keystore/bolt: %s id must be 1..%d bytes", kind, maxIDLen)
+	if !keystore.ValidID(id) {
+		return fmt.Errorf("keystore/bolt: %s id must be 1..%d bytes", kind, keystore.MaxIDLen)
 	}
 	return nil
 }

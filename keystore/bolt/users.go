@@ -16,8 +16,8 @@ func (s *Store) CreateUser(ctx context.Context, u *keystore.User) error {
 		return err
 	}
 	email := keystore.FoldEmail(u.Email)
-	if email == "" || len(email) > maxIDLen {
-		return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", u.ID, maxIDLen)
+	if !keystore.ValidID(email) {
+		return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", u.ID, keystore.MaxIDLen)
 	}
 	rec := encodeUser(u)
 	return s.update(ctx, func(tx *bbolt.Tx) error { return insertUser(tx, u.ID, email, rec) })
@@ -101,8 +101,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.Use
 			return fmt.Errorf("keystore/bolt: user %s: id may not change: %w", id, keystore.ErrConflict)
 		}
 		email := keystore.FoldEmail(u.Email)
-		if email == "" || len(email) > maxIDLen {
-			return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", id, maxIDLen)
+		if !keystore.ValidID(email) {
+			return fmt.Errorf("keystore/bolt: user %s: email must be 1..%d bytes", id, keystore.MaxIDLen)
 		}
 		byEmail := tx.Bucket(bucketUsersByEmail)
 		if oldEmail != email {

@@ -41,7 +41,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *keystore.APIKey) error {
 
 // readAPIKey returns the stored value and the decoded key.
 func (s *Store) readAPIKey(ctx context.Context, keyID string) (string, *keystore.APIKey, error) {
-	if keyID == "" || len(keyID) > maxIDLen {
+	if !keystore.ValidID(keyID) {
 		return "", nil, fmt.Errorf("keystore/redis: api key: %w", keystore.ErrNotFound)
 	}
 	v, ok, err := s.get(ctx, "get api key", s.k.apiKey(keyID))
@@ -185,7 +185,7 @@ func (s *Store) ListUserAPIKeys(ctx context.Context, userID string) ([]*keystore
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if userID == "" || len(userID) > maxIDLen {
+	if !keystore.ValidID(userID) {
 		return nil, nil
 	}
 	out, err := listUserRecords(ctx, s, "list api keys", "api keys", s.k.userKeys(userID), famAPIKey, userID,

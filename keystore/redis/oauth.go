@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/keystore"
 )
@@ -12,8 +11,8 @@ import (
 // linkMember is provider NUL subject. A provider may not contain NUL, so
 // the split is unambiguous; the subject may hold any bytes.
 func linkMember(provider, subject string) (string, error) {
-	if provider == "" || subject == "" || strings.IndexByte(provider, 0) >= 0 || len(provider)+len(subject) > maxIDLen {
-		return "", fmt.Errorf("keystore/redis: oauth link: provider and subject must be non-empty, provider without NUL, together at most %d bytes", maxIDLen)
+	if !keystore.ValidOAuthLinkKey(provider, subject) {
+		return "", fmt.Errorf("keystore/redis: oauth link: provider and subject must be non-empty, provider without NUL, together at most %d bytes", keystore.MaxIDLen)
 	}
 	return provider + "\x00" + subject, nil
 }
@@ -89,7 +88,7 @@ func (s *Store) ListUserOAuthLinks(ctx context.Context, userID string) ([]*keyst
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if userID == "" || len(userID) > maxIDLen {
+	if !keystore.ValidID(userID) {
 		return nil, nil
 	}
 	out, err := listUserRecords(ctx, s, "list oauth links", "oauth links", s.k.userLinks(userID), famLink, userID,

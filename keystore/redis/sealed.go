@@ -117,7 +117,7 @@ func (s *Store) SwapSealed(ctx context.Context, ref keystore.SealedRef, old, new
 	for _, f := range def.fields {
 		known = known || f == ref.Field
 	}
-	if !known || ref.Record == "" || len(ref.Record) > 2*maxIDLen {
+	if !known || ref.Record == "" || len(ref.Record) > 2*keystore.MaxIDLen {
 		return fmt.Errorf("keystore/redis: keyring %s: no field %q: %w", ref.Ring, ref.Field, keystore.ErrNotFound)
 	}
 	key := def.key(&s.k, ref.Record)

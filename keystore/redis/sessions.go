@@ -225,7 +225,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, keep []by
 	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
-	if userID == "" || len(userID) > maxIDLen {
+	if !keystore.ValidID(userID) {
 		return 0, nil
 	}
 	keepHex := ""
@@ -245,7 +245,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]*keystor
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if userID == "" || len(userID) > maxIDLen {
+	if !keystore.ValidID(userID) {
 		return nil, nil
 	}
 	out, err := listUserRecords(ctx, s, "list sessions", "sessions", s.k.userSessions(userID), famSession, userID,

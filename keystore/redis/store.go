@@ -211,15 +211,14 @@ func (s *Store) fail(op string, err error) error {
 // Bounds on caller-supplied keys, so no request can make Redis hold or
 // hash arbitrarily large names.
 const (
-	maxIDLen     = 1024
 	maxDigestLen = 64
 	// MaxKeyLen bounds denylist ids, marker keys and counter keys.
 	MaxKeyLen = 512
 )
 
 func checkID(kind, id string) error {
-	if id == "" || len(id) > maxIDLen {
-		return fmt.Errorf("keystore/redis: %s id must be 1..%d bytes", kind, maxIDLen)
+	if !keystore.ValidID(id) {
+		return fmt.Errorf("keystore/redis: %s id must be 1..%d bytes", kind, keystore.MaxIDLen)
 	}
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 )
 
 func checkEmail(id, folded string) error {
-	if folded == "" || len(folded) > maxIDLen {
-		return fmt.Errorf("keystore/redis: user %s: email must be 1..%d bytes", id, maxIDLen)
+	if !keystore.ValidID(folded) {
+		return fmt.Errorf("keystore/redis: user %s: email must be 1..%d bytes", id, keystore.MaxIDLen)
 	}
 	return nil
 }
@@ -51,7 +51,7 @@ func unexpected(op string, st int64) error {
 
 // readUser returns the stored value and the decoded user.
 func (s *Store) readUser(ctx context.Context, id string) (string, *keystore.User, error) {
-	if id == "" || len(id) > maxIDLen {
+	if !keystore.ValidID(id) {
 		return "", nil, fmt.Errorf("keystore/redis: user: %w", keystore.ErrNotFound)
 	}
 	v, ok, err := s.get(ctx, "get user", s.k.user(id))
@@ -88,7 +88,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*keystore.Use
 		return nil, err
 	}
 	folded := keystore.FoldEmail(email)
-	if folded == "" || len(folded) > maxIDLen {
+	if !keystore.ValidID(folded) {
 		return nil, errUserByEmailNotFound
 	}
 	v, err := sUserByEmail.Run(ctx, s.c, []string{s.k.email(folded)}, s.k.base).Text()

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/keystore"
 )
@@ -46,6 +48,39 @@ func runOAuthLinks(t *testing.T, newStore NewStore) {
 		noErr(t, "GetOAuthLink a/bc", err)
 		if got.UserID != other.ID {
 			t.Errorf("a/bc belongs to %s, want %s", got.UserID, other.ID)
+		}
+	})
+
+	t.Run("IDsBeyondTheSharedBoundAreRefused", func(t *testing.T) {
+		// Every back-end applies keystore.ValidID and ValidOAuthLinkKey, so a
+		// record one accepts is never one another refuses.
+		s := newStore(t)
+		u := mustCreateUser(t, s, "o9@example.test")
+		long := newUser(t, "o10@example.test")
+		long.ID = strings.Repeat("u", keystore.MaxIDLen+1)
+		if err := s.CreateUser(ctx(), long); err == nil {
+			t.Error("CreateUser with an id over MaxIDLen succeeded")
+		}
+		k := newAPIKey(t, u.ID, time.Now())
+		k.KeyID = strings.Repeat("k", keystore.MaxIDLen+1)
+		if err := s.CreateAPIKey(ctx(), k); err == nil {
+			t.Error("CreateAPIKey with a key id over MaxIDLen succeeded")
+		}
+		for _, bad := range []struct{ provider, subject string }{
+			{"git\x00hub", "1"},
+			{"github", strings.Repeat("s", keystore.MaxIDLen)},
+			{"", "1"},
+		} {
+			l := newOAuthLink(t, "github", u.ID)
+			l.Provider, l.Subject = bad.provider, bad.subject
+			if err := s.CreateOAuthLink(ctx(), l); err == nil {
+				t.Errorf("CreateOAuthLink(%q, %d bytes) succeeded", bad.provider, len(bad.subject))
+			}
+		}
+		links, err := s.ListUserOAuthLinks(ctx(), u.ID)
+		noErr(t, "ListUserOAuthLinks", err)
+		if len(links) != 0 {
+			t.Errorf("refused links were stored: %d", len(links))
 		}
 	})
 
