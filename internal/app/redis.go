@@ -163,7 +163,7 @@ func checkRedis(r config.Redis) error {
 	defer cancel()
 	st, err := redis.Open(ctx, o)
 	if err != nil {
-		return fmt.Errorf("unreachable: %w", err)
+		return fmt.Errorf("cannot connect: %w", err)
 	}
 	defer st.Close()
 	return st.Check(ctx)

@@ -54,7 +54,7 @@ func (s *Store) checkNode(ctx context.Context, c *goredis.Client, inCluster bool
 		return fmt.Errorf("%w: a server runs Redis %q; gatehouse needs 7.0 or newer", ErrMisconfigured, v)
 	}
 	if role := infoField(info, "role"); role != "master" {
-		return fmt.Errorf("%w: the server is a %s, not a primary: writes would fail (point url at the primary, or use sentinel)", ErrMisconfigured, role)
+		return fmt.Errorf("%w: the server is a replica (role %q), not a primary: writes would fail (point url at the primary, or use sentinel)", ErrMisconfigured, role)
 	}
 	if !inCluster && infoField(info, "cluster_enabled") == "1" {
 		return fmt.Errorf("%w: the server is a Cluster node: configure cluster, not url", ErrMisconfigured)
