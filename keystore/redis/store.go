@@ -432,9 +432,11 @@ const casAttempts = 16
 
 var errBusy = fmt.Errorf("keystore/redis: record kept changing: %w", keystore.ErrConflict)
 
-// updateAttempts bounds UpdateUser and UpdateAPIKey, whose callers are
-// requests that must not fail because other requests changed other
-// fields of the same record; with casBackoff the whole loop waits at most
+// updateAttempts bounds UpdateUser, UpdateAPIKey, DeleteUser and
+// DeleteAPIKey, whose callers are requests that must not fail because
+// other requests changed other fields of the same record (over TCP to a
+// remote primary, a delete racing steady updates lost all casAttempts
+// immediate retries); with casBackoff the whole loop waits at most
 // about a quarter of a second.
 const updateAttempts = 64
 
