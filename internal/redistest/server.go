@@ -68,6 +68,7 @@ type Server struct {
 	Port int
 	Dir  string
 	cmd  *exec.Cmd
+	tls  *TLSFiles
 	mu   sync.Mutex
 	log  bytes.Buffer
 	done chan struct{}
@@ -83,6 +84,8 @@ type Config struct {
 	// ConfFile, when set, is the config file given as redis-server's
 	// first argument (a sentinel needs a writable one).
 	ConfFile string
+	// TLS, when set, makes the server listen with TLS only (rediss://).
+	TLS *TLSFiles
 }
 
 func (s *Server) Write(p []byte) (int, error) {
@@ -135,8 +138,15 @@ func NewServer(c Config) (*Server, error) {
 		s.Port = port
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		s.URL = "redis://" + s.Addr + "/0"
-		args = append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+		args = append(args, "--bind", "127.0.0.1")
+		if c.TLS != nil {
+			s.URL = "rediss://" + s.Addr + "/0"
+			args = append(args, c.TLS.serverArgs(strconv.Itoa(port))...)
+		} else {
+			args = append(args, "--port", strconv.Itoa(port))
+		}
 	}
+	s.tls = c.TLS
 	s.cmd = exec.Command(bin, append(args, c.Args...)...)
 	s.cmd.Dir = c.Dir
 	s.cmd.Stdout, s.cmd.Stderr = s, s
@@ -152,11 +162,10 @@ func NewServer(c Config) (*Server, error) {
 }
 
 func (s *Server) waitPing() error {
-	opts, err := goredis.ParseURL(s.URL)
+	c, err := s.client()
 	if err != nil {
 		return err
 	}
-	c := goredis.NewClient(opts)
 	defer c.Close()
 	deadline := time.Now().Add(readyWait)
 	for {
@@ -178,13 +187,27 @@ func (s *Server) waitPing() error {
 	}
 }
 
-// Client returns a plain client on this server; the caller closes it.
+// Client returns a plain client on this server (with the client
+// certificate on a TLS server); the caller closes it.
 func (s *Server) Client() *goredis.Client {
+	c, err := s.client()
+	if err != nil {
+		panic(err) // the URL and the files are made by this package
+	}
+	return c
+}
+
+func (s *Server) client() (*goredis.Client, error) {
 	opts, err := goredis.ParseURL(s.URL)
 	if err != nil {
-		panic(err) // URL is built by NewServer
+		return nil, err
 	}
-	return goredis.NewClient(opts)
+	if s.tls != nil {
+		if opts.TLSConfig, err = s.tls.ClientConfig(); err != nil {
+			return nil, err
+		}
+	}
+	return goredis.NewClient(opts), nil
 }
 
 // Stop kills the process by its PID (SIGKILL) and waits for it. Stopping
