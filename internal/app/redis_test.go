@@ -103,3 +103,37 @@ func TestRedisTLSFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisTLSClusterFromConfig: a cluster block with tls reaches a
+// Cluster whose nodes (and bus) speak only TLS.
+func TestRedisTLSClusterFromConfig(t *testing.T) {
+	redistest.Need(t)
+	dir := t.TempDir()
+	files, err := redistest.NewTLSFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := redistest.NewTLSCluster(dir, 3, files)
+	if err != nil {
+		t.Fatalf("start TLS cluster: %v", err)
+	}
+	t.Cleanup(cl.Stop)
+	r := config.Redis{Cluster: &config.RedisCluster{Addrs: cl.Addrs},
+		TLS: &config.RedisTLS{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey}}
+	st, err := OpenRedis("shared.redis", r)
+	if err != nil {
+		t.Fatalf("OpenRedis: %v", err)
+	}
+	defer st.Close()
+	if err := st.Check(t.Context()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if ok, err := st.SetIfAbsent(t.Context(), "tls-nonce", time.Minute); err != nil || !ok {
+		t.Fatalf("SetIfAbsent = %v, %v", ok, err)
+	}
+	r.TLS = nil
+	if st, err := OpenRedis("shared.redis", r); err == nil {
+		st.Close()
+		t.Fatal("a plain-TCP cluster client reached the TLS cluster")
+	}
+}

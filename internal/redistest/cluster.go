@@ -27,7 +27,13 @@ type Cluster struct {
 // contiguous range of slots (CLUSTER ADDSLOTSRANGE), joins them (CLUSTER
 // MEET) and waits until every node reports cluster_state:ok and knows
 // all the others. The caller stops it.
-func NewCluster(dir string, n int) (*Cluster, error) {
+func NewCluster(dir string, n int) (*Cluster, error) { return newCluster(dir, n, nil) }
+
+// NewTLSCluster is NewCluster with TLS only, for clients and the cluster
+// bus alike (tls-cluster yes).
+func NewTLSCluster(dir string, n int, f *TLSFiles) (*Cluster, error) { return newCluster(dir, n, f) }
+
+func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("redistest: cluster of %d nodes", n)
 	}
@@ -48,12 +54,16 @@ func NewCluster(dir string, n int) (*Cluster, error) {
 			return fail(err)
 		}
 		buses[i] = bus
-		s, err := NewServer(Config{Dir: nd, Args: []string{
+		args := []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(nd, "nodes.conf"),
 			"--cluster-port", strconv.Itoa(bus),
 			"--cluster-node-timeout", "2000",
-		}})
+		}
+		if f != nil {
+			args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
+		}
+		s, err := NewServer(Config{Dir: nd, TLS: f, Args: args})
 		if err != nil {
 			return fail(err)
 		}
@@ -78,13 +88,14 @@ func NewCluster(dir string, n int) (*Cluster, error) {
 			return fail(fmt.Errorf("meet node %d: %w", i, err))
 		}
 	}
+	var last string
 	for {
 		ready := true
-		for _, c := range clients {
+		for i, c := range clients {
 			info, err := c.ClusterInfo(ctx).Result()
 			if err != nil || !strings.Contains(info, "cluster_state:ok") ||
 				!strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(n)+"\r") {
-				ready = false
+				ready, last = false, fmt.Sprintf("node %d: %v %q", i, err, info)
 				break
 			}
 		}
@@ -93,7 +104,7 @@ func NewCluster(dir string, n int) (*Cluster, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return fail(fmt.Errorf("redistest: cluster of %d not ready", n))
+			return fail(fmt.Errorf("redistest: cluster of %d not ready: %s", n, last))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -57,7 +57,7 @@ func NewTLSFiles(dir string) (*TLSFiles, error) {
 	}
 	f.pool = x509.NewCertPool()
 	f.pool.AddCert(ca)
-	leaf := func(serial int64, usage x509.ExtKeyUsage, certPath, keyPath string, server bool) error {
+	leaf := func(serial int64, usage []x509.ExtKeyUsage, certPath, keyPath string, server bool) error {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func NewTLSFiles(dir string) (*TLSFiles, error) {
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "gatehouse test"},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage,
 		}
 		if server {
 			tmpl.DNSNames = []string{f.ServerName}
@@ -84,10 +84,12 @@ func NewTLSFiles(dir string) (*TLSFiles, error) {
 		}
 		return writePEM(keyPath, "EC PRIVATE KEY", kb)
 	}
-	if err := leaf(2, x509.ExtKeyUsageServerAuth, f.ServerCert, f.ServerKey, true); err != nil {
+	// The server certificate is also the one a node presents to its
+	// peers on the cluster bus and to its primary, as a client.
+	if err := leaf(2, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, f.ServerCert, f.ServerKey, true); err != nil {
 		return nil, err
 	}
-	if err := leaf(3, x509.ExtKeyUsageClientAuth, f.ClientCert, f.ClientKey, false); err != nil {
+	if err := leaf(3, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, f.ClientCert, f.ClientKey, false); err != nil {
 		return nil, err
 	}
 	return f, nil
