@@ -3,11 +3,15 @@ package serve
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse/gatehouse/admin"
 	"github.com/gatehouse/gatehouse/internal/coherence"
 	"github.com/gatehouse/gatehouse/internal/redistest"
 	"github.com/gatehouse/gatehouse/keystore"
@@ -135,3 +139,25 @@ func TestRevocationOnReplicaAReachesReplicaBWithinASecondOnEveryTopology(t *test
 
 // askBearer asks with a bearer token.
 func askBearer(s *Server, tok string) int { return askWith(s, "/x", "Bearer "+tok) }
+
+// TestReadyzFailsWhileAClusterPrimaryIsDown: /readyz pings what the
+// server depends on, so on a Cluster it answers 503 once one primary is
+// gone (its slots are unreachable), not only when every node is.
+func TestReadyzFailsWhileAClusterPrimaryIsDown(t *testing.T) {
+	redistest.Need(t)
+	cl := redistest.StartCluster(t, 3)
+	s := newTestServer(t, everyoneRule, redisSection(fmt.Sprintf("{cluster: {addrs: [%s]}, dial_timeout: 300ms, read_timeout: 300ms}", strings.Join(cl.Addrs, ", "))))
+	h := admin.NewHandler(&admin.Handler{Ready: s.readiness(), Log: zerolog.Nop()})
+	readyz := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		return rec.Code
+	}
+	if code := readyz(); code != 200 {
+		t.Fatalf("/readyz on a healthy cluster: %d", code)
+	}
+	cl.Nodes[1].Stop()
+	if code := readyz(); code != 503 {
+		t.Fatalf("/readyz with a primary down: %d, want 503", code)
+	}
+}
