@@ -1,6 +1,7 @@
 package app
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,12 +48,7 @@ func TestRedisOptionsMapEveryTopology(t *testing.T) {
 // client certificates, through the tls block: the CA, the client pair
 // and the server name all matter, and file problems name the file.
 func TestRedisTLSFromConfig(t *testing.T) {
-	redistest.Need(t)
-	dir := t.TempDir()
-	files, err := redistest.NewTLSFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, files := tlsFiles(t)
 	files.AuthClients = true
 	srv, err := redistest.NewServer(redistest.Config{Dir: dir, TLS: files})
 	if err != nil {
@@ -104,36 +100,68 @@ func TestRedisTLSFromConfig(t *testing.T) {
 	}
 }
 
-// TestRedisTLSClusterFromConfig: a cluster block with tls reaches a
-// Cluster whose nodes (and bus) speak only TLS.
-func TestRedisTLSClusterFromConfig(t *testing.T) {
+// TestRedisTLSSentinelAndClusterFromConfig: a sentinel or cluster block
+// with tls reaches a deployment whose every process (sentinels, cluster
+// bus, replication) speaks only TLS; without the block it does not.
+func TestRedisTLSSentinelAndClusterFromConfig(t *testing.T) {
+	dir, files := tlsFiles(t)
+	ca := &config.RedisTLS{CAFile: files.CA}
+	withClientCert := &config.RedisTLS{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey}
+	cases := []struct {
+		name  string
+		start func(dir string) (config.Redis, func(), error)
+	}{
+		{"Sentinel", func(dir string) (config.Redis, func(), error) {
+			d, err := redistest.NewTLSSentinel(dir, files)
+			if err != nil {
+				return config.Redis{}, nil, err
+			}
+			return config.Redis{Sentinel: &config.RedisSentinel{MasterName: d.MasterName, Addrs: d.SentinelAddrs}, TLS: ca}, d.Stop, nil
+		}},
+		{"Cluster", func(dir string) (config.Redis, func(), error) {
+			cl, err := redistest.NewTLSCluster(dir, 3, files)
+			if err != nil {
+				return config.Redis{}, nil, err
+			}
+			return config.Redis{Cluster: &config.RedisCluster{Addrs: cl.Addrs}, TLS: withClientCert}, cl.Stop, nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, stop, err := tc.start(filepath.Join(dir, tc.name))
+			if err != nil {
+				t.Fatalf("start TLS %s: %v", tc.name, err)
+			}
+			t.Cleanup(stop)
+			st, err := OpenRedis("state.redis", r)
+			if err != nil {
+				t.Fatalf("OpenRedis: %v", err)
+			}
+			defer st.Close()
+			if err := st.Check(t.Context()); err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if ok, err := st.SetIfAbsent(t.Context(), "tls-nonce", time.Minute); err != nil || !ok {
+				t.Fatalf("SetIfAbsent = %v, %v", ok, err)
+			}
+			r.TLS = nil
+			if st, err := OpenRedis("state.redis", r); err == nil {
+				st.Close()
+				t.Fatal("a plain-TCP client reached the TLS deployment")
+			}
+		})
+	}
+}
+
+// tlsFiles skips without redis-server and makes certificates in a fresh
+// directory, which it returns too.
+func tlsFiles(t *testing.T) (string, *redistest.TLSFiles) {
+	t.Helper()
 	redistest.Need(t)
 	dir := t.TempDir()
 	files, err := redistest.NewTLSFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := redistest.NewTLSCluster(dir, 3, files)
-	if err != nil {
-		t.Fatalf("start TLS cluster: %v", err)
-	}
-	t.Cleanup(cl.Stop)
-	r := config.Redis{Cluster: &config.RedisCluster{Addrs: cl.Addrs},
-		TLS: &config.RedisTLS{CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey}}
-	st, err := OpenRedis("shared.redis", r)
-	if err != nil {
-		t.Fatalf("OpenRedis: %v", err)
-	}
-	defer st.Close()
-	if err := st.Check(t.Context()); err != nil {
-		t.Fatalf("Check: %v", err)
-	}
-	if ok, err := st.SetIfAbsent(t.Context(), "tls-nonce", time.Minute); err != nil || !ok {
-		t.Fatalf("SetIfAbsent = %v, %v", ok, err)
-	}
-	r.TLS = nil
-	if st, err := OpenRedis("shared.redis", r); err == nil {
-		st.Close()
-		t.Fatal("a plain-TCP cluster client reached the TLS cluster")
-	}
+	return dir, files
 }

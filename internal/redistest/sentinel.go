@@ -31,8 +31,18 @@ type Sentinel struct {
 // sentinel names the primary and sees the replica and the two other
 // sentinels, and the replica's link to the primary is up. The caller
 // stops it.
-func NewSentinel(dir string) (*Sentinel, error) {
+func NewSentinel(dir string) (*Sentinel, error) { return newSentinel(dir, nil) }
+
+// NewTLSSentinel is NewSentinel with TLS only: clients, replication and
+// the sentinels' own connections (tls-replication yes).
+func NewTLSSentinel(dir string, f *TLSFiles) (*Sentinel, error) { return newSentinel(dir, f) }
+
+func newSentinel(dir string, f *TLSFiles) (*Sentinel, error) {
 	d := &Sentinel{MasterName: MasterName}
+	var tlsArgs []string
+	if f != nil {
+		tlsArgs = []string{"--tls-replication", "yes"}
+	}
 	fail := func(err error) (*Sentinel, error) {
 		logs := d.Logs()
 		d.Stop()
@@ -46,14 +56,14 @@ func NewSentinel(dir string) (*Sentinel, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if d.Primary, err = NewServer(Config{Dir: pd}); err != nil {
+	if d.Primary, err = NewServer(Config{Dir: pd, TLS: f, Args: tlsArgs}); err != nil {
 		return fail(err)
 	}
 	rd, err := sub("replica")
 	if err != nil {
 		return fail(err)
 	}
-	if d.Replica, err = NewServer(Config{Dir: rd, Args: []string{"--replicaof", "127.0.0.1", strconv.Itoa(d.Primary.Port)}}); err != nil {
+	if d.Replica, err = NewServer(Config{Dir: rd, TLS: f, Args: append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(d.Primary.Port)}, tlsArgs...)}); err != nil {
 		return fail(err)
 	}
 	for i := range 3 {
@@ -70,7 +80,7 @@ func NewSentinel(dir string) (*Sentinel, error) {
 			return fail(err)
 		}
 		// A sentinel rewrites its config file, so each has its own copy.
-		s, err := NewServer(Config{Dir: sd, ConfFile: conf, Args: []string{"--sentinel"}})
+		s, err := NewServer(Config{Dir: sd, ConfFile: conf, TLS: f, Args: append([]string{"--sentinel"}, tlsArgs...)})
 		if err != nil {
 			return fail(err)
 		}
@@ -92,7 +102,15 @@ func (d *Sentinel) waitReady() error {
 	defer replica.Close()
 	var sentinels []*goredis.SentinelClient
 	for _, s := range d.Sentinels {
-		c := goredis.NewSentinelClient(&goredis.Options{Addr: s.Addr})
+		o := &goredis.Options{Addr: s.Addr}
+		if s.tls != nil {
+			tc, err := s.tls.ClientConfig()
+			if err != nil {
+				return err
+			}
+			o.TLSConfig = tc
+		}
+		c := goredis.NewSentinelClient(o)
 		defer c.Close()
 		sentinels = append(sentinels, c)
 	}
