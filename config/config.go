@@ -88,12 +88,83 @@ type Shared struct {
 	Redis      Redis `yaml:"redis"`
 }
 
-// Redis is a connection URL (redis://, rediss:// or unix://). The URL may
-// carry a password, so it may also be given as url_file or by env, and it
-// prints with the password redacted.
+// Redis says how to reach one Redis deployment, in exactly one of three
+// topologies: a standalone server (URL), a primary found through Sentinel
+// (Sentinel) or a Cluster (Cluster). The URL and the passwords may be
+// given as _file or by env, and the whole value prints redacted.
 type Redis struct {
-	URL     string `yaml:"url"`
-	URLFile string `yaml:"url_file"`
+	// URL is redis://, rediss:// (TLS) or unix://; it may carry a password.
+	URL      string         `yaml:"url"`
+	URLFile  string         `yaml:"url_file"`
+	Sentinel *RedisSentinel `yaml:"sentinel"`
+	Cluster  *RedisCluster  `yaml:"cluster"`
+	// TLS turns TLS on for sentinel and cluster, and tunes it for a
+	// rediss:// URL.
+	TLS *RedisTLS `yaml:"tls"`
+	// PoolSize is the most connections per server (per node in a
+	// Cluster); 0 keeps go-redis's default of 10 per CPU.
+	PoolSize int `yaml:"pool_size"`
+	// Timeouts; 0 keeps the URL's value, else 2 s.
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+}
+
+// RedisSentinel finds the primary named MasterName through the sentinels
+// at Addrs and follows it across failovers.
+type RedisSentinel struct {
+	MasterName string   `yaml:"master_name"`
+	Addrs      []string `yaml:"addrs"` // host:port of each sentinel
+	// Username and Password authenticate to the data servers (primary and
+	// replicas).
+	Username     string     `yaml:"username"`
+	Password     SecretText `yaml:"password"`
+	PasswordFile string     `yaml:"password_file"`
+	// SentinelUsername and SentinelPassword authenticate to the sentinels
+	// themselves (requirepass or an ACL user on the sentinel).
+	SentinelUsername     string     `yaml:"sentinel_username"`
+	SentinelPassword     SecretText `yaml:"sentinel_password"`
+	SentinelPasswordFile string     `yaml:"sentinel_password_file"`
+}
+
+// RedisCluster reaches a Redis Cluster through any of its nodes; the
+// client learns the others from CLUSTER SLOTS.
+type RedisCluster struct {
+	Addrs        []string   `yaml:"addrs"` // host:port of seed nodes
+	Username     string     `yaml:"username"`
+	Password     SecretText `yaml:"password"`
+	PasswordFile string     `yaml:"password_file"`
+}
+
+// RedisTLS configures TLS to Redis. Relative paths are relative to the
+// config file's directory.
+type RedisTLS struct {
+	CAFile     string `yaml:"ca_file"`   // PEM roots; empty: the system's
+	CertFile   string `yaml:"cert_file"` // client certificate (with KeyFile)
+	KeyFile    string `yaml:"key_file"`
+	ServerName string `yaml:"server_name"` // empty: the host dialled
+}
+
+// Topology names which of URL, Sentinel and Cluster is set: "url",
+// "sentinel", "cluster", "" for none, or "several".
+func (r *Redis) Topology() string {
+	var set []string
+	if r.URL != "" {
+		set = append(set, "url")
+	}
+	if r.Sentinel != nil {
+		set = append(set, "sentinel")
+	}
+	if r.Cluster != nil {
+		set = append(set, "cluster")
+	}
+	switch len(set) {
+	case 0:
+		return ""
+	case 1:
+		return set[0]
+	}
+	return "several"
 }
 
 // Tokens configures the lifetimes and signing of issued tokens.

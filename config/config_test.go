@@ -249,6 +249,12 @@ func TestReferenceDocumentsEveryKey(t *testing.T) {
 			case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)):
 				walk(key+".", ft)
 				continue
+			case ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct:
+				// An optional block (state.redis.sentinel): the block
+				// and each of its keys.
+				keys = append(keys, key)
+				walk(key+".", ft.Elem())
+				continue
 			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
 				keys = append(keys, key)
 				walk(key+"[].", ft.Elem())

@@ -13,7 +13,9 @@
 //	_, err = config.EnsureDataDir(cfg)
 //	err = cfg.Validate() // *ValidationError; start only if !HasErrors()
 //
-// check-config runs Load and Validate only, so it writes nothing.
+// check-config runs Load and Validate, and in production mode also dials
+// each Redis the config uses (internal/app CheckRedis, outside this
+// package); it writes nothing.
 //
 // Precedence of secret sources: environment, then NAME_file, then the
 // inline value; in development mode, secrets.yaml in the data directory
@@ -22,7 +24,7 @@
 //
 // This package must never put a secret value in an error, a Problem or a
 // formatted Config: secrets are held as signing.Secret, keyrings and Redis
-// URLs format redacted, and yaml type errors have their quoted values
+// sections (URL and sentinel and cluster passwords) format redacted, and yaml type errors have their quoted values
 // removed. It reads files only in Load (the config and the *_file
 // secrets) and in EnsureDataDir/AddKeyringKey (the data directory), and it
 // never sends network traffic.

@@ -174,9 +174,7 @@ func resolveSources(cfg *Config, baseDir string, env func(string) string) {
 		name string
 		rd   *Redis
 	}{{"state", &cfg.State.Redis}, {"shared", &cfg.Shared.Redis}} {
-		if v, ok := r.pick(sec.name+".redis.url", EnvName(sec.name, "redis", "url"), sec.rd.URLFile, sec.rd.URL != ""); ok {
-			sec.rd.URL = v
-		}
+		r.redis(sec.name+".redis", sec.rd)
 	}
 	for i := range cfg.OAuth.Providers {
 		p := &cfg.OAuth.Providers[i]
@@ -194,6 +192,37 @@ func resolveSources(cfg *Config, baseDir string, env func(string) string) {
 	for kid, path := range cfg.Tokens.Access.Keys {
 		if path != "" && !filepath.IsAbs(path) {
 			cfg.Tokens.Access.Keys[kid] = filepath.Join(baseDir, path)
+		}
+	}
+}
+
+// redis resolves the URL and the passwords of one Redis section (path is
+// "state.redis" or "shared.redis") and anchors the TLS file paths. The
+// passwords of a sentinel or cluster block are looked up only when the
+// block is present, so the environment never adds a topology.
+func (r *resolver) redis(path string, rd *Redis) {
+	env := func(parts ...string) string { return EnvName(append([]string{path}, parts...)...) }
+	if v, ok := r.pick(path+".url", env("url"), rd.URLFile, rd.URL != ""); ok {
+		rd.URL = v
+	}
+	secret := func(sub string, s *SecretText, file string) {
+		p := path + "." + sub
+		if v, ok := r.pick(p, EnvName(p), file, !s.IsZero()); ok {
+			*s = SecretText{signing.NewSecret([]byte(v))}
+		}
+	}
+	if sn := rd.Sentinel; sn != nil {
+		secret("sentinel.password", &sn.Password, sn.PasswordFile)
+		secret("sentinel.sentinel_password", &sn.SentinelPassword, sn.SentinelPasswordFile)
+	}
+	if cl := rd.Cluster; cl != nil {
+		secret("cluster.password", &cl.Password, cl.PasswordFile)
+	}
+	if t := rd.TLS; t != nil {
+		for _, f := range []*string{&t.CAFile, &t.CertFile, &t.KeyFile} {
+			if *f != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(r.baseDir, *f)
+			}
 		}
 	}
 }

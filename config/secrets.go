@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -306,17 +307,36 @@ func (p *OAuthProvider) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Format prints the Redis URL with any password replaced.
+// Format prints the Redis settings with the URL's password and every
+// other password replaced.
 func (r Redis) Format(f fmt.State, _ rune) {
-	_, _ = fmt.Fprintf(f, "{url:%s url_file:%s}", redactURL(r.URL), r.URLFile)
+	_, _ = fmt.Fprintf(f, "{url:%s url_file:%s sentinel:%+v cluster:%+v tls:%+v pool_size:%d dial_timeout:%s read_timeout:%s write_timeout:%s}",
+		redactURL(r.URL), r.URLFile, r.Sentinel, r.Cluster, r.TLS, r.PoolSize, r.DialTimeout, r.ReadTimeout, r.WriteTimeout)
 }
 
-// MarshalJSON emits the Redis URL with any password replaced.
+// MarshalJSON emits the Redis settings with the URL's password replaced;
+// the sentinel and cluster passwords are SecretText, which marshals as
+// [REDACTED].
 func (r Redis) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		URL     string `json:"url"`
-		URLFile string `json:"url_file,omitempty"`
-	}{redactURL(r.URL), r.URLFile})
+		URL          string         `json:"url"`
+		URLFile      string         `json:"url_file,omitempty"`
+		Sentinel     *RedisSentinel `json:"sentinel,omitempty"`
+		Cluster      *RedisCluster  `json:"cluster,omitempty"`
+		TLS          *RedisTLS      `json:"tls,omitempty"`
+		PoolSize     int            `json:"pool_size,omitempty"`
+		DialTimeout  string         `json:"dial_timeout,omitempty"`
+		ReadTimeout  string         `json:"read_timeout,omitempty"`
+		WriteTimeout string         `json:"write_timeout,omitempty"`
+	}{redactURL(r.URL), r.URLFile, r.Sentinel, r.Cluster, r.TLS, r.PoolSize,
+		durationText(r.DialTimeout), durationText(r.ReadTimeout), durationText(r.WriteTimeout)})
+}
+
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }
 
 // redactURL prints scheme, host and path only; user information (which

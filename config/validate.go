@@ -316,7 +316,7 @@ func (v *validator) stores() {
 	switch c.State.Backend {
 	case "bbolt":
 	case "redis":
-		v.redisURL("state.redis.url", c.State.Redis.URL)
+		v.redis("state.redis", &c.State.Redis)
 	default:
 		v.errf("state.backend", "must be bbolt or redis, not %q", c.State.Backend)
 	}
@@ -332,9 +332,89 @@ func (v *validator) stores() {
 			v.warnf("shared.backend", "memory with state.backend redis: replicas do not share nonces, rate limits or replay markers")
 		}
 	case "redis":
-		v.redisURL("shared.redis.url", c.Shared.Redis.URL)
+		v.redis("shared.redis", &c.Shared.Redis)
 	default:
 		v.errf("shared.backend", "must be memory or redis, not %q", c.Shared.Backend)
+	}
+}
+
+// Bounds on the Redis connection settings.
+const (
+	maxRedisPool    = 10000
+	maxRedisTimeout = time.Minute
+	maxRedisAddrs   = 64
+)
+
+// redis checks one Redis section (path "state.redis" or "shared.redis"):
+// exactly one topology, its addresses and names, TLS and the pool and
+// timeouts. Passwords are checked for presence only and never shown.
+func (v *validator) redis(path string, r *Redis) {
+	switch r.Topology() {
+	case "":
+		v.errf(path+".url", "must be set when the back-end is redis (or give %s.sentinel or %s.cluster)%s", path, path, v.from(path+".url"))
+	case "several":
+		v.errf(path, "give exactly one of url, sentinel and cluster")
+	case "url":
+		v.redisURL(path+".url", r.URL)
+		if r.TLS != nil {
+			if u, err := url.Parse(r.URL); err == nil && u.Scheme != "rediss" {
+				v.errf(path+".tls", "with url, TLS needs a rediss:// URL")
+			}
+		}
+	case "sentinel":
+		sn := r.Sentinel
+		if sn.MasterName == "" {
+			v.errf(path+".sentinel.master_name", "must be set (the name the sentinels monitor)")
+		} else if strings.ContainsFunc(sn.MasterName, func(c rune) bool { return c <= ' ' || c > '~' }) {
+			v.errf(path+".sentinel.master_name", "must be printable ASCII without spaces")
+		}
+		v.redisAddrs(path+".sentinel.addrs", sn.Addrs)
+		if sn.SentinelUsername != "" && sn.SentinelPassword.IsZero() {
+			v.errf(path+".sentinel.sentinel_username", "is set without a sentinel_password")
+		}
+	case "cluster":
+		v.redisAddrs(path+".cluster.addrs", r.Cluster.Addrs)
+	}
+	if t := r.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
+		v.errf(path+".tls", "cert_file and key_file go together")
+	}
+	if r.PoolSize < 0 || r.PoolSize > maxRedisPool {
+		v.errf(path+".pool_size", "must be from 0 (the default) to %d", maxRedisPool)
+	}
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{{"dial_timeout", r.DialTimeout}, {"read_timeout", r.ReadTimeout}, {"write_timeout", r.WriteTimeout}} {
+		if d.d < 0 || d.d > maxRedisTimeout {
+			v.errf(path+"."+d.key, "must be from 0 (the default, 2s) to %s", maxRedisTimeout)
+		}
+	}
+}
+
+// redisAddrs checks a list of sentinel or cluster node addresses.
+func (v *validator) redisAddrs(path string, addrs []string) {
+	if len(addrs) == 0 {
+		v.errf(path, "must list at least one host:port")
+		return
+	}
+	if len(addrs) > maxRedisAddrs {
+		v.errf(path, "lists more than %d addresses", maxRedisAddrs)
+		return
+	}
+	seen := make(map[string]bool, len(addrs))
+	for i, a := range addrs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		host, ok := v.hostPort(p, a)
+		if !ok {
+			continue
+		}
+		if host == "" {
+			v.errf(p, "%q has no host", a)
+		}
+		if seen[a] {
+			v.errf(p, "%q is listed twice", a)
+		}
+		seen[a] = true
 	}
 }
 

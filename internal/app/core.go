@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 	"time"
@@ -59,11 +58,9 @@ func Open(cfg *config.Config, warn io.Writer, cli bool) (*Core, error) {
 	c := &Core{Crypto: cr, Cfg: cfg}
 	switch cfg.State.Backend {
 	case "redis":
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		st, err := redis.Open(ctx, redis.Options{URL: cfg.State.Redis.URL})
+		st, err := OpenRedis("state.redis", cfg.State.Redis)
 		if err != nil {
-			return nil, fmt.Errorf("state.redis: %w", err)
+			return nil, err
 		}
 		c.Store, c.Redis = st, st
 		c.closeStore = func() { _ = st.Close() }

@@ -3,12 +3,16 @@ package command
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/app"
 )
 
 // CheckConfig runs `gatehouse check-config`: every problem on stdout,
-// exit 1 when any is an error.
+// exit 1 when any is an error. In production mode it also connects to
+// each Redis deployment the config uses and reports one that is
+// unreachable or misconfigured (app.CheckRedis); it writes nothing.
 func CheckConfig(env *Env, args []string) error {
 	fs := newFlags("check-config")
 	path := fs.String("config", "", "YAML config file")
@@ -23,24 +27,46 @@ func CheckConfig(env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, err)
 		return silentError{}
 	}
+	var problems []config.Problem
 	if err := cfg.Validate(); err != nil {
 		var ve *config.ValidationError
-		if errors.As(err, &ve) {
-			for _, p := range ve.Problems {
-				kind := "error"
-				if p.Warning {
-					kind = "warning"
-				}
-				fmt.Fprintf(env.Stdout, "%s: %s: %s\n", kind, p.Path, p.Message)
-			}
-			if len(ve.Errors()) > 0 {
-				return silentError{}
-			}
-		} else {
+		if !errors.As(err, &ve) {
 			fmt.Fprintln(env.Stdout, err)
 			return silentError{}
 		}
+		problems = ve.Problems
+	}
+	if cfg.Mode == config.ModeProduction {
+		// A production config is checked against the Redis it names,
+		// section by section, unless the section is already wrong.
+		problems = append(problems, app.CheckRedis(cfg, func(path string) bool {
+			return hasErrorUnder(problems, path)
+		})...)
+	}
+	failed := false
+	for _, p := range problems {
+		kind := "error"
+		if p.Warning {
+			kind = "warning"
+		} else {
+			failed = true
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s: %s\n", kind, p.Path, p.Message)
+	}
+	if failed {
+		return silentError{}
 	}
 	fmt.Fprintln(env.Stdout, "ok")
 	return nil
+}
+
+// hasErrorUnder reports whether an error (not a warning) names path or a
+// key below it.
+func hasErrorUnder(ps []config.Problem, path string) bool {
+	for _, p := range ps {
+		if !p.Warning && (p.Path == path || strings.HasPrefix(p.Path, path+".")) {
+			return true
+		}
+	}
+	return false
 }

@@ -96,11 +96,17 @@ func writeFile(t *testing.T, path, body string) {
 
 // ask sends nginx's forward-auth question for path, without a credential,
 // from a trusted peer, and returns the status.
-func ask(s *Server, path string) int {
+func ask(s *Server, path string) int { return askWith(s, path, "") }
+
+// askWith is ask with an Authorization header ("" for none).
+func askWith(s *Server, path, authorization string) int {
 	var req fasthttp.Request
 	req.SetRequestURI("/auth/nginx")
 	req.Header.Set("X-Original-Method", "GET")
 	req.Header.Set("X-Original-URL", "http://app.example.test"+path)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
 	rc := new(fasthttp.RequestCtx)
 	rc.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
 	s.ver.Handler(rc)

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"fmt"
 	"github.com/gatehouse/gatehouse/internal/accounts"
 	"io"
@@ -156,14 +155,12 @@ func (s *Server) openShared() error {
 		s.deny = s.core.Store
 		return nil
 	}
-	if s.core.Redis != nil && cfg.Shared.Redis.URL == cfg.State.Redis.URL {
+	if s.core.Redis != nil && app.SameRedis(cfg.Shared.Redis, cfg.State.Redis) {
 		s.sharedR = s.core.Redis
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		st, err := redis.Open(ctx, redis.Options{URL: cfg.Shared.Redis.URL})
+		st, err := app.OpenRedis("shared.redis", cfg.Shared.Redis)
 		if err != nil {
-			return fmt.Errorf("shared.redis: %w", err)
+			return err
 		}
 		s.sharedR = st
 		s.closers = append(s.closers, func() { _ = st.Close() })

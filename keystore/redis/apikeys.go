@@ -152,7 +152,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, keyID string, at time.Time) err
 
 // DeleteAPIKey removes the key and its index entries.
 func (s *Store) DeleteAPIKey(ctx context.Context, keyID string) error {
-	for i := 0; i < casAttempts; i++ {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
 			return err
 		}
@@ -171,6 +171,9 @@ func (s *Store) DeleteAPIKey(ctx context.Context, keyID string) error {
 		case stNotFound:
 			return fmt.Errorf("keystore/redis: api key %s: %w", keyID, keystore.ErrNotFound)
 		case stChanged:
+			if err := casBackoff(ctx, i); err != nil {
+				return err
+			}
 			continue
 		default:
 			return unexpected("delete api key", st)

@@ -6,6 +6,19 @@
 // 7.0 or newer (PXAT, PEXPIRE NX/GT), standalone, behind Sentinel or as a
 // Cluster, through go-redis.
 //
+// Topologies. Options names exactly one: URL (go-redis NewClient on
+// ParseURL), Sentinel (NewFailoverClient: the sentinels name the primary
+// and the client follows it across failovers) or Cluster
+// (NewClusterClient: the client learns nodes and slots from the seeds).
+// TLS, the pool size and the dial, read and write timeouts apply to each;
+// the config package's state.redis and shared.redis sections map onto
+// Options one key to one field (README "Running several replicas").
+// Ping asks the server, the current primary, or every Cluster primary (a
+// primary that is down leaves its slots unreachable), so /readyz fails
+// while any of them does. Check adds what check-config needs: Redis 7.0 or
+// newer, a primary rather than a replica, the configured topology
+// (a URL at a Cluster node is refused), cluster_state:ok.
+//
 // Guarantees:
 //   - Every unique claim (user id, folded email, session digest, API key
 //     id, provider+subject), every index update and every cascade
@@ -23,11 +36,15 @@
 //     persistence setting (AOF with appendfsync everysec or always, RDB
 //     snapshots, replicas); gatehouse does not change it. Run the durable
 //     state on a Redis that persists.
-//   - Commands are never retried by the client (Open sets MaxRetries -1;
-//     do the same on a client passed to NewFromClient): a write whose
-//     reply was lost is an error to the caller, not a second application
-//     that would turn a successful CreateUser into ErrDuplicate or a
-//     fresh nonce into a replay.
+//   - Commands are never retried by the client (Open sets MaxRetries -1
+//     on every topology, and MaxRedirects -1 on a Cluster client, whose
+//     redirect loop would otherwise also resend a command after a lost
+//     reply; do the same on a client passed to NewFromClient): a write
+//     whose reply was lost is an error to the caller, not a second
+//     application that would turn a successful CreateUser into
+//     ErrDuplicate or a fresh nonce into a replay. A MOVED reply still
+//     makes the Cluster client reload its slot map, so the next call
+//     reaches the new owner.
 //   - Any failure to reach the server is an error, never a false "not
 //     denied", "absent" or "not found": callers fail closed. Calls after
 //     Close return keystore.ErrClosed.
@@ -55,8 +72,20 @@
 // state lives on one shard (users and sessions are small). Ephemeral keys
 // carry no tag and spread across the cluster; each operation on them
 // touches a single key. EachSealed walks the global indexes, not SCAN, so
-// it sees every record in Cluster mode too. Publish and subscribe use
-// ordinary (cluster-wide) Pub/Sub.
+// it sees every record in Cluster mode too.
+//
+// Revocations on a Cluster use ordinary Pub/Sub (PUBLISH, SUBSCRIBE), not
+// sharded Pub/Sub (SPUBLISH, SSUBSCRIBE). Deny sets the denylist entry and
+// publishes in one script; a script may only SPUBLISH to a shard channel
+// in the slot of its keys, so sharded Pub/Sub would force every denylist
+// entry into the channel's slot, on one primary. An ordinary PUBLISH from
+// any node is forwarded over the cluster bus to every node, so a
+// subscriber on any node hears it, and the subscription needs no change
+// when slots move. The cost — each message crosses the bus to every node —
+// is small for revocations, which are rare next to reads. On Sentinel the
+// subscription lives on the current primary; after a failover it
+// reconnects (to the new primary) and the watch's Subscribed hook empties
+// the caches, since messages published meanwhile are lost.
 //
 // What it must never do: put a stored value — email, password hash,
 // envelope, digest — or the connection URL (it may hold a password) into

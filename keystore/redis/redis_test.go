@@ -54,7 +54,7 @@ func TestMarkersExactlyOneWinner(t *testing.T) {
 	// Two stores on the same prefix stand for two replicas.
 	needRedis(t)
 	prefix := freshPrefix(t)
-	replicas := []*redis.Store{openAt(t, shared.url, prefix, redis.Options{}), openAt(t, shared.url, prefix, redis.Options{})}
+	replicas := []*redis.Store{openAt(t, shared.URL, prefix, redis.Options{}), openAt(t, shared.URL, prefix, redis.Options{})}
 	for round := 0; round < 20; round++ {
 		key := fmt.Sprintf("nonce-%d", round)
 		var wins atomic.Int32
@@ -162,9 +162,9 @@ func TestCountersParallelHitsAllCount(t *testing.T) {
 func TestRevocationReachesOtherReplicaWithinASecond(t *testing.T) {
 	needRedis(t)
 	prefix := freshPrefix(t)
-	a := openAt(t, shared.url, prefix, redis.Options{})
-	b := openAt(t, shared.url, prefix, redis.Options{})
-	other := openAt(t, shared.url, freshPrefix(t), redis.Options{})
+	a := openAt(t, shared.URL, prefix, redis.Options{})
+	b := openAt(t, shared.URL, prefix, redis.Options{})
+	other := openAt(t, shared.URL, freshPrefix(t), redis.Options{})
 
 	got := make(chan string, 8)
 	subscribed := make(chan struct{}, 8)
@@ -227,8 +227,8 @@ func TestRevocationSubscriptionSurvivesServerRestart(t *testing.T) {
 	srv := privateServer(t)
 	prefix := freshPrefix(t)
 	opts := redis.Options{DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond}
-	pub := openAt(t, srv.url, prefix, opts)
-	sub := openAt(t, srv.url, prefix, opts)
+	pub := openAt(t, srv.URL, prefix, opts)
+	sub := openAt(t, srv.URL, prefix, opts)
 
 	got := make(chan string, 8)
 	subscribed := make(chan struct{}, 8)
@@ -249,12 +249,12 @@ func TestRevocationSubscriptionSurvivesServerRestart(t *testing.T) {
 	}
 	waitSub("start")
 
-	srv.stop()
-	restarted, err := startServer(srv.dir, true, srv.port)
+	srv.Stop()
+	restarted, err := startServer(srv.Dir, srv.Port)
 	if err != nil {
 		t.Fatalf("restart redis-server: %v", err)
 	}
-	t.Cleanup(restarted.stop)
+	t.Cleanup(restarted.Stop)
 	waitSub("after restart")
 
 	deadline := time.Now().Add(5 * time.Second)
@@ -293,7 +293,7 @@ func TestRevocationSubscriptionSurvivesServerRestart(t *testing.T) {
 // "not denied", "absent" or "done".
 func TestOutageFailsClosedNeverFalseSuccess(t *testing.T) {
 	srv := privateServer(t)
-	s := openAt(t, srv.url, freshPrefix(t), redis.Options{DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond})
+	s := openAt(t, srv.URL, freshPrefix(t), redis.Options{DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond})
 	u := testUser(t, "outage@example.test")
 	if err := s.CreateUser(bg(), u); err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestOutageFailsClosedNeverFalseSuccess(t *testing.T) {
 	if err := s.Deny(bg(), "jti-live", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	srv.stop()
+	srv.Stop()
 
 	calls := []struct {
 		name string
@@ -374,11 +374,11 @@ func isNotFound(err error) bool { return errors.Is(err, keystore.ErrNotFound) }
 func TestOpenFailsFastOnUnreachableServer(t *testing.T) {
 	needRedis(t)
 	srv := privateServer(t)
-	srv.stop()
+	srv.Stop()
 	ctx, cancel := context.WithTimeout(bg(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	s, err := redis.Open(ctx, redis.Options{URL: srv.url, DialTimeout: 300 * time.Millisecond})
+	s, err := redis.Open(ctx, redis.Options{URL: srv.URL, DialTimeout: 300 * time.Millisecond})
 	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded against a dead server")
@@ -400,9 +400,9 @@ func TestOpenRefusesBadOptionsWithoutEchoingTheURL(t *testing.T) {
 		{"bad port", redis.Options{URL: "redis://:" + pw + "@127.0.0.1:port/0"}},
 		{"bad db", redis.Options{URL: "redis://:" + pw + "@127.0.0.1:6379/x"}},
 		{"control byte", redis.Options{URL: "redis://:" + pw + "@127.0.0.1:6379/0\x7f"}},
-		{"prefix with brace", redis.Options{URL: shared.url, Prefix: "gh{x}:"}},
-		{"prefix with space", redis.Options{URL: shared.url, Prefix: "gh x:"}},
-		{"prefix too long", redis.Options{URL: shared.url, Prefix: strings.Repeat("p", 65)}},
+		{"prefix with brace", redis.Options{URL: shared.URL, Prefix: "gh{x}:"}},
+		{"prefix with space", redis.Options{URL: shared.URL, Prefix: "gh x:"}},
+		{"prefix too long", redis.Options{URL: shared.URL, Prefix: strings.Repeat("p", 65)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -833,13 +833,13 @@ func TestConcurrentUpdatesAreNotLost(t *testing.T) {
 
 func TestNewFromClient(t *testing.T) {
 	srv := privateServer(t)
-	opts, err := goredis.ParseURL(srv.url)
+	opts, err := goredis.ParseURL(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.MaxRetries = -1
 	s, err := redis.NewFromClient(goredis.NewUniversalClient(&goredis.UniversalOptions{
-		Addrs: []string{srv.addr}, MaxRetries: -1,
+		Addrs: []string{srv.Addr}, MaxRetries: -1,
 	}), freshPrefix(t))
 	if err != nil {
 		t.Fatal(err)

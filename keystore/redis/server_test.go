@@ -1,35 +1,43 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/gatehouse/gatehouse/internal/redistest"
 	"github.com/gatehouse/gatehouse/keystore/redis"
 )
 
-// The tests run a real redis-server: one shared by the package (on a
-// unix socket in a temporary directory) and, for tests that kill or
-// restart it, private ones on loopback ports.
+// The tests run real Redis deployments (internal/redistest): one
+// redis-server shared by the package (on a unix socket in a temporary
+// directory), private ones on loopback ports for tests that kill or
+// restart a server, and — started on first use and shared by the tests
+// that need them — a 3-primary Cluster and a Sentinel deployment.
 
-const requireEnv = "GATEHOUSE_REQUIRE_INTEGRATION"
+type server = redistest.Server
 
 var (
-	redisBin   string
-	shared     *server
-	skipReason string
+	shared *server
+	// tmpRoot holds every shared deployment's directory; removed after
+	// the tests.
+	tmpRoot string
+
+	clusterOnce sync.Once
+	cluster     *redistest.Cluster
+	clusterErr  error
+
+	sentinelOnce sync.Once
+	sentinel     *redistest.Sentinel
+	sentinelErr  error
 )
 
 func TestMain(m *testing.M) {
@@ -37,122 +45,68 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if _, statErr := os.Stat("/usr/bin/redis-server"); statErr == nil {
-			bin, err = "/usr/bin/redis-server", nil
-		}
-	}
-	if err != nil {
-		skipReason = "redis-server not found (install redis-server, or set " + requireEnv + "=1 to make this a failure)"
-		if os.Getenv(requireEnv) == "1" {
-			fmt.Fprintln(os.Stderr, "keystore/redis: redis-server not found and "+requireEnv+"=1")
+	if _, err := redistest.Bin(); err != nil {
+		if os.Getenv(redistest.RequireEnv) == "1" {
+			fmt.Fprintln(os.Stderr, "keystore/redis:", err, "and "+redistest.RequireEnv+"=1")
 			return 1
 		}
 		return m.Run()
 	}
-	redisBin = bin
 	dir, err := os.MkdirTemp("", "gh-redis-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	shared, err = startServer(dir, false, 0)
+	tmpRoot = dir
+	shared, err = redistest.NewServer(redistest.Config{Dir: dir, Unix: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "keystore/redis: shared redis-server:", err)
 		return 1
 	}
-	defer shared.stop()
+	defer shared.Stop()
+	defer func() {
+		if cluster != nil {
+			cluster.Stop()
+		}
+		if sentinel != nil {
+			sentinel.Stop()
+		}
+	}()
 	return m.Run()
 }
 
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	addr string // host:port for TCP servers
-	dir  string
-	port int
-	mu   sync.Mutex
-	log  bytes.Buffer
-	done chan struct{}
+// sharedCluster returns the package's 3-primary Cluster, starting it on
+// first use.
+func sharedCluster(t *testing.T) *redistest.Cluster {
+	t.Helper()
+	needRedis(t)
+	clusterOnce.Do(func() {
+		cluster, clusterErr = redistest.NewCluster(filepath.Join(tmpRoot, "cluster"), 3)
+	})
+	if clusterErr != nil {
+		t.Fatalf("start cluster: %v", clusterErr)
+	}
+	return cluster
 }
 
-func (s *server) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.Write(p)
+// sharedSentinel returns the package's Sentinel deployment, starting it
+// on first use. Tests that fail it over start their own.
+func sharedSentinel(t *testing.T) *redistest.Sentinel {
+	t.Helper()
+	needRedis(t)
+	sentinelOnce.Do(func() {
+		sentinel, sentinelErr = redistest.NewSentinel(filepath.Join(tmpRoot, "sentinel"))
+	})
+	if sentinelErr != nil {
+		t.Fatalf("start sentinel: %v", sentinelErr)
+	}
+	return sentinel
 }
 
-func (s *server) logs() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
-
-// startServer starts redis-server without persistence, on a unix socket
-// in dir or (tcp) on 127.0.0.1:port (0 picks a free port), and waits
-// until it answers PING.
-func startServer(dir string, tcp bool, port int, extra ...string) (*server, error) {
-	s := &server{dir: dir, done: make(chan struct{})}
-	args := []string{"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", ""}
-	if tcp {
-		if port == 0 {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return nil, err
-			}
-			port = l.Addr().(*net.TCPAddr).Port
-			l.Close()
-		}
-		s.port = port
-		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		s.url = "redis://" + s.addr + "/0"
-		args = append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
-	} else {
-		sock := filepath.Join(dir, "redis.sock")
-		s.url = "unix://" + sock
-		args = append(args, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700")
-	}
-	s.cmd = exec.Command(redisBin, append(args, extra...)...)
-	s.cmd.Stdout, s.cmd.Stderr = s, s
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	opts, err := goredis.ParseURL(s.url)
-	if err != nil {
-		s.stop()
-		return nil, err
-	}
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("redis-server exited: %s", s.logs())
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("redis-server not ready: %v\n%s", err, s.logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-	}
-	<-s.done
+// startServer starts a TCP redis-server in dir on port (0 picks one).
+func startServer(dir string, port int) (*server, error) {
+	return redistest.NewServer(redistest.Config{Dir: dir, Port: port})
 }
 
 // privateServer starts a TCP redis-server for one test and kills it when
@@ -160,26 +114,14 @@ func (s *server) stop() {
 func privateServer(t *testing.T) *server {
 	t.Helper()
 	needRedis(t)
-	s, err := startServer(t.TempDir(), true, 0)
-	if err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			t.Logf("redis-server log:\n%s", s.logs())
-		}
-	})
-	return s
+	return redistest.StartServer(t)
 }
 
 func needRedis(tb testing.TB) {
 	tb.Helper()
+	redistest.Need(tb)
 	if shared == nil {
-		if os.Getenv(requireEnv) == "1" {
-			tb.Fatalf("redis-server unavailable and %s=1", requireEnv)
-		}
-		tb.Skip(skipReason)
+		tb.Fatal("shared redis-server did not start")
 	}
 }
 
@@ -195,8 +137,16 @@ func freshPrefix(tb testing.TB) string {
 // openAt opens a store on url under prefix and closes it when tb ends.
 func openAt(tb testing.TB, url, prefix string, opts redis.Options) *redis.Store {
 	tb.Helper()
-	opts.URL, opts.Prefix = url, prefix
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	opts.URL = url
+	return openPrefixed(tb, opts, prefix)
+}
+
+// openPrefixed opens a store as opts say under prefix and closes it when
+// tb ends.
+func openPrefixed(tb testing.TB, opts redis.Options, prefix string) *redis.Store {
+	tb.Helper()
+	opts.Prefix = prefix
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := redis.Open(ctx, opts)
 	if err != nil {
@@ -210,7 +160,7 @@ func openAt(tb testing.TB, url, prefix string, opts redis.Options) *redis.Store 
 func newStore(tb testing.TB) *redis.Store {
 	tb.Helper()
 	needRedis(tb)
-	return openAt(tb, shared.url, freshPrefix(tb), redis.Options{})
+	return openAt(tb, shared.URL, freshPrefix(tb), redis.Options{})
 }
 
 // rawClient is a plain client on the shared server for looking behind
@@ -218,7 +168,7 @@ func newStore(tb testing.TB) *redis.Store {
 func rawClient(tb testing.TB) *goredis.Client {
 	tb.Helper()
 	needRedis(tb)
-	opts, err := goredis.ParseURL(shared.url)
+	opts, err := goredis.ParseURL(shared.URL)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,11 +17,26 @@ import (
 	"github.com/gatehouse/gatehouse/keystore"
 )
 
-// Options configure Open.
+// Options configure Open. Exactly one of URL, Sentinel and Cluster is
+// set.
 type Options struct {
 	// URL is redis://, rediss:// (TLS) or unix:// as go-redis ParseURL
-	// reads it. It may hold a password and never appears in an error.
+	// reads it, for a standalone server. It may hold a password and never
+	// appears in an error.
 	URL string
+	// Sentinel reaches the primary that a set of sentinels monitors and
+	// follows it across failovers.
+	Sentinel *Sentinel
+	// Cluster reaches a Redis Cluster through any of its nodes.
+	Cluster *Cluster
+	// TLS turns TLS on for Sentinel and Cluster (sentinels and data
+	// servers alike) and replaces the default TLS settings of a rediss://
+	// URL; an empty ServerName keeps the host dialled. A redis:// URL with
+	// TLS set is refused.
+	TLS *tls.Config
+	// PoolSize bounds the connections per server (per node in a Cluster);
+	// 0 keeps go-redis's default.
+	PoolSize int
 	// Prefix starts every key and the revocation channel; "" means
 	// DefaultPrefix. 1..64 printable ASCII bytes without spaces or braces
 	// (braces would change the Cluster hash tag).
@@ -28,12 +44,32 @@ type Options struct {
 	// DialTimeout bounds connecting; 0 keeps the URL's positive value,
 	// else 2 s. Never unbounded.
 	DialTimeout time.Duration
-	// ReadTimeout bounds each reply and each write; 0 keeps the URL's
-	// positive value, else 2 s. Never unbounded.
+	// ReadTimeout bounds each reply; 0 keeps the URL's positive value,
+	// else 2 s. Never unbounded.
 	ReadTimeout time.Duration
+	// WriteTimeout bounds each write; 0 means ReadTimeout when that is
+	// set, else the URL's positive value, else the read timeout.
+	WriteTimeout time.Duration
 	// Clock returns the current time for the Deny "already past" check;
 	// nil means time.Now. Expiry itself follows the Redis server's clock.
 	Clock func() time.Time
+}
+
+// Sentinel names the primary and the sentinels that watch it.
+type Sentinel struct {
+	MasterName string
+	Addrs      []string // host:port of each sentinel
+	// Username and Password authenticate to the primary and replicas.
+	Username, Password string
+	// SentinelUsername and SentinelPassword authenticate to the sentinels.
+	SentinelUsername, SentinelPassword string
+}
+
+// Cluster lists seed nodes of a Redis Cluster; the client learns the
+// others from the cluster itself.
+type Cluster struct {
+	Addrs              []string // host:port
+	Username, Password string
 }
 
 // DefaultPrefix is the key namespace when Options.Prefix is empty.
@@ -49,11 +85,14 @@ const (
 // keystore.Denylist, keystore.Markers and keystore.Counters. It is safe
 // for concurrent use.
 type Store struct {
-	c      goredis.UniversalClient
-	prefix string
-	k      keys
-	now    func() time.Time
-	closed atomic.Bool
+	c goredis.UniversalClient
+	// cluster is c when it is a Cluster client: Ping then asks every
+	// primary.
+	cluster *goredis.ClusterClient
+	prefix  string
+	k       keys
+	now     func() time.Time
+	closed  atomic.Bool
 	// life ends when the store is closed; revocation subscriptions
 	// watch it.
 	life context.Context
@@ -67,49 +106,140 @@ var (
 	_ keystore.Counters = (*Store)(nil)
 )
 
-// Open connects to the Redis server at opts.URL and checks that it
-// answers (PING) within ctx. Commands are never retried by the client: a
+// Open connects to the deployment opts describe and checks that it
+// answers (Ping) within ctx. Commands are never retried by the client: a
 // write whose reply was lost is reported as an error rather than applied
-// twice.
+// twice (package doc, "Topologies").
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	if opts.URL == "" {
-		return nil, errors.New("keystore/redis: no URL")
-	}
-	o, err := goredis.ParseURL(opts.URL)
-	if err != nil {
-		return nil, urlError(err)
-	}
-	switch {
-	case opts.DialTimeout > 0:
-		o.DialTimeout = opts.DialTimeout
-	case o.DialTimeout <= 0:
-		o.DialTimeout = defaultDialTimeout
-	}
-	switch {
-	case opts.ReadTimeout > 0:
-		o.ReadTimeout, o.WriteTimeout = opts.ReadTimeout, opts.ReadTimeout
-	case o.ReadTimeout <= 0:
-		o.ReadTimeout = defaultReadTimeout
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = o.ReadTimeout
-	}
-	o.MaxRetries = -1
-	// One dial attempt per call: with the server down, a request is
-	// refused in one dial timeout rather than five.
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
-	o.DisableIdentity = true
-	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	s, err := newStore(goredis.NewClient(o), opts.Prefix, opts.Clock)
+	c, err := newClient(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.c.Ping(ctx).Err(); err != nil {
+	s, err := newStore(c, opts.Prefix, opts.Clock)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
-		return nil, fmt.Errorf("keystore/redis: ping: %w", err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// newClient builds the go-redis client for the one topology opts set.
+func newClient(opts Options) (goredis.UniversalClient, error) {
+	n := 0
+	for _, set := range []bool{opts.URL != "", opts.Sentinel != nil, opts.Cluster != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, errors.New("keystore/redis: give exactly one of URL, Sentinel and Cluster")
+	}
+	t := timeouts{dial: defaultDialTimeout, read: defaultReadTimeout}
+	switch {
+	case opts.URL != "":
+		o, err := goredis.ParseURL(opts.URL)
+		if err != nil {
+			return nil, urlError(err)
+		}
+		if opts.TLS != nil {
+			if o.TLSConfig == nil {
+				return nil, errors.New("keystore/redis: TLS settings need a rediss:// URL")
+			}
+			o.TLSConfig = withServerName(opts.TLS, o.TLSConfig.ServerName)
+		}
+		t = t.from(o.DialTimeout, o.ReadTimeout, o.WriteTimeout).from(opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout)
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = t.dial, t.read, t.write
+		if opts.PoolSize > 0 {
+			o.PoolSize = opts.PoolSize
+		}
+		o.MaxRetries = -1
+		// One dial attempt per call: with the server down, a request is
+		// refused in one dial timeout rather than five.
+		o.DialerRetries = 1
+		o.ContextTimeoutEnabled = true
+		o.DisableIdentity = true
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		return goredis.NewClient(o), nil
+	case opts.Sentinel != nil:
+		sn := opts.Sentinel
+		if sn.MasterName == "" || len(sn.Addrs) == 0 {
+			return nil, errors.New("keystore/redis: Sentinel needs a master name and at least one address")
+		}
+		t = t.from(opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout)
+		return goredis.NewFailoverClient(&goredis.FailoverOptions{
+			MasterName:    sn.MasterName,
+			SentinelAddrs: append([]string(nil), sn.Addrs...),
+			Username:      sn.Username, Password: sn.Password,
+			SentinelUsername: sn.SentinelUsername, SentinelPassword: sn.SentinelPassword,
+			TLSConfig:   opts.TLS,
+			PoolSize:    opts.PoolSize,
+			DialTimeout: t.dial, ReadTimeout: t.read, WriteTimeout: t.write,
+			MaxRetries: -1, DialerRetries: 1,
+			ContextTimeoutEnabled: true,
+			DisableIdentity:       true,
+		}), nil
+	default:
+		cl := opts.Cluster
+		if len(cl.Addrs) == 0 {
+			return nil, errors.New("keystore/redis: Cluster needs at least one address")
+		}
+		t = t.from(opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout)
+		return goredis.NewClusterClient(&goredis.ClusterOptions{
+			Addrs:    append([]string(nil), cl.Addrs...),
+			Username: cl.Username, Password: cl.Password,
+			TLSConfig:   opts.TLS,
+			PoolSize:    opts.PoolSize,
+			DialTimeout: t.dial, ReadTimeout: t.read, WriteTimeout: t.write,
+			// The cluster client's redirect loop also resends a command
+			// whose reply was lost (EOF, timeout); one attempt keeps
+			// "never applied twice". A MOVED reply still reloads the
+			// slot map, so the next call goes to the new owner.
+			MaxRedirects: -1,
+			MaxRetries:   -1, DialerRetries: 1,
+			ContextTimeoutEnabled:    true,
+			DisableIdentity:          true,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		}), nil
+	}
+}
+
+// timeouts resolves the dial, read and write timeouts: each layer's
+// positive values replace the ones before it, and a write timeout
+// follows the read timeout of the same layer when that layer sets none.
+type timeouts struct{ dial, read, write time.Duration }
+
+func (t timeouts) from(dial, read, write time.Duration) timeouts {
+	if dial > 0 {
+		t.dial = dial
+	}
+	if read > 0 {
+		t.read = read
+		if write <= 0 {
+			t.write = read
+		}
+	}
+	if write > 0 {
+		t.write = write
+	}
+	if t.write <= 0 {
+		t.write = t.read
+	}
+	return t
+}
+
+// withServerName copies c and fills an empty ServerName with host.
+func withServerName(c *tls.Config, host string) *tls.Config {
+	c = c.Clone()
+	if c.ServerName == "" {
+		c.ServerName = host
+	}
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
 }
 
 // urlError reports why a URL did not parse without repeating the URL,
@@ -150,7 +280,8 @@ func newStore(c goredis.UniversalClient, prefix string, clock func() time.Time) 
 		clock = time.Now
 	}
 	life, stop := context.WithCancel(context.Background())
-	return &Store{c: c, prefix: prefix, k: newKeys(prefix), now: clock, life: life, stop: stop}, nil
+	cluster, _ := c.(*goredis.ClusterClient)
+	return &Store{c: c, cluster: cluster, prefix: prefix, k: newKeys(prefix), now: clock, life: life, stop: stop}, nil
 }
 
 func checkPrefix(p string) error {
@@ -168,10 +299,17 @@ func checkPrefix(p string) error {
 // Prefix returns the key namespace in use.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Ping reports whether the server answers.
+// Ping reports whether the deployment answers: the server, the primary
+// that Sentinel names, or every primary of a Cluster (a primary that is
+// down leaves its slots unreachable).
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.begin(ctx); err != nil {
 		return err
+	}
+	if s.cluster != nil {
+		return s.fail("ping", s.cluster.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+			return c.Ping(ctx).Err()
+		}))
 	}
 	return s.fail("ping", s.c.Ping(ctx).Err())
 }
@@ -293,9 +431,11 @@ const casAttempts = 16
 
 var errBusy = fmt.Errorf("keystore/redis: record kept changing: %w", keystore.ErrConflict)
 
-// updateAttempts bounds UpdateUser and UpdateAPIKey, whose callers are
-// requests that must not fail because other requests changed other
-// fields of the same record; with casBackoff the whole loop waits at most
+// updateAttempts bounds UpdateUser, UpdateAPIKey, DeleteUser and
+// DeleteAPIKey, whose callers are requests that must not fail because
+// other requests changed other fields of the same record (over TCP to a
+// remote primary, a delete racing steady updates lost all casAttempts
+// immediate retries); with casBackoff the whole loop waits at most
 // about a quarter of a second.
 const updateAttempts = 64
 

@@ -166,7 +166,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.Use
 // DeleteUser removes the user with its sessions, API keys and OAuth
 // links in one script.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	for i := 0; i < casAttempts; i++ {
+	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
 			return err
 		}
@@ -191,6 +191,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		case stNotFound:
 			return fmt.Errorf("keystore/redis: user %s: %w", id, keystore.ErrNotFound)
 		case stChanged:
+			if err := casBackoff(ctx, i); err != nil {
+				return err
+			}
 			continue
 		default:
 			return unexpected("delete user", st)
