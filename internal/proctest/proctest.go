@@ -1,7 +1,3 @@
-// Package proctest starts the external processes of gatehouse's integration
-// tests (integration/README.md): on loopback ports picked at run time, each
-// in its own process group, stopped by PID when the test ends, its output
-// kept for the failure log. Only tests import it.
 package proctest
 
 import (
