@@ -13,96 +13,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/proctest"
 )
 
 // freePort asks the kernel for a free loopback port and releases it.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return proctest.FreePort(t) }
 
-// syncBuffer collects a process's output for printing on failure.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 { // keep memory bounded under load
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// proc is a started server process.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	once sync.Once
-}
+// proc is a started server process, stopped by PID when the test ends.
+type proc = proctest.Proc
 
 // startProc starts cmd, registers a cleanup that stops it and prints its
 // output when the test failed.
 func startProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("----- %s output -----\n%s", name, p.out.String())
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM to the process group and SIGKILL after 5 s.
-func (p *proc) stop() {
-	p.once.Do(func() {
-		pgid := p.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-p.done
-		}
-	})
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return proctest.Start(t, name, cmd)
 }
 
 // waitTCP polls addr until it accepts a connection or the process dies.
@@ -110,8 +38,8 @@ func waitTCP(t testing.TB, p *proc, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if p != nil && p.exited() {
-			t.Fatalf("%s exited before listening on %s:\n%s", p.name, addr, p.out.String())
+		if p != nil && p.Exited() {
+			t.Fatalf("%s exited before listening on %s:\n%s", p.Name, addr, p.Output())
 		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
@@ -122,7 +50,7 @@ func waitTCP(t testing.TB, p *proc, addr string) {
 	}
 	name := addr
 	if p != nil {
-		name = p.name + " at " + addr
+		name = p.Name + " at " + addr
 	}
 	t.Fatalf("%s not ready after 20s", name)
 }
@@ -213,7 +141,7 @@ func (g *gatehouse) start() {
 }
 
 // stop ends `gatehouse serve` (the proxies must then deny).
-func (g *gatehouse) stop() { g.proc.stop() }
+func (g *gatehouse) stop() { g.proc.Stop() }
 
 // cli runs a gatehouse subcommand against this instance and returns stdout.
 func (g *gatehouse) cli(stdin string, args ...string) string {

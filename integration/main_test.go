@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/proctest"
 )
 
 var (
@@ -35,15 +37,12 @@ func TestMain(m *testing.M) {
 }
 
 // requireIntegration reports whether missing pieces must fail the run.
-func requireIntegration() bool { return os.Getenv("GATEHOUSE_REQUIRE_INTEGRATION") == "1" }
+func requireIntegration() bool { return proctest.RequireIntegration() }
 
 // unavailable skips the test, or fails it when GATEHOUSE_REQUIRE_INTEGRATION=1.
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if requireIntegration() {
-		t.Fatalf("GATEHOUSE_REQUIRE_INTEGRATION=1: "+format, args...)
-	}
-	t.Skipf(format, args...)
+	proctest.Unavailable(t, format, args...)
 }
 
 // needGatehouse stops the test when the binary could not be built.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/proctest"
 	"github.com/gatehouse/gatehouse/proxyconf"
 )
 
@@ -134,11 +135,7 @@ func traefikBinary(t *testing.T) string {
 	if p := os.Getenv("GATEHOUSE_TRAEFIK"); p != "" {
 		return p
 	}
-	cache := os.Getenv("GATEHOUSE_TOOLS_CACHE")
-	if cache == "" {
-		cache = "/var/cache/gatehouse-tools"
-	}
-	bin := filepath.Join(cache, "traefik-"+traefikVersion, "traefik")
+	bin := filepath.Join(proctest.ToolsCache(), "traefik-"+traefikVersion, "traefik")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
 	}

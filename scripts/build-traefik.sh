@@ -21,23 +21,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tools-cache.sh
+source "$here/tools-cache.sh"
 wrapper="$here/traefik-wrapper"
-version="${TRAEFIK_VERSION:-$(awk '$1 == "require" && $2 == "github.com/traefik/traefik/v3" { print $3 }' "$wrapper/go.mod")}"
-cache="${GATEHOUSE_TOOLS_CACHE:-/var/cache/gatehouse-tools}"
-dest="$cache/traefik-$version"
-bin="$dest/traefik"
+version="${TRAEFIK_VERSION:-$(gomod_require "$wrapper/go.mod" github.com/traefik/traefik/v3)}"
 
-if [[ -x "$bin" ]]; then
-	echo "build-traefik: cached $bin" >&2
-	echo "$bin"
-	exit 0
-fi
-
-command -v go >/dev/null || { echo "build-traefik: go is not installed" >&2; exit 1; }
-mkdir -p "$dest"
-work="$(mktemp -d "$dest/build.XXXXXX")"
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-start=$(date +%s)
+tools_cache_begin build-traefik "traefik-$version" traefik
 
 echo "build-traefik: Traefik $version -> $bin" >&2
 cp -r "$wrapper/." "$work/"
@@ -79,6 +68,4 @@ GOFLAGS=-mod=mod go mod tidy
 
 echo "build-traefik: [4/4] compiling (a cold build takes several minutes)" >&2
 go build -trimpath -ldflags "-s -w -X main.traefikVersion=$version" -o "$work/traefik" .
-mv "$work/traefik" "$bin"
-echo "build-traefik: done in $(( $(date +%s) - start ))s" >&2
-echo "$bin"
+tools_cache_finish "$work/traefik"
