@@ -120,6 +120,7 @@ type Verifier struct {
 	keysStore     keystore.APIKeys
 	denylist      keystore.Denylist
 	nonces        keystore.Markers
+	localNonces   localMarkers // nonces, when in this process
 
 	tokenMAC      *macPool
 	keyHasher     *signing.APIKeyHasher
@@ -202,6 +203,7 @@ func New(opts Options) (*Verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
+	v.localNonces, _ = opts.Nonces.(localMarkers)
 	if v.cookieName == "" {
 		v.cookieName = DefaultCookieName
 	}
