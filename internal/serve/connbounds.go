@@ -72,25 +72,34 @@ func (l *boundedListener) Accept() (net.Conn, error) {
 	return bc, nil
 }
 
-// Close stops the bound checks and closes the listener (connections
-// already accepted keep their bounds until Close ends the checks).
+// Close closes the listener; connections already accepted keep their
+// bounds until they are closed.
 func (l *boundedListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return l.Listener.Close()
 }
 
+// run keeps the clock and checks the bounds every tick, until the
+// listener is closed and its last connection too (the connections still
+// open while a shutdown drains keep their bounds).
 func (l *boundedListener) run(tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	for {
-		select {
-		case <-l.done:
+	for range t.C {
+		now := int64(time.Since(l.start))
+		l.now.Store(now)
+		if l.expire(now) == 0 && l.closed() {
 			return
-		case <-t.C:
-			now := int64(time.Since(l.start))
-			l.now.Store(now)
-			l.expire(now)
 		}
+	}
+}
+
+func (l *boundedListener) closed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -102,7 +111,8 @@ var pastDeadline = time.Unix(1, 0)
 // its bound. A phase's start is stamped with the ticker clock, up to a
 // tick late, and is seen up to a tick late: the check uses bound - tick,
 // so a bound is enforced between 2 × tick early and on time.
-func (l *boundedListener) expire(now int64) {
+// It returns how many connections are open.
+func (l *boundedListener) expire(now int64) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {
@@ -127,6 +137,7 @@ func (l *boundedListener) expire(now int64) {
 			_ = c.Conn.SetReadDeadline(pastDeadline)
 		}
 	}
+	return len(l.conns)
 }
 
 const (
