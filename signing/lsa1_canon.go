@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"slices"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -181,15 +182,38 @@ func lsaComparePairs(a, b lsaPair) int {
 	return bytes.Compare(a.value, b.value)
 }
 
+// lsaQueryScratch is lsaAppendQuery's working space: the pairs to sort and
+// their decoded bytes. It is pooled, so canonicalising a query allocates
+// nothing once warm (on-stack arrays escaped to the heap on every call:
+// the pairs point into the decoded bytes).
+type lsaQueryScratch struct {
+	pairs []lsaPair
+	dec   []byte
+}
+
+var lsaQueryPool = sync.Pool{New: func() any { return new(lsaQueryScratch) }}
+
+// lsaQueryScratchKeep bounds the decoded bytes a pooled scratch keeps.
+const lsaQueryScratchKeep = 16 << 10
+
 // lsaAppendQuery appends the canonical query of raw to dst.
 func lsaAppendQuery(dst, raw []byte) ([]byte, error) {
 	if len(raw) == 0 {
 		return dst, nil
 	}
-	var pairBuf [16]lsaPair
-	var decBuf [256]byte
-	pairs := pairBuf[:0]
-	dec := decBuf[:0]
+	sc := lsaQueryPool.Get().(*lsaQueryScratch)
+	dst, err := sc.appendQuery(dst, raw)
+	clear(sc.pairs[:cap(sc.pairs)])
+	if cap(sc.dec) <= lsaQueryScratchKeep {
+		lsaQueryPool.Put(sc)
+	}
+	return dst, err
+}
+
+func (sc *lsaQueryScratch) appendQuery(dst, raw []byte) ([]byte, error) {
+	pairs := sc.pairs[:0]
+	dec := sc.dec[:0]
+	defer func() { sc.pairs, sc.dec = pairs[:0], dec[:0] }()
 	for rest := raw; len(rest) > 0; {
 		piece := rest
 		if i := bytes.IndexByte(rest, '&'); i >= 0 {

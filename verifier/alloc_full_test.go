@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse/gatehouse/keystore/memory"
 	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/verifier"
 )
@@ -52,5 +53,35 @@ func TestZeroAllocsDecisionsWithMetrics(t *testing.T) {
 				t.Fatalf("%v allocations per decision, want 0", n)
 			}
 		})
+	}
+}
+
+// TestZeroAllocsSignedReplay runs a signed request through the handler
+// with the in-process nonce store, then measures its replay: the whole
+// check (Authorization parse, canonical request, HMAC with the cached key,
+// nonce lookup) up to the 401 must not allocate. (A fresh nonce adds one
+// map insert, amortised growth of the nonce table.)
+func TestZeroAllocsSignedReplay(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := newEnv(t, func(o *verifier.Options) { o.Nonces = memory.New(memory.Options{Clock: o.Now}) })
+	keyID, secret := e.signingKey(aliceID, []string{"read"})
+	req := e.signed(t, keyID, secret, signReq{dialect: "traefik", method: "GET", url: "https://app.example.test/api/items?b=2&a=1&limit=10"})
+	var ctx fasthttp.RequestCtx
+	ctx.Init(req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil)
+	e.v.Handler(&ctx)
+	if got := ctx.Response.StatusCode(); got != 200 {
+		t.Fatalf("first use: status %d: %s", got, ctx.Response.Body())
+	}
+	e.v.Handler(&ctx) // warm the deny path
+	n := testing.AllocsPerRun(200, func() {
+		e.v.Handler(&ctx)
+		if ctx.Response.StatusCode() != 401 {
+			t.Fatal("replay not refused")
+		}
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per replayed signed request, want 0", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/signing"
 )
 
 // ttlCache is a sharded map of immutable snapshots with a short time to
@@ -171,7 +172,7 @@ type sessionSnap struct {
 // so a re-keyed or rotated envelope is decrypted again.
 type secretSnap struct {
 	envelope string
-	secret   []byte
+	key      *signing.LSA1Key // the decrypted secret, keyed for HMAC once
 }
 
 func snapUser(u *keystore.User, fingerprint []byte) *userSnap {

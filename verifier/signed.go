@@ -16,18 +16,30 @@ const (
 	secretTTL = 30 * time.Second
 )
 
-// dummySigningSecret stands in for the secret of an unknown key, so the
+// dummySigningKey stands in for the secret of an unknown key, so the
 // canonical request is still MACed (same work, never matches a real
 // signature by more than chance).
-var dummySigningSecret = []byte("gatehouse-unknown-key-dummy-secret-0000000")
+var dummySigningKey = signing.NewLSA1Key([]byte("gatehouse-unknown-key-dummy-secret-0000000"))
+
+// localMarkers is a nonce store in this process (keystore/memory): map work
+// only, so it is called without a per-call timeout (a context with a timer
+// per signed request cost more than the map), and with the key built in
+// scratch space.
+type localMarkers interface {
+	SetIfAbsentBytes(key []byte, ttl time.Duration) (bool, error)
+}
 
 // signedScratch is per-request space for signed-request checks.
 type signedScratch struct {
 	canon    []byte
 	nonce    []byte
+	nonceKey []byte // "lsa1:" key id ":" nonce
 	bodyHex  [64]byte
 	declared []byte
 	h        *fasthttp.RequestHeader
+	// headerFn is the method value ss.header, made once per scratch (a
+	// method value built per request is an allocation).
+	headerFn func(name []byte) [][]byte
 }
 
 // header returns every value of a lower-case header name from the auth
@@ -71,9 +83,13 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 		if len(body) > v.signedBodyMax {
 			return ReasonRequestBodyInvalid
 		}
-		sum := sha256.Sum256(body)
-		hex.Encode(ss.bodyHex[:], sum[:])
-		bodyHex = ss.bodyHex[:]
+		if len(body) == 0 {
+			bodyHex = append(ss.bodyHex[:0], signing.LSA1EmptyBodySHA256...)
+		} else {
+			sum := sha256.Sum256(body)
+			hex.Encode(ss.bodyHex[:], sum[:])
+			bodyHex = ss.bodyHex[:]
+		}
 		if present && string(ss.declared) != string(bodyHex) {
 			return ReasonRequestBodyInvalid
 		}
@@ -93,7 +109,7 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	if r != ReasonNone {
 		return r
 	}
-	secret := dummySigningSecret
+	secret := dummySigningKey
 	known := k.found && k.signingSecret != ""
 	if known {
 		sec, r := v.signingSecret(k, now)
@@ -108,13 +124,16 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	}
 
 	ss.h = h
+	if ss.headerFn == nil {
+		ss.headerFn = ss.header
+	}
 	ss.canon, err = signing.LSA1Canonical(ss.canon[:0], signing.LSA1Input{
 		Method:        s.orig.method,
 		RawPath:       s.orig.path,
 		RawQuery:      s.orig.query,
 		Host:          s.orig.hostRaw,
 		SignedHeaders: a.SignedHeaders,
-		Header:        ss.header,
+		Header:        ss.headerFn,
 		BodySHA256Hex: bodyHex,
 	})
 	ss.h = nil
@@ -124,7 +143,7 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 		}
 		return ReasonAPIKeySignatureInvalid
 	}
-	if !signing.LSA1Verify(secret, ss.canon, a.Signature) || !known {
+	if !secret.Verify(ss.canon, a.Signature) || !known {
 		return ReasonAPIKeySignatureInvalid
 	}
 	if r := v.keyState(k, now); r != ReasonNone {
@@ -152,9 +171,7 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	if !signing.ValidLSA1Nonce(ss.nonce) {
 		return ReasonAPIKeySignatureInvalid
 	}
-	sctx, cancel := v.storeCtx()
-	fresh, err := v.nonces.SetIfAbsent(sctx, "lsa1:"+k.keyID+":"+string(ss.nonce), 2*time.Duration(v.maxSkew))
-	cancel()
+	fresh, err := v.markNonce(ss, k.keyID)
 	if err != nil {
 		v.storeFailed("nonces", err)
 		return ReasonTokenProcessingFailed
@@ -166,13 +183,26 @@ func (v *Verifier) checkSigned(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, 
 	return v.finishKey(s, k, KindSigned, now)
 }
 
-// signingSecret returns the decrypted signing secret of k, cached by key
-// id for secretTTL and re-opened when the envelope changes. nil means the
-// envelope cannot be opened with the configured keyring (the key cannot
-// sign).
-func (v *Verifier) signingSecret(k *keySnap, now int64) ([]byte, Reason) {
+// markNonce records the nonce in ss.nonce for key keyID, kept 2 × max_skew
+// (docs/design.md "Signed requests"), and reports whether it was new.
+func (v *Verifier) markNonce(ss *signedScratch, keyID string) (bool, error) {
+	ttl := 2 * time.Duration(v.maxSkew)
+	ss.nonceKey = append(append(append(append(ss.nonceKey[:0], "lsa1:"...), keyID...), ':'), ss.nonce...)
+	if v.localNonces != nil {
+		return v.localNonces.SetIfAbsentBytes(ss.nonceKey, ttl)
+	}
+	ctx, cancel := v.storeCtx()
+	defer cancel()
+	return v.nonces.SetIfAbsent(ctx, string(ss.nonceKey), ttl)
+}
+
+// signingSecret returns the decrypted signing secret of k, keyed for
+// verification, cached by key id for secretTTL and re-opened when the
+// envelope changes. nil means the envelope cannot be opened with the
+// configured keyring (the key cannot sign).
+func (v *Verifier) signingSecret(k *keySnap, now int64) (*signing.LSA1Key, Reason) {
 	if sec, ok := v.secrets.get([]byte(k.keyID), now); ok && sec.envelope == k.signingSecret {
-		return sec.secret, ReasonNone
+		return sec.key, ReasonNone
 	}
 	pt, err := v.keyring.Load().Open(k.signingSecret)
 	if err != nil {
@@ -180,8 +210,10 @@ func (v *Verifier) signingSecret(k *keySnap, now int64) ([]byte, Reason) {
 		v.log.Warn().Msg("verifier: an API key signing secret could not be decrypted with the configured keyring")
 		return nil, ReasonNone
 	}
-	v.secrets.put(k.keyID, &secretSnap{envelope: k.signingSecret, secret: pt}, now)
-	return pt, ReasonNone
+	key := signing.NewLSA1Key(pt)
+	clear(pt)
+	v.secrets.put(k.keyID, &secretSnap{envelope: k.signingSecret, key: key}, now)
+	return key, ReasonNone
 }
 
 func isLowerHex64(b []byte) bool {

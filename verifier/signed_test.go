@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse/gatehouse/keystore/memory"
 	"github.com/gatehouse/gatehouse/signing"
 	"github.com/gatehouse/gatehouse/verifier"
 )
@@ -83,8 +84,19 @@ func (e *env) signed(t *testing.T, keyID, secret string, s signReq) *fasthttp.Re
 	return req
 }
 
+// TestSignedRequests runs every case against a nonce store reached
+// through keystore.Markers (a context with a timeout per call) and against
+// the in-process keystore/memory store (its allocation-free path): a
+// replay is refused by both.
 func TestSignedRequests(t *testing.T) {
-	e := newEnv(t, nil)
+	t.Run("store nonces", func(t *testing.T) { testSignedRequests(t, nil) })
+	t.Run("in-process nonces", func(t *testing.T) {
+		testSignedRequests(t, func(o *verifier.Options) { o.Nonces = memory.New(memory.Options{Clock: o.Now}) })
+	})
+}
+
+func testSignedRequests(t *testing.T, mut func(*verifier.Options)) {
+	e := newEnv(t, mut)
 	keyID, secret := e.signingKey(aliceID, []string{"read"})
 	writeID, writeSecret := e.signingKey(aliceID, []string{"write"})
 	revokedID, revokedSecret := e.signingKey(aliceID, []string{"read"})

@@ -120,6 +120,11 @@ type Verifier struct {
 	keysStore     keystore.APIKeys
 	denylist      keystore.Denylist
 	nonces        keystore.Markers
+	localNonces   localMarkers // nonces, when in this process
+	// requestClock: no clock was injected, so a decision takes its time
+	// from the request (fasthttp reads the clock before the handler runs)
+	// instead of reading it again (docs/design.md, "Hot path costs").
+	requestClock bool
 
 	tokenMAC      *macPool
 	keyHasher     *signing.APIKeyHasher
@@ -201,7 +206,9 @@ func New(opts Options) (*Verifier, error) {
 	}
 	if v.now == nil {
 		v.now = time.Now
+		v.requestClock = true
 	}
+	v.localNonces, _ = opts.Nonces.(localMarkers)
 	if v.cookieName == "" {
 		v.cookieName = DefaultCookieName
 	}
@@ -506,7 +513,10 @@ func (v *Verifier) isTrusted(a netip.Addr) bool {
 
 // decide runs one forward-auth decision.
 func (v *Verifier) decide(ctx *fasthttp.RequestCtx, d Dialect, peer netip.Addr) {
-	start := v.now()
+	start := ctx.Time()
+	if !v.requestClock || start.IsZero() {
+		start = v.now()
+	}
 	now := start.UnixNano()
 	s := v.pool.Get().(*scratch)
 	s.id.reset()

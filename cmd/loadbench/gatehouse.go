@@ -53,13 +53,15 @@ type instance struct {
 	name                    string
 	bin, dir, cfg           string
 	verifier, portal, admin string
+	pprof                   string // listen.pprof, or "" (--pprof)
 	srv                     *server
 	idleRSS                 uint64
 }
 
 // accessAlg is tokens.access.algorithm of an instance: HS256, EdDSA, ES256.
-// signed raises the nonce cap for the signed-request row (see below).
-func newInstance(bin, root, name, accessAlg string, signed bool) (*instance, error) {
+// signed raises the nonce cap for the signed-request row (see below);
+// pprof turns on listen.pprof on a loopback port picked here.
+func newInstance(bin, root, name, accessAlg string, signed, pprof bool) (*instance, error) {
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
@@ -74,6 +76,13 @@ func newInstance(bin, root, name, accessAlg string, signed bool) (*instance, err
 	}
 	if in.admin, err = freeAddr(); err != nil {
 		return nil, err
+	}
+	listenPprof := ""
+	if pprof {
+		if in.pprof, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		listenPprof = fmt.Sprintf(", pprof: %q", in.pprof)
 	}
 	tokens := ""
 	if accessAlg != "HS256" {
@@ -95,7 +104,7 @@ func newInstance(bin, root, name, accessAlg string, signed bool) (*instance, err
 	}
 	yaml := fmt.Sprintf(`mode: development
 data_dir: %q
-listen: {verifier: %q, portal: %q, admin: %q}
+listen: {verifier: %q, portal: %q, admin: %q%s}
 public_url: http://%s
 %sapi_keys:
   enabled: true
@@ -107,7 +116,7 @@ public_url: http://%s
   - name: api
     paths: ["/api/"]
     policy: authenticated
-`, filepath.Join(dir, "data"), in.verifier, in.portal, in.admin, in.portal, shared, signCfg, tokens)
+`, filepath.Join(dir, "data"), in.verifier, in.portal, in.admin, listenPprof, in.portal, shared, signCfg, tokens)
 	if err := os.WriteFile(in.cfg, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}

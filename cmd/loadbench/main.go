@@ -29,6 +29,7 @@ type options struct {
 	maxDrift         float64
 	kinds            []string
 	json             bool
+	pprof            bool
 }
 
 func main() {
@@ -44,6 +45,7 @@ func main() {
 	drift := flag.Float64("max-drift", 0.10, "largest accepted change of the no-op req/s between the first and last run of a pass")
 	kindList := flag.String("kinds", envString("BENCH_KINDS", allKinds()), "rows to measure, comma-separated (env BENCH_KINDS)")
 	asJSON := flag.Bool("json", false, "print JSON instead of the markdown table")
+	pprof := flag.Bool("pprof", os.Getenv("BENCH_PPROF") != "", "turn on listen.pprof in every gatehouse (a loopback port, printed at start) to profile it while the rows run (env BENCH_PPROF=1)")
 	flag.Parse()
 	if *noop != "" {
 		serveNoop(*noop)
@@ -51,7 +53,7 @@ func main() {
 	}
 	opt := options{gatehouse: *bin, wrk: *wrk, threads: *threads, conns: *conns,
 		warmup: wholeSeconds(*warm), duration: wholeSeconds(*dur), passes: *passes, retries: *retries,
-		maxDrift: *drift, kinds: strings.Split(*kindList, ","), json: *asJSON}
+		maxDrift: *drift, kinds: strings.Split(*kindList, ","), json: *asJSON, pprof: *pprof}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, opt)
 	stop()
@@ -187,11 +189,15 @@ func run(ctx context.Context, opt options) error {
 		if b.insts[k.inst] != nil {
 			continue
 		}
-		in, err := newInstance(opt.gatehouse, dir, k.inst, instanceAlgs[k.inst], k.inst == "signed")
+		in, err := newInstance(opt.gatehouse, dir, k.inst, instanceAlgs[k.inst], k.inst == "signed", opt.pprof)
 		if err != nil {
 			return err
 		}
-		progress("starting gatehouse %s (%s)\n", in.name, in.verifier)
+		if in.pprof != "" {
+			progress("starting gatehouse %s (%s, pprof http://%s/debug/pprof/)\n", in.name, in.verifier, in.pprof)
+		} else {
+			progress("starting gatehouse %s (%s)\n", in.name, in.verifier)
+		}
 		err = in.start(ctx)
 		if in.srv != nil {
 			defer in.srv.stop()

@@ -60,19 +60,7 @@ func (s *Server) Run() error {
 		return fmt.Errorf("pprof listener: %w", err)
 	}
 
-	vsrv := &fasthttp.Server{
-		Handler:               s.ver.Handler,
-		Name:                  "gatehouse",
-		ReadBufferSize:        verifierReadBuffer,
-		MaxRequestBodySize:    int(max(s.cfg.APIKeys.Signing.BodyMaxBytes, 0)) + 4096,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		NoDefaultDate:         true,
-		Logger:                fasthttpLogger{s.log},
-	}
+	vsrv := s.verifierServer()
 	psrv := &http.Server{
 		Handler:           s.portal,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -121,7 +109,9 @@ func (s *Server) Run() error {
 			}
 		}()
 	}
-	serveAll("verifier", func() error { return vsrv.Serve(vln) })
+	bvln := newBoundedListener(vln, verifierConnBounds)
+	defer bvln.Close()
+	serveAll("verifier", func() error { return vsrv.Serve(bvln) })
 	serveAll("portal", func() error { return psrv.Serve(pln) })
 	serveAll("admin", func() error { return asrv.Serve(aln) })
 	if dsrv != nil {
@@ -178,4 +168,20 @@ type fasthttpLogger struct{ l zerolog.Logger }
 // the arguments can hold raw request bytes (headers with credentials).
 func (f fasthttpLogger) Printf(format string, _ ...any) {
 	f.l.Debug().Str("component", "verifier").Str("format", format).Msg("connection error")
+}
+
+// verifierServer is the forward-auth server. It has no ReadTimeout,
+// WriteTimeout or IdleTimeout: it is served on a boundedListener, which
+// enforces verifierConnBounds without moving three deadlines per request.
+func (s *Server) verifierServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               s.ver.Handler,
+		Name:                  "gatehouse",
+		ReadBufferSize:        verifierReadBuffer,
+		MaxRequestBodySize:    int(max(s.cfg.APIKeys.Signing.BodyMaxBytes, 0)) + 4096,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		NoDefaultDate:         true,
+		Logger:                fasthttpLogger{s.log},
+	}
 }

@@ -27,3 +27,17 @@ func TestIsDeniedDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestSetIfAbsentBytesReplayDoesNotAllocate guards the signed-request
+// nonce check: a replayed nonce (the key already present) costs no
+// allocation, and neither does hashing a new one.
+func TestSetIfAbsentBytesReplayDoesNotAllocate(t *testing.T) {
+	s := memory.New(memory.Options{})
+	key := []byte("lsa1:ak_0123:nonce-1")
+	if ok, err := s.SetIfAbsentBytes(key, time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if n := testing.AllocsPerRun(1000, func() { _, _ = s.SetIfAbsentBytes(key, time.Minute) }); n != 0 {
+		t.Errorf("SetIfAbsentBytes(replay) allocates %.1f times per call", n)
+	}
+}

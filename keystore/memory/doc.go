@@ -14,7 +14,8 @@
 // What it must never do: grow without bound, block a caller behind a slow
 // operation (each shard's mutex guards only map work), allocate on
 // IsDenied (the verifier calls it for every token), or keep memory the
-// caller may reuse (keys are copied on insert). Nothing here survives a
+// caller may reuse (a table keeps two keyed 64-bit hashes of each key, not
+// the key: 24 bytes per entry and nothing for the garbage collector to scan). Nothing here survives a
 // restart: revocations that must outlive the process also go to the
 // durable store (docs/design.md "State"), and several replicas need the Redis back-end.
 // The store returns only booleans, counts and durations, so there is no

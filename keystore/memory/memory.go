@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"strings"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,15 +31,32 @@ const MaxKeyLen = 512
 // Store is safe for concurrent use.
 type Store struct {
 	now      func() time.Time
-	seed     maphash.Seed
-	deny     table[time.Time]
-	markers  table[time.Time]
+	seeds    [2]maphash.Seed
+	deny     table[int64] // expiry, unix nanoseconds of the store clock
+	markers  table[int64]
 	counters table[counter]
 }
 
 type counter struct {
 	n     int64
-	reset time.Time
+	reset int64 // unix nanoseconds of the store clock
+}
+
+// hkey is what a table holds for a key: two 64-bit keyed hashes (seeds
+// picked at start), not the key itself. An entry is then 24 bytes with no
+// pointer for the garbage collector to follow, whatever the key's length
+// (docs/design.md, "Hot path costs"). Two keys collide with probability
+// about 2^-128 per pair; a collision can only make a new key look present
+// (a nonce refused as replayed, a token id as revoked, a counter shared),
+// never make a present key look absent.
+type hkey [2]uint64
+
+func (s *Store) hashString(key string) hkey {
+	return hkey{maphash.String(s.seeds[0], key), maphash.String(s.seeds[1], key)}
+}
+
+func (s *Store) hashBytes(key []byte) hkey {
+	return hkey{maphash.Bytes(s.seeds[0], key), maphash.Bytes(s.seeds[1], key)}
 }
 
 var (
@@ -60,10 +77,10 @@ func New(opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, seed: maphash.MakeSeed()}
-	s.deny.init(max, func(t time.Time) time.Time { return t })
-	s.markers.init(max, func(t time.Time) time.Time { return t })
-	s.counters.init(max, func(c counter) time.Time { return c.reset })
+	s := &Store{now: now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	s.deny.init(max, func(t int64) int64 { return t })
+	s.markers.init(max, func(t int64) int64 { return t })
+	s.counters.init(max, func(c counter) int64 { return c.reset })
 	return s
 }
 
@@ -83,12 +100,13 @@ func (s *Store) Deny(ctx context.Context, id string, until time.Time) error {
 	if id == "" || len(id) > MaxKeyLen {
 		return errKey
 	}
-	now := s.now()
-	return s.deny.upsert(maphash.String(s.seed, id), id, now, func(cur time.Time, live bool) (time.Time, bool) {
-		if live && !until.After(cur) {
+	now := s.now().UnixNano()
+	u := unixNano(until)
+	return s.deny.upsert(s.hashString(id), now, func(cur int64, live bool) (int64, bool) {
+		if live && u <= cur {
 			return cur, false
 		}
-		return until, until.After(now)
+		return u, u > now
 	})
 }
 
@@ -100,7 +118,7 @@ func (s *Store) IsDenied(ctx context.Context, id []byte) (bool, error) {
 	if len(id) == 0 || len(id) > MaxKeyLen {
 		return false, nil
 	}
-	return s.deny.live(maphash.Bytes(s.seed, id), id, s.now()), nil
+	return s.deny.live(s.hashBytes(id), s.now().UnixNano()), nil
 }
 
 // SetIfAbsent sets key for ttl and reports true, or reports false when a
@@ -112,22 +130,53 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, ttl time.Duration) 
 	if key == "" || len(key) > MaxKeyLen {
 		return false, errKey
 	}
+	return s.setIfAbsent(s.hashString(key), ttl)
+}
+
+// SetIfAbsentBytes is SetIfAbsent with the key as bytes, for callers that
+// build keys per request (signature nonces): it allocates nothing and,
+// being in-process map work only, takes no context.
+func (s *Store) SetIfAbsentBytes(key []byte, ttl time.Duration) (bool, error) {
+	if len(key) == 0 || len(key) > MaxKeyLen {
+		return false, errKey
+	}
+	return s.setIfAbsent(s.hashBytes(key), ttl)
+}
+
+var errTTL = errors.New("keystore/memory: marker ttl must be positive")
+
+func (s *Store) setIfAbsent(h hkey, ttl time.Duration) (bool, error) {
 	if ttl <= 0 {
-		return false, errors.New("keystore/memory: marker ttl must be positive")
+		return false, errTTL
 	}
-	now := s.now()
-	won := false
-	err := s.markers.upsert(maphash.String(s.seed, key), key, now, func(cur time.Time, live bool) (time.Time, bool) {
-		won = !live
-		if live {
-			return cur, false
-		}
-		return now.Add(ttl), true
-	})
-	if err != nil {
-		return false, err
+	now := s.now().UnixNano()
+	return s.markers.setIfAbsent(h, now, addSat(now, ttl))
+}
+
+// unixNano is t.UnixNano saturated to the int64 range (t.UnixNano wraps
+// for dates outside 1678..2262, and a wrapped expiry could land in the
+// past: a revocation dropped, a nonce accepted twice).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxTime):
+		return math.MaxInt64
+	case t.Before(minTime):
+		return math.MinInt64
 	}
-	return won, nil
+	return t.UnixNano()
+}
+
+var (
+	maxTime = time.Unix(0, math.MaxInt64)
+	minTime = time.Unix(0, math.MinInt64)
+)
+
+// addSat is now+d, saturated at math.MaxInt64 (d is positive).
+func addSat(now int64, d time.Duration) int64 {
+	if now > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // Incr counts one hit on key in its current window. A window starts at
@@ -142,13 +191,13 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 	if window <= 0 {
 		return 0, 0, errors.New("keystore/memory: counter window must be positive")
 	}
-	now := s.now()
+	now := s.now().UnixNano()
 	var got counter
-	err := s.counters.upsert(maphash.String(s.seed, key), key, now, func(cur counter, live bool) (counter, bool) {
+	err := s.counters.upsert(s.hashString(key), now, func(cur counter, live bool) (counter, bool) {
 		if live {
 			cur.n++
 		} else {
-			cur = counter{n: 1, reset: now.Add(window)}
+			cur = counter{n: 1, reset: addSat(now, window)}
 		}
 		got = cur
 		return cur, true
@@ -156,7 +205,7 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 	if err != nil {
 		return 0, 0, err
 	}
-	return got.n, got.reset.Sub(now), nil
+	return got.n, time.Duration(got.reset - now), nil
 }
 
 const numShards = 64
@@ -167,7 +216,7 @@ type table[V any] struct {
 	shards [numShards]shard[V]
 	count  atomic.Int64
 	max    int64
-	expiry func(V) time.Time
+	expiry func(V) int64
 	// lastSweep (unix nanoseconds of the store clock) spaces full sweeps,
 	// so a flood of new keys against a full kind costs one sweep per
 	// interval, not one per request.
@@ -179,46 +228,66 @@ const sweepInterval = 100 * time.Millisecond
 
 type shard[V any] struct {
 	mu sync.Mutex
-	m  map[string]V
+	m  map[hkey]V
 }
 
-func (t *table[V]) init(max int, expiry func(V) time.Time) {
+func (t *table[V]) init(max int, expiry func(V) int64) {
 	t.max = int64(max)
 	t.expiry = expiry
 	for i := range t.shards {
-		t.shards[i].m = make(map[string]V)
+		t.shards[i].m = make(map[hkey]V)
 	}
 }
 
-// live reports whether key holds an unexpired entry, dropping an expired one.
-func (t *table[V]) live(h uint64, key []byte, now time.Time) bool {
-	sh := &t.shards[h%numShards]
+func (t *table[V]) shard(h hkey) *shard[V] { return &t.shards[h[0]%numShards] }
+
+// live reports whether h holds an unexpired entry, dropping an expired one.
+func (t *table[V]) live(h hkey, now int64) bool {
+	sh := t.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	v, ok := sh.m[string(key)]
+	v, ok := sh.m[h]
 	if !ok {
 		return false
 	}
-	if now.Before(t.expiry(v)) {
+	if now < t.expiry(v) {
 		return true
 	}
-	delete(sh.m, string(key))
+	delete(sh.m, h)
 	t.count.Add(-1)
 	return false
+}
+
+// setIfAbsent stores v under h unless a live entry is there, and reports
+// whether it stored. It is upsert for markers, without a callback (this is
+// the per-signed-request path).
+func (t *table[V]) setIfAbsent(h hkey, now int64, v V) (bool, error) {
+	won := false
+	err := t.upsert(h, now, func(cur V, live bool) (V, bool) {
+		if live {
+			return cur, false
+		}
+		won = true
+		return v, true
+	})
+	if err != nil {
+		return false, err
+	}
+	return won, nil
 }
 
 // upsert calls fn with key's current value (live false when absent or
 // expired) and stores what fn returns when fn says so. A new key needs
 // room: when the kind is full, expired entries are swept, first in the
 // key's shard and then everywhere; if it is still full, ErrFull.
-func (t *table[V]) upsert(h uint64, key string, now time.Time, fn func(cur V, live bool) (V, bool)) error {
-	sh := &t.shards[h%numShards]
+func (t *table[V]) upsert(h hkey, now int64, fn func(cur V, live bool) (V, bool)) error {
+	sh := t.shard(h)
 	for attempt := 0; ; attempt++ {
 		sh.mu.Lock()
-		cur, ok := sh.m[key]
-		live := ok && now.Before(t.expiry(cur))
+		cur, ok := sh.m[h]
+		live := ok && now < t.expiry(cur)
 		if ok && !live {
-			delete(sh.m, key)
+			delete(sh.m, h)
 			t.count.Add(-1)
 		}
 		next, store := fn(cur, live)
@@ -227,12 +296,12 @@ func (t *table[V]) upsert(h uint64, key string, now time.Time, fn func(cur V, li
 			return nil
 		}
 		if live {
-			sh.m[key] = next
+			sh.m[h] = next
 			sh.mu.Unlock()
 			return nil
 		}
 		if t.reserve() || t.sweepLocked(sh, now) > 0 && t.reserve() {
-			sh.m[strings.Clone(key)] = next
+			sh.m[h] = next
 			sh.mu.Unlock()
 			return nil
 		}
@@ -253,10 +322,10 @@ func (t *table[V]) reserve() bool {
 }
 
 // sweepLocked drops expired entries of a shard whose lock is held.
-func (t *table[V]) sweepLocked(sh *shard[V], now time.Time) int {
+func (t *table[V]) sweepLocked(sh *shard[V], now int64) int {
 	n := 0
 	for k, v := range sh.m {
-		if !now.Before(t.expiry(v)) {
+		if now >= t.expiry(v) {
 			delete(sh.m, k)
 			n++
 		}
@@ -267,9 +336,9 @@ func (t *table[V]) sweepLocked(sh *shard[V], now time.Time) int {
 
 // sweepAll visits every shard, one lock at a time, unless another sweep
 // ran less than sweepInterval ago.
-func (t *table[V]) sweepAll(now time.Time) {
+func (t *table[V]) sweepAll(now int64) {
 	last := t.lastSweep.Load()
-	if now.UnixNano()-last < int64(sweepInterval) || !t.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+	if now-last < int64(sweepInterval) || !t.lastSweep.CompareAndSwap(last, now) {
 		return
 	}
 	for i := range t.shards {

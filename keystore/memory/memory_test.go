@@ -1,9 +1,13 @@
 package memory_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -350,5 +354,81 @@ func BenchmarkIsDenied(b *testing.B) {
 		} else {
 			_, _ = s.IsDenied(bg, miss)
 		}
+	}
+}
+
+// TestFarExpiriesDoNotWrap: an expiry past 2262 (a Deny until a far date,
+// a huge marker ttl or counter window) must not wrap into the past and
+// drop the entry.
+func TestFarExpiriesDoNotWrap(t *testing.T) {
+	clock := newClock()
+	s := memory.New(memory.Options{Clock: clock.Now})
+	if err := s.Deny(bg, "jti-far", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !denied(t, s, "jti-far") {
+		t.Error("a revocation until the year 3000 was dropped")
+	}
+	if ok, err := s.SetIfAbsent(bg, "nonce-far", time.Duration(math.MaxInt64)); !ok || err != nil {
+		t.Fatalf("SetIfAbsent = %v, %v", ok, err)
+	}
+	if ok, _ := s.SetIfAbsent(bg, "nonce-far", time.Minute); ok {
+		t.Error("a marker with a huge ttl was set again")
+	}
+	if _, _, err := s.Incr(bg, "ctr-far", time.Duration(math.MaxInt64)); err != nil {
+		t.Fatal(err)
+	}
+	if n, reset, _ := s.Incr(bg, "ctr-far", time.Duration(math.MaxInt64)); n != 2 || reset <= 0 {
+		t.Errorf("Incr = %d, %s; want 2 and a positive reset", n, reset)
+	}
+}
+
+// TestSetIfAbsentBytesIsSetIfAbsent: the bytes form and the string form
+// share one set of markers and refuse the same hostile keys.
+func TestSetIfAbsentBytesIsSetIfAbsent(t *testing.T) {
+	s := memory.New(memory.Options{})
+	if ok, err := s.SetIfAbsentBytes([]byte("lsa1:k:n1"), time.Minute); !ok || err != nil {
+		t.Fatalf("first = %v, %v", ok, err)
+	}
+	if ok, err := s.SetIfAbsent(bg, "lsa1:k:n1", time.Minute); ok || err != nil {
+		t.Errorf("string form after bytes form = %v, %v; want false (replay)", ok, err)
+	}
+	if ok, err := s.SetIfAbsent(bg, "lsa1:k:n2", time.Minute); !ok || err != nil {
+		t.Fatalf("string first = %v, %v", ok, err)
+	}
+	if ok, err := s.SetIfAbsentBytes([]byte("lsa1:k:n2"), time.Minute); ok || err != nil {
+		t.Errorf("bytes form after string form = %v, %v; want false (replay)", ok, err)
+	}
+	for _, c := range []struct {
+		name string
+		key  []byte
+		ttl  time.Duration
+	}{{"empty", nil, time.Minute}, {"oversize", bytes.Repeat([]byte("k"), memory.MaxKeyLen+1), time.Minute}, {"zero ttl", []byte("k"), 0}} {
+		if ok, err := s.SetIfAbsentBytes(c.key, c.ttl); ok || err == nil {
+			t.Errorf("%s: %v, %v", c.name, ok, err)
+		}
+	}
+}
+
+// BenchmarkMarkerMemory reports the heap held per nonce marker
+// (docs/design.md, "Hot path costs": the nonce table's size).
+func BenchmarkMarkerMemory(b *testing.B) {
+	const n = 1 << 20
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := memory.New(memory.Options{MaxEntries: n})
+		key := []byte("lsa1:ak_0123456789abcdef:lb18c2d3e4f5a6b7-1-m")
+		for i := 0; i < n; i++ {
+			k := strconv.AppendInt(key, int64(i), 10)
+			if ok, err := s.SetIfAbsentBytes(k, time.Hour); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/entry")
+		runtime.KeepAlive(s)
 	}
 }
