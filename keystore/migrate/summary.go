@@ -1,0 +1,57 @@
+package migrate
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteSummary prints the copy counts, the conflicts kept and the
+// verification table.
+func (r *Report) WriteSummary(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind\tcopied\talready there\tconflicts\texpired, not copied\t")
+	for k := Kind(0); k < nKinds; k++ {
+		t := r.Tally[k]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", k, t.Copied, t.Skipped, t.Conflicts, t.Expired)
+	}
+	_ = tw.Flush()
+	if r.MarkersNotKept {
+		fmt.Fprintln(w, "markers: the destination keeps none (they live in its shared.backend); not copied")
+	}
+	for _, c := range r.Conflicts {
+		fmt.Fprintf(w, "conflict: %s %s: %s\n", c.Kind, c.ID, c.Reason)
+	}
+	if n := r.ConflictCount(); n > int64(len(r.Conflicts)) {
+		fmt.Fprintf(w, "conflict: ... %d more\n", n-int64(len(r.Conflicts)))
+	}
+	if !r.Verified {
+		fmt.Fprintln(w, "verification: not run (the copy did not finish)")
+		return
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "verification\tsource\tdestination\t\t")
+	for k := Kind(0); k < nKinds; k++ {
+		if r.Source[k] < 0 && r.Dest[k] < 0 {
+			continue
+		}
+		verdict := "ok"
+		switch {
+		case r.Source[k] < 0 || r.Dest[k] < 0:
+			verdict = "not compared"
+		case r.Source[k] != r.Dest[k] && k == Markers:
+			verdict = "differs (ephemeral: not checked)"
+		case r.Source[k] != r.Dest[k]:
+			verdict = "MISMATCH"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", k, countText(r.Source[k]), countText(r.Dest[k]), verdict)
+	}
+	_ = tw.Flush()
+}
+
+func countText(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
