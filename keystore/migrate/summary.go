@@ -9,11 +9,15 @@ import (
 // WriteSummary prints the copy counts, the conflicts kept and the
 // verification table.
 func (r *Report) WriteSummary(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kind\tcopied\talready there\tconflicts\texpired, not copied\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "kind\tcopied\talready there\tconflicts\texpired, not copied")
 	for k := Kind(0); k < nKinds; k++ {
 		t := r.Tally[k]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", k, t.Copied, t.Skipped, t.Conflicts, t.Expired)
+		skipped := fmt.Sprint(t.Skipped)
+		if k == Denylist {
+			skipped = "-" // Deny is idempotent: every entry is written
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\n", k, t.Copied, skipped, t.Conflicts, t.Expired)
 	}
 	_ = tw.Flush()
 	if r.MarkersNotKept {
@@ -29,8 +33,8 @@ func (r *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintln(w, "verification: not run (the copy did not finish)")
 		return
 	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "verification\tsource\tdestination\t\t")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "verification\tsource\tdestination\t")
 	for k := Kind(0); k < nKinds; k++ {
 		if r.Source[k] < 0 && r.Dest[k] < 0 {
 			continue
@@ -44,7 +48,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 		case r.Source[k] != r.Dest[k]:
 			verdict = "MISMATCH"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", k, countText(r.Source[k]), countText(r.Dest[k]), verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k, countText(r.Source[k]), countText(r.Dest[k]), verdict)
 	}
 	_ = tw.Flush()
 }
