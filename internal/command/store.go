@@ -61,23 +61,23 @@ func Store(env *Env, args []string) error {
 	if err := sameRecordSecrets(srcCfg, dstCfg); err != nil {
 		return fmt.Errorf("store migrate: %w", err)
 	}
-	src, err := openMigrateStore(env, "source", srcCfg)
+	src, closeSrc, err := openMigrateSide(env, "source", srcCfg)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	dst, err := openMigrateStore(env, "destination", dstCfg)
+	defer closeSrc()
+	dst, closeDst, err := openMigrateSide(env, "destination", dstCfg)
 	if err != nil {
 		return err
 	}
-	defer dst.Close()
+	defer closeDst()
 	if !isBolt(srcCfg) {
 		fmt.Fprintln(env.Stderr, "store migrate: the source is Redis: stop every gatehouse writing to it first, or what they write during the copy is missed")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := migrate.Run(ctx, src.Store, dst.Store, migrate.Options{
+	rep, err := migrate.Run(ctx, src, dst, migrate.Options{
 		AllowConflicts: *allow,
 		Workers:        *workers,
 		Progress:       env.Stderr,
@@ -105,21 +105,37 @@ func isBolt(cfg *config.Config) bool { return cfg.State.Backend != "redis" }
 
 func boltFile(cfg *config.Config) string { return filepath.Join(cfg.DataDir, app.StoreFile) }
 
-// openMigrateStore opens the store of cfg. A bbolt file held by another
-// process — a running server, whose admin endpoint says so — is refused:
-// the copy must have the file to itself.
-func openMigrateStore(env *Env, role string, cfg *config.Config) (*app.Core, error) {
+// openMigrateSide opens the durable store of cfg and, with
+// shared.backend redis, the shared Redis that holds its revocations and
+// markers (as serve wires them; docs/design.md "State"). A bbolt file
+// held by another process — a running server, whose admin endpoint says
+// so — is refused: the copy must have the file to itself.
+func openMigrateSide(env *Env, role string, cfg *config.Config) (migrate.Side, func(), error) {
 	core, err := app.Open(cfg, env.Stderr, true)
 	if errors.Is(err, app.ErrStoreLocked) {
 		if ep, eerr := admin.ReadEndpoint(cfg.DataDir); eerr == nil {
-			return nil, fmt.Errorf("store migrate: the %s store %s is held by a running gatehouse (admin listener %s, pid %d); stop it before migrating", role, boltFile(cfg), ep.Addr, ep.PID)
+			return migrate.Side{}, nil, fmt.Errorf("store migrate: the %s store %s is held by a running gatehouse (admin listener %s, pid %d); stop it before migrating", role, boltFile(cfg), ep.Addr, ep.PID)
 		}
-		return nil, fmt.Errorf("store migrate: the %s store %s is locked by another process; stop it before migrating", role, boltFile(cfg))
+		return migrate.Side{}, nil, fmt.Errorf("store migrate: the %s store %s is locked by another process; stop it before migrating", role, boltFile(cfg))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store migrate: %s: %w", role, err)
+		return migrate.Side{}, nil, fmt.Errorf("store migrate: %s: %w", role, err)
 	}
-	return core, nil
+	side := migrate.Side{Store: core.Store}
+	if cfg.Shared.Backend != "redis" {
+		return side, core.Close, nil
+	}
+	if core.Redis != nil && app.SameRedis(cfg.Shared.Redis, cfg.State.Redis) {
+		side.Denylist, side.Markers = core.Redis, core.Redis
+		return side, core.Close, nil
+	}
+	shared, err := app.OpenRedis("shared.redis", cfg.Shared.Redis)
+	if err != nil {
+		core.Close()
+		return migrate.Side{}, nil, fmt.Errorf("store migrate: %s: %w", role, err)
+	}
+	side.Denylist, side.Markers = shared, shared
+	return side, func() { _ = shared.Close(); core.Close() }, nil
 }
 
 // sameRecordSecrets refuses a destination config whose secrets would

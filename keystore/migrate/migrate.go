@@ -93,9 +93,12 @@ type Report struct {
 	// Conflicts holds the first conflicts (at most maxConflictsKep);
 	// Tally has the number of each kind.
 	Conflicts []Conflict
-	// MarkersNotKept: the source has markers but the destination keeps
-	// none (bbolt; markers then live in shared.backend).
+	// MarkersNotKept: the source keeps markers in Redis but the
+	// destination keeps them in process memory (shared.backend memory).
 	MarkersNotKept bool
+	// SharedDenylist: source and destination keep revocations and
+	// markers in one store (the same shared Redis): nothing to copy.
+	SharedDenylist bool
 	// Source and Dest are the verification counts, live as of one
 	// cut-off; -1 where a store cannot count that kind. Verified is
 	// false until both were counted.
@@ -125,13 +128,41 @@ func (r *Report) Mismatched() []Kind {
 	return out
 }
 
+// Side is one end of a migration: the durable store and where that
+// deployment keeps its revocations and markers (docs/design.md "State":
+// the durable store with shared.backend memory, the shared Redis with
+// shared.backend redis).
+type Side struct {
+	// Store holds users, sessions, API keys and OAuth links.
+	Store keystore.Store
+	// Denylist is where revocations live; nil means Store. It must also
+	// be a keystore.Exporter.
+	Denylist keystore.Denylist
+	// Markers are the shared Redis's single-use markers; nil when they
+	// live in process memory (nothing durable to copy). A source's must
+	// also be a keystore.MarkerExporter.
+	Markers keystore.Markers
+}
+
+func (s Side) denylist() keystore.Denylist {
+	if s.Denylist == nil {
+		return s.Store
+	}
+	return s.Denylist
+}
+
 // run is one migration in progress.
 type run struct {
 	src, dst keystore.Store
-	opts     Options
-	now      time.Time // what has expired is decided once
-	tally    [nKinds]struct{ copied, skipped, conflicts, expired atomic.Int64 }
-	users    int // source users at the start, for progress
+	srcSide  Side
+	dstSide  Side
+	// sharedDeny: both sides keep revocations (and markers) in one
+	// store, so there is nothing to copy or compare.
+	sharedDeny bool
+	opts       Options
+	now        time.Time // what has expired is decided once
+	tally      [nKinds]struct{ copied, skipped, conflicts, expired atomic.Int64 }
+	users      int // source users at the start, for progress
 
 	mu        sync.Mutex
 	conflicts []Conflict
@@ -141,11 +172,16 @@ type run struct {
 // (package doc). It returns the report and nil, or what stopped it: an
 // error of either store (the report says how far it got; running again
 // continues), ErrSameStore, ErrConflicts or ErrMismatch.
-func Run(ctx context.Context, src, dst keystore.Store, opts Options) (*Report, error) {
-	srcEx, ok1 := src.(keystore.Exporter)
-	dstEx, ok2 := dst.(keystore.Exporter)
+func Run(ctx context.Context, src, dst Side, opts Options) (*Report, error) {
+	srcEx, ok1 := src.denylist().(keystore.Exporter)
+	dstEx, ok2 := dst.denylist().(keystore.Exporter)
 	if !ok1 || !ok2 {
-		return nil, errors.New("migrate: both stores must export their denylist (keystore.Exporter)")
+		return nil, errors.New("migrate: both denylists must be exportable (keystore.Exporter)")
+	}
+	if src.Markers != nil {
+		if _, ok := src.Markers.(keystore.MarkerExporter); !ok {
+			return nil, errors.New("migrate: the source's markers must be exportable (keystore.MarkerExporter)")
+		}
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = defaultWorkers
@@ -153,21 +189,28 @@ func Run(ctx context.Context, src, dst keystore.Store, opts Options) (*Report, e
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	same, err := SameStore(ctx, src, dst, opts.Now)
+	same, err := SameStore(ctx, src.Store, dst.Store, opts.Now)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: telling the stores apart: %w", err)
 	}
 	if same {
 		return nil, ErrSameStore
 	}
-	r := &run{src: src, dst: dst, opts: opts, now: opts.Now()}
-	if r.users, err = src.CountUsers(ctx); err != nil {
+	r := &run{src: src.Store, dst: dst.Store, srcSide: src, dstSide: dst, opts: opts, now: opts.Now()}
+	if src.denylist() != keystore.Denylist(src.Store) || dst.denylist() != keystore.Denylist(dst.Store) {
+		if r.sharedDeny, err = SameStore(ctx, src.denylist(), dst.denylist(), opts.Now); err != nil {
+			return nil, fmt.Errorf("migrate: telling the denylists apart: %w", err)
+		}
+	}
+	if r.users, err = src.Store.CountUsers(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: source: %w", err)
 	}
 	stop := r.progress()
-	err = r.copyDenylist(ctx, srcEx)
-	if err == nil {
-		err = r.copyMarkers(ctx)
+	if !r.sharedDeny {
+		err = r.copyDenylist(ctx, srcEx)
+		if err == nil {
+			err = r.copyMarkers(ctx)
+		}
 	}
 	if err == nil {
 		err = r.copyUsers(ctx)
@@ -178,10 +221,10 @@ func Run(ctx context.Context, src, dst keystore.Store, opts Options) (*Report, e
 		return rep, err
 	}
 	cutoff := opts.Now().Add(verifyMargin)
-	if rep.Source, err = count(ctx, src, srcEx, cutoff, opts.Workers); err != nil {
+	if rep.Source, err = r.count(ctx, src, srcEx, cutoff); err != nil {
 		return rep, fmt.Errorf("migrate: counting the source: %w", err)
 	}
-	if rep.Dest, err = count(ctx, dst, dstEx, cutoff, opts.Workers); err != nil {
+	if rep.Dest, err = r.count(ctx, dst, dstEx, cutoff); err != nil {
 		return rep, fmt.Errorf("migrate: counting the destination: %w", err)
 	}
 	rep.Verified = true
@@ -200,9 +243,8 @@ func (r *run) report() *Report {
 		t := &r.tally[k]
 		rep.Tally[k] = Tally{Copied: t.copied.Load(), Skipped: t.skipped.Load(), Conflicts: t.conflicts.Load(), Expired: t.expired.Load()}
 	}
-	_, srcMarkers := r.src.(keystore.MarkerExporter)
-	_, dstMarkers := r.dst.(keystore.Markers)
-	rep.MarkersNotKept = srcMarkers && !dstMarkers
+	rep.MarkersNotKept = !r.sharedDeny && r.srcSide.Markers != nil && r.dstSide.Markers == nil
+	rep.SharedDenylist = r.sharedDeny
 	r.mu.Lock()
 	rep.Conflicts = append([]Conflict(nil), r.conflicts...)
 	r.mu.Unlock()
@@ -236,7 +278,7 @@ func (r *run) copyDenylist(ctx context.Context, ex keystore.Exporter) error {
 			r.tally[Denylist].expired.Add(1)
 			return nil
 		}
-		if err := r.dst.Deny(ctx, e.id, e.until); err != nil {
+		if err := r.dstSide.denylist().Deny(ctx, e.id, e.until); err != nil {
 			return fmt.Errorf("migrate: denylist entry: %w", err)
 		}
 		r.tally[Denylist].copied.Add(1)
@@ -248,9 +290,9 @@ func (r *run) copyDenylist(ctx context.Context, ex keystore.Exporter) error {
 // is left of its time, when the source exports markers and the
 // destination keeps them.
 func (r *run) copyMarkers(ctx context.Context) error {
-	ex, ok := r.src.(keystore.MarkerExporter)
-	m, ok2 := r.dst.(keystore.Markers)
-	if !ok || !ok2 {
+	ex, _ := r.srcSide.Markers.(keystore.MarkerExporter)
+	m := r.dstSide.Markers
+	if ex == nil || m == nil {
 		return nil
 	}
 	return ex.EachMarker(ctx, func(key string, until time.Time) error {
@@ -473,33 +515,37 @@ func (r *run) writeProgress(w io.Writer) {
 	_, _ = w.Write(b.Bytes())
 }
 
-// count counts each kind in st as of cutoff: sessions, denylist entries
-// and markers that are still live then, every user, API key and OAuth
-// link. Markers are -1 when st does not export them.
-func count(ctx context.Context, st keystore.Store, ex keystore.Exporter, cutoff time.Time, workers int) ([nKinds]int, error) {
+// count counts each kind of side as of cutoff: sessions, denylist
+// entries and markers that are still live then, every user, API key and
+// OAuth link. The denylist and markers are -1 when both sides share them,
+// markers also when the side keeps none.
+func (r *run) count(ctx context.Context, side Side, ex keystore.Exporter, cutoff time.Time) ([nKinds]int, error) {
 	var n [nKinds]atomic.Int64
-	err := ex.EachDenied(ctx, func(_ string, until time.Time) error {
+	st := side.Store
+	live := func(_ string, until time.Time) error {
 		if until.After(cutoff) {
 			n[Denylist].Add(1)
 		}
 		return nil
-	})
-	if err != nil {
-		return [nKinds]int{}, err
 	}
-	markers := false
-	if mx, ok := st.(keystore.MarkerExporter); ok {
-		markers = true
-		if err := mx.EachMarker(ctx, func(_ string, until time.Time) error {
-			if until.After(cutoff) {
-				n[Markers].Add(1)
-			}
-			return nil
-		}); err != nil {
+	liveMarker := func(_ string, until time.Time) error {
+		if until.After(cutoff) {
+			n[Markers].Add(1)
+		}
+		return nil
+	}
+	mx, markers := side.Markers.(keystore.MarkerExporter)
+	if !r.sharedDeny {
+		if err := ex.EachDenied(ctx, live); err != nil {
 			return [nKinds]int{}, err
 		}
+		if markers {
+			if err := mx.EachMarker(ctx, liveMarker); err != nil {
+				return [nKinds]int{}, err
+			}
+		}
 	}
-	err = fanOut(ctx, workers, func(ctx context.Context, send func(*keystore.User) error) error {
+	err := fanOut(ctx, r.opts.Workers, func(ctx context.Context, send func(*keystore.User) error) error {
 		return eachUser(ctx, st, send)
 	}, func(ctx context.Context, u *keystore.User) error {
 		n[Users].Add(1)
@@ -531,7 +577,10 @@ func count(ctx context.Context, st keystore.Store, ex keystore.Exporter, cutoff 
 	for k := range out {
 		out[k] = int(n[k].Load())
 	}
-	if !markers {
+	if r.sharedDeny {
+		out[Denylist] = -1
+	}
+	if r.sharedDeny || !markers {
 		out[Markers] = -1
 	}
 	return out, nil

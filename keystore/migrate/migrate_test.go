@@ -22,6 +22,15 @@ import (
 
 func bg() context.Context { return context.Background() }
 
+// side is st as a deployment with shared.backend redis on the same Redis
+// (markers beside the records), or a bbolt store with shared memory.
+func side(st keystore.Store) migrate.Side {
+	if m, ok := st.(keystore.Markers); ok {
+		return migrate.Side{Store: st, Markers: m}
+	}
+	return migrate.Side{Store: st}
+}
+
 func randHex(t testing.TB, n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -265,7 +274,7 @@ func TestMigrateCopiesEveryRecordExactly(t *testing.T) {
 			src, dst := p.src(t), p.dst(t)
 			f := populate(t, src, 12)
 			var progress bytes.Buffer
-			rep, err := migrate.Run(bg(), src, dst, migrate.Options{Progress: &progress})
+			rep, err := migrate.Run(bg(), side(src), side(dst), migrate.Options{Progress: &progress})
 			if err != nil {
 				var sum bytes.Buffer
 				if rep != nil {
@@ -306,7 +315,7 @@ func TestMigrateKeepsRevocations(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			src, dst := p.src(t), p.dst(t)
 			f := populate(t, src, 2)
-			if _, err := migrate.Run(bg(), src, dst, migrate.Options{}); err != nil {
+			if _, err := migrate.Run(bg(), side(src), side(dst), migrate.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range []string{f.revokedJTI, f.revokedChain} {
@@ -389,14 +398,14 @@ func TestMigrateResumesAfterInterruption(t *testing.T) {
 				f := populate(t, src, 10)
 				crash := &crashAfter{Store: dst}
 				crash.left.Store(k)
-				rep, err := migrate.Run(bg(), src, crash, migrate.Options{Workers: 3})
+				rep, err := migrate.Run(bg(), side(src), migrate.Side{Store: crash}, migrate.Options{Workers: 3})
 				if !errors.Is(err, errInjected) {
 					t.Fatalf("interrupted run: %v, want the injected crash", err)
 				}
-				if rep.Verified {
+				if rep != nil && rep.Verified {
 					t.Errorf("an interrupted run claims verification")
 				}
-				rep, err = migrate.Run(bg(), src, dst, migrate.Options{Workers: 3})
+				rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{Workers: 3})
 				if err != nil {
 					t.Fatalf("resumed run: %v", err)
 				}
@@ -410,7 +419,7 @@ func TestMigrateResumesAfterInterruption(t *testing.T) {
 					t.Errorf("resumed run copied %d, skipped %d, %d conflicts; want %d records in all", copied, skipped, rep.ConflictCount(), f.live)
 				}
 				// A third run finds everything in place.
-				rep, err = migrate.Run(bg(), src, dst, migrate.Options{})
+				rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{})
 				if err != nil || rep.Tally[migrate.Users].Copied != 0 || rep.Tally[migrate.Users].Skipped != 10 {
 					t.Errorf("third run: %v, tally %+v", err, rep.Tally)
 				}
@@ -470,7 +479,7 @@ func TestMigrateFailsOnConflicts(t *testing.T) {
 				curSrc = src
 				f := populate(t, src, 3)
 				c.plant(t, f, dst)
-				rep, err := migrate.Run(bg(), src, dst, migrate.Options{})
+				rep, err := migrate.Run(bg(), side(src), side(dst), migrate.Options{})
 				if !errors.Is(err, migrate.ErrConflicts) {
 					t.Fatalf("Run: %v, want ErrConflicts", err)
 				}
@@ -487,7 +496,7 @@ func TestMigrateFailsOnConflicts(t *testing.T) {
 						t.Errorf("the destination's conflicting user was changed: %+v", u)
 					}
 				}
-				rep, err = migrate.Run(bg(), src, dst, migrate.Options{AllowConflicts: true})
+				rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{AllowConflicts: true})
 				switch {
 				case c.mismatch && !errors.Is(err, migrate.ErrMismatch):
 					t.Errorf("allowed conflict that loses a user: %v, want ErrMismatch", err)
@@ -534,7 +543,7 @@ func TestMigrateRefusesTheSameStore(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			populate(t, c.src, 1)
 			before, _ := c.dst.CountUsers(bg())
-			_, err := migrate.Run(bg(), c.src, c.dst, migrate.Options{})
+			_, err := migrate.Run(bg(), side(c.src), side(c.dst), migrate.Options{})
 			if c.same != errors.Is(err, migrate.ErrSameStore) {
 				t.Fatalf("Run: %v, want same-store refusal %v", err, c.same)
 			}
@@ -556,4 +565,63 @@ func TestMigrateRefusesTheSameStore(t *testing.T) {
 			t.Errorf("SameFile took two files for one")
 		}
 	})
+}
+
+// TestMigrateCopiesRevocationsFromWhereTheyLive: with shared.backend
+// redis the denylist and the single-use markers live in the shared Redis,
+// not beside the records; they are copied from the source's shared store
+// to the destination's (a used setup or reset token stays used), and not
+// at all when both sides share one.
+func TestMigrateCopiesRevocationsFromWhereTheyLive(t *testing.T) {
+	redistest.Need(t)
+	srv := redistest.StartServer(t)
+	srcShared := openRedis(t, srv, nil, "")
+	dstAll := openRedis(t, srv, nil, "")
+	records := openBolt(t)
+	populate(t, records, 2)
+	now := time.Now()
+	must(t, "Deny", srcShared.Deny(bg(), "jti-in-shared", now.Add(time.Hour)))
+	won, err := srcShared.SetIfAbsent(bg(), "setup:used-token", time.Hour)
+	if err != nil || !won {
+		t.Fatalf("SetIfAbsent: %v, %v", won, err)
+	}
+	src := migrate.Side{Store: records, Denylist: srcShared, Markers: srcShared}
+	cases := []struct {
+		name   string
+		dst    migrate.Side
+		shared bool
+	}{
+		{"to its own Redis", migrate.Side{Store: dstAll, Markers: dstAll}, false},
+		{"keeping the shared Redis", migrate.Side{Store: openRedis(t, srv, nil, ""), Denylist: srcShared, Markers: srcShared}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep, err := migrate.Run(bg(), src, c.dst, migrate.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.SharedDenylist != c.shared {
+				t.Errorf("SharedDenylist = %v, want %v", rep.SharedDenylist, c.shared)
+			}
+			deny := c.dst.Denylist
+			if deny == nil {
+				deny = c.dst.Store
+			}
+			if ok, err := deny.IsDenied(bg(), []byte("jti-in-shared")); err != nil || !ok {
+				t.Errorf("revocation kept in the shared Redis: denied %v, %v after the move", ok, err)
+			}
+			if won, err := c.dst.Markers.SetIfAbsent(bg(), "setup:used-token", time.Hour); err != nil || won {
+				t.Errorf("a used setup token is fresh again after the move: %v, %v", won, err)
+			}
+			if c.shared {
+				if rep.Tally[migrate.Denylist].Copied != 0 || rep.Source[migrate.Denylist] != -1 {
+					t.Errorf("a shared denylist was copied onto itself: %+v %v", rep.Tally[migrate.Denylist], rep.Source)
+				}
+				return
+			}
+			if rep.Tally[migrate.Denylist].Copied != 1 || rep.Tally[migrate.Markers].Copied != 1 || rep.Dest[migrate.Markers] != 1 {
+				t.Errorf("tally %+v, destination counts %v; want the 1 shared denial (not the records store's) and 1 marker", rep.Tally, rep.Dest)
+			}
+		})
+	}
 }

@@ -16,13 +16,13 @@ import (
 // never counts it.
 const probeLife = 3 * time.Second
 
-// SameStore reports whether a and b are one store. Two file stores (a
-// Path method: bbolt) are the same when their paths name one file; a
-// file store is never a network store. Otherwise SameStore denies a
-// random id in b for probeLife and asks a whether it is denied: the same
-// Redis deployment under the same key prefix answers yes, another
-// deployment or prefix no. Nothing is written to a.
-func SameStore(ctx context.Context, a, b keystore.Store, now func() time.Time) (bool, error) {
+// SameStore reports whether a and b (stores or denylists) are one
+// store. Two file stores (a Path method: bbolt) are the same when their
+// paths name one file; a file store is never a network store. Otherwise
+// SameStore denies a random id in b for probeLife and asks a whether it
+// is denied: the same Redis deployment under the same key prefix answers
+// yes, another deployment or prefix no. Nothing is written to a.
+func SameStore(ctx context.Context, a, b keystore.Denylist, now func() time.Time) (bool, error) {
 	if a == b {
 		return true, nil
 	}

@@ -20,8 +20,11 @@ func (r *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\n", k, t.Copied, skipped, t.Conflicts, t.Expired)
 	}
 	_ = tw.Flush()
+	if r.SharedDenylist {
+		fmt.Fprintln(w, "denylist and markers: both sides keep them in one store (the same shared Redis); nothing to copy")
+	}
 	if r.MarkersNotKept {
-		fmt.Fprintln(w, "markers: the destination keeps none (they live in its shared.backend); not copied")
+		fmt.Fprintln(w, "markers: the destination keeps them in process memory (shared.backend memory); not copied")
 	}
 	for _, c := range r.Conflicts {
 		fmt.Fprintf(w, "conflict: %s %s: %s\n", c.Kind, c.ID, c.Reason)
