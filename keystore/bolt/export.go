@@ -21,8 +21,9 @@ type deniedItem struct {
 
 // EachDenied calls fn for every denylist entry whose expiry is after the
 // store's clock, in id order. Entries are read in batches, each in its
-// own read transaction (eachBatch), and fn runs outside any transaction. A corrupt entry is an error: IsDenied fails closed on it,
-// and an export that dropped it would revive the token.
+// own read transaction (eachBatch), and fn runs outside any transaction.
+// A corrupt entry is an error: IsDenied fails closed on it, and an
+// export that dropped it would revive the token.
 func (s *Store) EachDenied(ctx context.Context, fn func(id string, until time.Time) error) error {
 	var items []deniedItem
 	now := s.now()
