@@ -227,3 +227,47 @@ func replaceSecret(t *testing.T, base, from, role string) string {
 	}
 	return strings.Replace(base, line(base), line(from), 1)
 }
+
+// TestStoreMigrateExitsOneOnConflicts: a destination record that differs
+// from the source's makes the run exit 1 naming the record by id (not
+// its email), and --allow-conflicts lets it finish with exit 0 keeping
+// the destination's version.
+func TestStoreMigrateExitsOneOnConflicts(t *testing.T) {
+	redistest.Need(t)
+	srv := redistest.StartServer(t)
+	secrets := testSecrets(t)
+	from, fromDir := migrateConfig(t, "{backend: bbolt}", secrets)
+	to, _ := migrateConfig(t, "{backend: redis, redis: {url: '"+srv.URL+"'}}", secrets)
+	u, _ := seedBolt(t, fromDir)
+	if _, stderr, code := runStore("migrate", "--from", from, "--to", to); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	st, err := redis.Open(context.Background(), redis.Options{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.UpdateUser(context.Background(), u.ID, func(u *keystore.User) error { u.DisplayName = "changed after the copy"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"migrate", "--from", from, "--to", to}, 1, "1 records conflict"},
+		{[]string{"migrate", "--from", from, "--to", to, "--allow-conflicts"}, 0, ""},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runStore(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || !strings.Contains(stdout, "conflict: users "+u.ID+": differs in the destination") {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", c.args, code, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, "Ada@") {
+			t.Errorf("the output names the email:\n%s%s", stdout, stderr)
+		}
+	}
+	if got, err := st.GetUser(context.Background(), u.ID); err != nil || got.DisplayName != "changed after the copy" {
+		t.Errorf("the destination's version was not kept: %+v, %v", got, err)
+	}
+}

@@ -334,14 +334,20 @@ func TestMigrateKeepsRevocations(t *testing.T) {
 var errInjected = errors.New("injected crash")
 
 // crashAfter is a destination that fails every write after the first n,
-// as a run killed part-way would leave it.
+// as a run killed part-way would leave it; with interrupt set it cancels
+// the run's context instead, as Ctrl-C does.
 type crashAfter struct {
 	keystore.Store
-	left atomic.Int64
+	left      atomic.Int64
+	interrupt context.CancelFunc
 }
 
 func (c *crashAfter) step() error {
 	if c.left.Add(-1) < 0 {
+		if c.interrupt != nil {
+			c.interrupt()
+			return context.Canceled
+		}
 		return errInjected
 	}
 	return nil
@@ -393,37 +399,45 @@ func TestMigrateResumesAfterInterruption(t *testing.T) {
 	ps := pairs(t, false)
 	for _, k := range []int64{1, 2, 5, 17, 60} {
 		for _, p := range ps[:2] {
-			t.Run(fmt.Sprintf("%s after %d writes", p.name, k), func(t *testing.T) {
-				src, dst := p.src(t), p.dst(t)
-				f := populate(t, src, 10)
-				crash := &crashAfter{Store: dst}
-				crash.left.Store(k)
-				rep, err := migrate.Run(bg(), side(src), migrate.Side{Store: crash}, migrate.Options{Workers: 3})
-				if !errors.Is(err, errInjected) {
-					t.Fatalf("interrupted run: %v, want the injected crash", err)
-				}
-				if rep != nil && rep.Verified {
-					t.Errorf("an interrupted run claims verification")
-				}
-				rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{Workers: 3})
-				if err != nil {
-					t.Fatalf("resumed run: %v", err)
-				}
-				sameContents(t, src, dst)
-				var copied, skipped int64
-				for _, kind := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks} {
-					copied += rep.Tally[kind].Copied
-					skipped += rep.Tally[kind].Skipped
-				}
-				if copied+skipped != int64(f.live) || rep.ConflictCount() != 0 {
-					t.Errorf("resumed run copied %d, skipped %d, %d conflicts; want %d records in all", copied, skipped, rep.ConflictCount(), f.live)
-				}
-				// A third run finds everything in place.
-				rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{})
-				if err != nil || rep.Tally[migrate.Users].Copied != 0 || rep.Tally[migrate.Users].Skipped != 10 {
-					t.Errorf("third run: %v, tally %+v", err, rep.Tally)
-				}
-			})
+			for _, how := range []string{"crash", "Ctrl-C"} {
+				t.Run(fmt.Sprintf("%s, %s after %d writes", p.name, how, k), func(t *testing.T) {
+					src, dst := p.src(t), p.dst(t)
+					f := populate(t, src, 10)
+					ctx, cancel := context.WithCancel(bg())
+					defer cancel()
+					crash := &crashAfter{Store: dst}
+					want := errInjected
+					if how == "Ctrl-C" {
+						crash.interrupt, want = cancel, context.Canceled
+					}
+					crash.left.Store(k)
+					rep, err := migrate.Run(ctx, side(src), migrate.Side{Store: crash}, migrate.Options{Workers: 3})
+					if !errors.Is(err, want) {
+						t.Fatalf("interrupted run: %v, want %v", err, want)
+					}
+					if rep != nil && rep.Verified {
+						t.Errorf("an interrupted run claims verification")
+					}
+					rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{Workers: 3})
+					if err != nil {
+						t.Fatalf("resumed run: %v", err)
+					}
+					sameContents(t, src, dst)
+					var copied, skipped int64
+					for _, kind := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks} {
+						copied += rep.Tally[kind].Copied
+						skipped += rep.Tally[kind].Skipped
+					}
+					if copied+skipped != int64(f.live) || rep.ConflictCount() != 0 {
+						t.Errorf("resumed run copied %d, skipped %d, %d conflicts; want %d records in all", copied, skipped, rep.ConflictCount(), f.live)
+					}
+					// A third run finds everything in place.
+					rep, err = migrate.Run(bg(), side(src), side(dst), migrate.Options{})
+					if err != nil || rep.Tally[migrate.Users].Copied != 0 || rep.Tally[migrate.Users].Skipped != 10 {
+						t.Errorf("third run: %v, tally %+v", err, rep.Tally)
+					}
+				})
+			}
 		}
 	}
 }
