@@ -104,16 +104,25 @@ func seedBolt(t *testing.T, dir string) (*keystore.User, string) {
 	return u, jti
 }
 
+// boltAndRedisConfigs starts a Redis and writes two configs with the same
+// secrets: a bbolt one (--from, with its data directory) and one on that
+// Redis (--to).
+func boltAndRedisConfigs(t *testing.T) (srv *redistest.Server, from, fromDir, to string) {
+	t.Helper()
+	redistest.Need(t)
+	srv = redistest.StartServer(t)
+	secrets := testSecrets(t)
+	from, fromDir = migrateConfig(t, "{backend: bbolt}", secrets)
+	to, _ = migrateConfig(t, "{backend: redis, redis: {url: '"+srv.URL+"'}}", secrets)
+	return srv, from, fromDir, to
+}
+
 // TestStoreMigrateMovesABoltStoreToRedis: the command copies a bbolt
 // store into the Redis its --to config names, prints progress on stderr
 // and the verification on stdout, and a revoked token id stays revoked;
 // a second run copies nothing new and still verifies.
 func TestStoreMigrateMovesABoltStoreToRedis(t *testing.T) {
-	redistest.Need(t)
-	srv := redistest.StartServer(t)
-	secrets := testSecrets(t)
-	from, fromDir := migrateConfig(t, "{backend: bbolt}", secrets)
-	to, _ := migrateConfig(t, "{backend: redis, redis: {url: '"+srv.URL+"'}}", secrets)
+	srv, from, fromDir, to := boltAndRedisConfigs(t)
 	u, jti := seedBolt(t, fromDir)
 	for run := 1; run <= 2; run++ {
 		stdout, stderr, code := runStore("migrate", "--from", from, "--to", to)
@@ -233,11 +242,7 @@ func replaceSecret(t *testing.T, base, from, role string) string {
 // its email), and --allow-conflicts lets it finish with exit 0 keeping
 // the destination's version.
 func TestStoreMigrateExitsOneOnConflicts(t *testing.T) {
-	redistest.Need(t)
-	srv := redistest.StartServer(t)
-	secrets := testSecrets(t)
-	from, fromDir := migrateConfig(t, "{backend: bbolt}", secrets)
-	to, _ := migrateConfig(t, "{backend: redis, redis: {url: '"+srv.URL+"'}}", secrets)
+	srv, from, fromDir, to := boltAndRedisConfigs(t)
 	u, _ := seedBolt(t, fromDir)
 	if _, stderr, code := runStore("migrate", "--from", from, "--to", to); code != 0 {
 		t.Fatalf("first run: exit %d: %s", code, stderr)
