@@ -104,6 +104,9 @@ type Report struct {
 	// false until both were counted.
 	Source, Dest [nKinds]int
 	Verified     bool
+	// CopyTime and VerifyTime are how long the copy and the counting
+	// took.
+	CopyTime, VerifyTime time.Duration
 }
 
 // ConflictCount is the number of conflicts of every kind.
@@ -206,6 +209,7 @@ func Run(ctx context.Context, src, dst Side, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("migrate: source: %w", err)
 	}
 	stop := r.progress()
+	start := time.Now()
 	if !r.sharedDeny {
 		err = r.copyDenylist(ctx, srcEx)
 		if err == nil {
@@ -217,17 +221,31 @@ func Run(ctx context.Context, src, dst Side, opts Options) (*Report, error) {
 	}
 	stop()
 	rep := r.report()
+	rep.CopyTime = time.Since(start)
 	if err != nil {
 		return rep, err
 	}
+	start = time.Now()
 	cutoff := opts.Now().Add(verifyMargin)
-	if rep.Source, err = r.count(ctx, src, srcEx, cutoff); err != nil {
-		return rep, fmt.Errorf("migrate: counting the source: %w", err)
+	// The two stores are counted at the same time.
+	var dstErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rep.Dest, dstErr = r.count(ctx, dst, dstEx, cutoff)
+	}()
+	srcCounts, srcErr := r.count(ctx, src, srcEx, cutoff)
+	wg.Wait()
+	if srcErr != nil {
+		return rep, fmt.Errorf("migrate: counting the source: %w", srcErr)
 	}
-	if rep.Dest, err = r.count(ctx, dst, dstEx, cutoff); err != nil {
-		return rep, fmt.Errorf("migrate: counting the destination: %w", err)
+	if dstErr != nil {
+		return rep, fmt.Errorf("migrate: counting the destination: %w", dstErr)
 	}
+	rep.Source = srcCounts
 	rep.Verified = true
+	rep.VerifyTime = time.Since(start)
 	if rep.ConflictCount() > 0 && !opts.AllowConflicts {
 		return rep, ErrConflicts
 	}

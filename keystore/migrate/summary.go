@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteSummary prints the copy counts, the conflicts kept and the
@@ -20,6 +21,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\n", k, t.Copied, skipped, t.Conflicts, t.Expired)
 	}
 	_ = tw.Flush()
+	fmt.Fprintf(w, "copy took %s\n", r.CopyTime.Round(time.Millisecond))
 	if r.SharedDenylist {
 		fmt.Fprintln(w, "denylist and markers: both sides keep them in one store (the same shared Redis); nothing to copy")
 	}
@@ -54,6 +56,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k, countText(r.Source[k]), countText(r.Dest[k]), verdict)
 	}
 	_ = tw.Flush()
+	fmt.Fprintf(w, "verification took %s\n", r.VerifyTime.Round(time.Millisecond))
 }
 
 func countText(n int) string {
