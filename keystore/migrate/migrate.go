@@ -64,7 +64,7 @@ const (
 	defaultWorkers  = 8
 	defaultEvery    = 2 * time.Second
 	userPage        = 500
-	maxConflictsKep = 50
+	maxConflictsKept = 50
 	// verifyMargin moves the verification cut-off past entries about to
 	// expire, so both stores count the same set however their clocks and
 	// expiry granularity (Redis: milliseconds) differ.
@@ -90,7 +90,7 @@ type Conflict struct {
 // Report is the outcome of Run.
 type Report struct {
 	Tally [nKinds]Tally
-	// Conflicts holds the first conflicts (at most maxConflictsKep);
+	// Conflicts holds the first conflicts (at most maxConflictsKept);
 	// Tally has the number of each kind.
 	Conflicts []Conflict
 	// MarkersNotKept: the source keeps markers in Redis but the
@@ -276,7 +276,7 @@ func (r *run) conflict(k Kind, id, reason string) {
 	r.tally[k].conflicts.Add(1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.conflicts) < maxConflictsKep {
+	if len(r.conflicts) < maxConflictsKept {
 		r.conflicts = append(r.conflicts, Conflict{Kind: k, ID: id, Reason: reason})
 	}
 }

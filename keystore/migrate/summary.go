@@ -35,7 +35,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "conflict: ... %d more\n", n-int64(len(r.Conflicts)))
 	}
 	if !r.Verified {
-		fmt.Fprintln(w, "verification: not run (the copy did not finish)")
+		fmt.Fprintln(w, "verification: not finished (run the same command again)")
 		return
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
