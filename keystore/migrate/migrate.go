@@ -61,9 +61,9 @@ type Options struct {
 }
 
 const (
-	defaultWorkers  = 8
-	defaultEvery    = 2 * time.Second
-	userPage        = 500
+	defaultWorkers   = 8
+	defaultEvery     = 2 * time.Second
+	userPage         = 500
 	maxConflictsKept = 50
 	// verifyMargin moves the verification cut-off past entries about to
 	// expire, so both stores count the same set however their clocks and
