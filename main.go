@@ -41,6 +41,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = command.Proxyconf(env, rest)
 	case "backup":
 		err = command.Backup(env, rest)
+	case "store":
+		err = command.Store(env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gatehouse", buildVersion())
 	case "help", "-h", "--help", "-help":

@@ -2,17 +2,13 @@ package command
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/internal/redistest"
-	"github.com/gatehouse/gatehouse/signing"
 )
 
 // prodConfig is a production config that validates, with the given
@@ -21,22 +17,7 @@ func prodConfig(t *testing.T, state, shared string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "mode: production\ndata_dir: %s\npublic_url: https://auth.example.com\ncookie: {domain: example.com}\n", t.TempDir())
-	b.WriteString("state: " + state + "\nshared: " + shared + "\nsecrets:\n")
-	for _, role := range config.SecretRoles {
-		r := make([]byte, 32)
-		if _, err := rand.Read(r); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "  %s: %q\n", role, base64.RawURLEncoding.EncodeToString(r))
-	}
-	b.WriteString("keyrings:\n")
-	for _, ring := range config.KeyringNames {
-		k, err := signing.GenerateFernetKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "  %s: {active_key_id: k1, keys: {k1: %q}}\n", ring, k)
-	}
+	b.WriteString("state: " + state + "\nshared: " + shared + "\n" + testSecrets(t))
 	return b.String()
 }
 

@@ -26,11 +26,18 @@ Usage:
   gatehouse keys status|rotate|reencrypt [--ring NAME]
   gatehouse proxyconf nginx|traefik|caddy|envoy|haproxy [flags]
   gatehouse backup FILE
+  gatehouse store migrate --from OLD.yml --to NEW.yml [--from-data-dir DIR] [--to-data-dir DIR] [--allow-conflicts] [--workers 8]
   gatehouse version
 
 Every command that reads state takes --config FILE and --data-dir DIR
 (env GATEHOUSE_DATA_DIR). Store commands work whether or not serve runs:
 with a running server they go through its admin listener.
+
+store migrate copies every durable record (users, sessions, API keys, OAuth
+links, the denylist) from the store OLD.yml's state section names to the one
+NEW.yml's names, then compares the counts. Stop the servers using the source
+first. Running it again continues an interrupted copy; a record already in
+the destination but different is a conflict (exit 1 unless --allow-conflicts).
 `
 
 // ExitUsage is the exit status for bad flags or arguments.

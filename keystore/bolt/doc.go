@@ -30,8 +30,8 @@
 // file (bbolt's Get results die with their transaction; every returned
 // record, slice and string here is a fresh copy the caller owns and may
 // keep and modify indefinitely), hold a transaction open across a caller
-// callback (EachSealed reads in batches and calls back outside any
-// transaction) other than the change function of UpdateUser and
+// callback (EachSealed and EachDenied read in batches and call back
+// outside any transaction) other than the change function of UpdateUser and
 // UpdateAPIKey, which by contract only sets fields of a decoded copy and
 // never calls back into the store, or put a stored value — email, password hash, envelope,
 // digest — into an error message. Errors name record ids and wrap the

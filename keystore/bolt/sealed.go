@@ -78,21 +78,50 @@ type sealedItem struct {
 }
 
 // EachSealed calls fn for every non-empty envelope of ring, in record key
-// order. Records are read in batches, each in its own read transaction,
-// and fn runs outside any transaction, so a slow fn never holds the file
-// and a fn that writes to the store does not deadlock. A record changed
-// while the walk runs may be seen before or after the change.
+// order, read in batches (eachBatch): fn runs outside any transaction.
 func (s *Store) EachSealed(ctx context.Context, ring string, fn func(ref keystore.SealedRef, envelope string) error) error {
 	def, ok := rings[ring]
 	if !ok {
 		return fmt.Errorf("keystore/bolt: unknown keyring %q: %w", ring, keystore.ErrNotFound)
 	}
+	var items []sealedItem
+	return s.eachBatch(ctx, def.bucket, sealedBatch, func(k, v []byte) error {
+		rec, err := def.decode(v)
+		if err != nil {
+			return fmt.Errorf("keystore/bolt: keyring %s walk: %w", ring, err)
+		}
+		for _, f := range def.fields {
+			if env := *rec.fields[f]; env != "" {
+				items = append(items, sealedItem{
+					ref:      keystore.SealedRef{Ring: ring, Record: string(k), Field: f},
+					envelope: env,
+				})
+			}
+		}
+		return nil
+	}, func() error {
+		for _, it := range items {
+			if err := fn(it.ref, it.envelope); err != nil {
+				return err
+			}
+		}
+		items = items[:0]
+		return nil
+	})
+}
+
+// eachBatch walks bucket in key order, batch records per read
+// transaction: visit sees each record inside the transaction (its k and
+// v die with it), flush runs after each transaction, outside any, so a
+// slow caller never holds the file and one that writes to the store does
+// not deadlock. A record changed while the walk runs may be seen before
+// or after the change; none is seen twice.
+func (s *Store) eachBatch(ctx context.Context, bucket []byte, batch int, visit func(k, v []byte) error, flush func() error) error {
 	var after []byte
 	for {
-		var items []sealedItem
 		records := 0
 		err := s.view(ctx, func(tx *bbolt.Tx) error {
-			c := tx.Bucket(def.bucket).Cursor()
+			c := tx.Bucket(bucket).Cursor()
 			var k, v []byte
 			if after == nil {
 				k, v = c.First()
@@ -102,20 +131,11 @@ func (s *Store) EachSealed(ctx context.Context, ring string, fn func(ref keystor
 					k, v = c.Next()
 				}
 			}
-			for ; k != nil && records < sealedBatch; k, v = c.Next() {
+			for ; k != nil && records < batch; k, v = c.Next() {
 				records++
 				after = append(after[:0], k...)
-				rec, err := def.decode(v)
-				if err != nil {
-					return fmt.Errorf("keystore/bolt: keyring %s walk: %w", ring, err)
-				}
-				for _, f := range def.fields {
-					if env := *rec.fields[f]; env != "" {
-						items = append(items, sealedItem{
-							ref:      keystore.SealedRef{Ring: ring, Record: string(k), Field: f},
-							envelope: env,
-						})
-					}
+				if err := visit(k, v); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -123,12 +143,10 @@ func (s *Store) EachSealed(ctx context.Context, ring string, fn func(ref keystor
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			if err := fn(it.ref, it.envelope); err != nil {
-				return err
-			}
+		if err := flush(); err != nil {
+			return err
 		}
-		if records < sealedBatch {
+		if records < batch {
 			return nil
 		}
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore, advance func(d time.Duration)) {
 	t.Run("DeleteUserCascades", func(t *testing.T) { testDeleteUserCascades(t, newStore) })
 	t.Run("Sealed", func(t *testing.T) { runSealed(t, newStore) })
 	t.Run("Denylist", func(t *testing.T) { runDenylist(t, newStore, advance) })
+	t.Run("Exporter", func(t *testing.T) { runExporter(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { runConcurrency(t, newStore) })
 	t.Run("LostUpdates", func(t *testing.T) { runLostUpdates(t, newStore) })
 	t.Run("Lifecycle", func(t *testing.T) { runLifecycle(t, newStore) })
