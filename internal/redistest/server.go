@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,6 +219,14 @@ func (s *Server) Stop() {
 	}
 	<-s.done
 }
+
+// Pause stops the process with SIGSTOP (by its PID) without ending it:
+// its connections stay open and it answers nothing, as a hung server
+// would. Resume continues it; Stop ends a paused process too.
+func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Stopped reports whether the process has exited.
 func (s *Server) Stopped() bool {

@@ -1,0 +1,278 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/redistest"
+	"github.com/gatehouse/gatehouse/keystore"
+	"github.com/gatehouse/gatehouse/keystore/redis"
+)
+
+// replicated is a standalone primary with one replica (--replicaof),
+// for the MinReplicasAck tests; both stop when the test ends.
+type replicated struct {
+	primary, replica *server
+}
+
+func startReplicated(t *testing.T) replicated {
+	t.Helper()
+	p := privateServer(t)
+	r := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(p.Port))
+	ctx, cancel := context.WithTimeout(bg(), 20*time.Second)
+	defer cancel()
+	c := r.Client()
+	defer c.Close()
+	for {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return replicated{p, r}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("replica link never came up: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ackOptions are the primary's options with min_replicas_ack n and a
+// short acknowledgement timeout.
+func (d replicated) ackOptions(n int) redis.Options {
+	return redis.Options{URL: d.primary.URL, MinReplicasAck: n, ReplicaAckTimeout: 300 * time.Millisecond, ReadTimeout: 2 * time.Second}
+}
+
+// durableWrite is one write that must survive a failover, run against a
+// store holding a user (u) with a session (sess) and an API key (key).
+type durableWrite struct {
+	name string
+	run  func(ctx context.Context, s *redis.Store, f *fixture) error
+}
+
+type fixture struct {
+	u    *keystore.User
+	sess *keystore.Session
+	key  *keystore.APIKey
+	t    *testing.T
+}
+
+var durableWrites = []durableWrite{
+	{"CreateUser", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.CreateUser(ctx, testUser(f.t, randHex(f.t, 6)+"@example.com"))
+	}},
+	{"UpdateUser", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		_, err := s.UpdateUser(ctx, f.u.ID, func(u *keystore.User) error { u.DisplayName = "x"; return nil })
+		return err
+	}},
+	{"CreateSession", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.CreateSession(ctx, testSession(f.t, f.u.ID, time.Now().Add(time.Hour)))
+	}},
+	{"SetSessionStepUp", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.SetSessionStepUp(ctx, f.sess.Digest, time.Now().Add(time.Minute))
+	}},
+	{"DeleteUserSessions", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		_, err := s.DeleteUserSessions(ctx, f.u.ID, nil)
+		return err
+	}},
+	{"CreateAPIKey", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.CreateAPIKey(ctx, testKey(f.t, f.u.ID))
+	}},
+	{"RevokeAPIKey", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.RevokeAPIKey(ctx, f.key.KeyID, time.Now())
+	}},
+	{"CreateOAuthLink", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.CreateOAuthLink(ctx, &keystore.OAuthLink{Provider: "gh", Subject: randHex(f.t, 4), UserID: f.u.ID, CreatedAt: time.Now()})
+	}},
+	{"Deny", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.Deny(ctx, randHex(f.t, 8), time.Now().Add(time.Hour))
+	}},
+	{"SetIfAbsent", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		_, err := s.SetIfAbsent(ctx, randHex(f.t, 8), time.Hour)
+		return err
+	}},
+	{"DeleteUser", func(ctx context.Context, s *redis.Store, f *fixture) error {
+		return s.DeleteUser(ctx, f.u.ID)
+	}},
+}
+
+func testKey(t testing.TB, userID string) *keystore.APIKey {
+	return &keystore.APIKey{KeyID: randHex(t, 8), UserID: userID, Name: "k", Env: "test",
+		Digest: make([]byte, 32), Scopes: []string{"read"}, CreatedAt: time.Now().UTC()}
+}
+
+// newFixture writes a user, a session and an API key through s.
+func newFixture(t *testing.T, s *redis.Store) *fixture {
+	t.Helper()
+	f := &fixture{u: testUser(t, randHex(t, 6)+"@example.com"), t: t}
+	f.sess = testSession(t, f.u.ID, time.Now().Add(time.Hour))
+	f.key = testKey(t, f.u.ID)
+	for _, err := range []error{s.CreateUser(bg(), f.u), s.CreateSession(bg(), f.sess), s.CreateAPIKey(bg(), f.key)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// TestAcknowledgedWritesAreOnTheReplicaWhenTheCallReturns: with
+// MinReplicasAck 1 and the replica up every durable write succeeds, and
+// what it wrote can be read from the replica at once.
+func TestAcknowledgedWritesAreOnTheReplicaWhenTheCallReturns(t *testing.T) {
+	d := startReplicated(t)
+	prefix := freshPrefix(t)
+	s := openPrefixed(t, d.ackOptions(1), prefix)
+	onReplica := openPrefixed(t, redis.Options{URL: d.replica.URL}, prefix)
+	for _, w := range durableWrites {
+		t.Run(w.name, func(t *testing.T) {
+			f := newFixture(t, s)
+			for _, check := range []error{
+				func() error { _, err := onReplica.GetUser(bg(), f.u.ID); return err }(),
+				func() error { _, err := onReplica.GetSession(bg(), f.sess.Digest); return err }(),
+				func() error { _, err := onReplica.GetAPIKey(bg(), f.key.KeyID); return err }(),
+			} {
+				if check != nil {
+					t.Fatalf("acknowledged record missing on the replica: %v", check)
+				}
+			}
+			ctx, cancel := context.WithTimeout(bg(), 10*time.Second)
+			defer cancel()
+			f.t = t
+			if err := w.run(ctx, s, f); err != nil {
+				t.Fatalf("%s with the replica up: %v", w.name, err)
+			}
+		})
+	}
+	// A revocation is on the replica when Deny returns.
+	id := randHex(t, 8)
+	if err := s.Deny(bg(), id, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if denied, err := onReplica.IsDenied(bg(), []byte(id)); err != nil || !denied {
+		t.Fatalf("replica IsDenied after an acknowledged Deny = %v, %v", denied, err)
+	}
+}
+
+// TestWriteNotReplicatedInTimeIsAnErrorNeverASuccess: with the replica
+// hung (SIGSTOP) every durable write answers ErrNotReplicated — not
+// success, not a store verdict such as ErrDuplicate — within the
+// acknowledgement timeout (bounded here by the context); touches and
+// counters, which never wait, still succeed.
+func TestWriteNotReplicatedInTimeIsAnErrorNeverASuccess(t *testing.T) {
+	d, s, fixtures := hungReplica(t, 1)
+	for i, w := range durableWrites {
+		t.Run(w.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(bg(), 5*time.Second)
+			defer cancel()
+			f := fixtures[i]
+			f.t = t
+			err := w.run(ctx, s, f)
+			if !errors.Is(err, redis.ErrNotReplicated) {
+				t.Fatalf("%s with the replica hung = %v, want ErrNotReplicated", w.name, err)
+			}
+			for _, verdict := range []error{keystore.ErrDuplicate, keystore.ErrNotFound, keystore.ErrConflict, context.DeadlineExceeded} {
+				if errors.Is(err, verdict) {
+					t.Fatalf("%s: %v also reads as %v", w.name, err, verdict)
+				}
+			}
+		})
+	}
+	f := newFixtureUnacked(t, d, s)
+	if err := s.TouchSession(bg(), f.sess.Digest, time.Now()); err != nil {
+		t.Fatalf("TouchSession waits for replicas: %v", err)
+	}
+	if err := s.TouchAPIKey(bg(), f.key.KeyID, time.Now()); err != nil {
+		t.Fatalf("TouchAPIKey waits for replicas: %v", err)
+	}
+	if _, _, err := s.Incr(bg(), randHex(t, 8), time.Minute); err != nil {
+		t.Fatalf("Incr waits for replicas: %v", err)
+	}
+}
+
+// hungReplica opens a store with MinReplicasAck n on a primary with one
+// replica, writes a fixture for each of durableWrites and then hangs the
+// replica (SIGSTOP) until the test ends.
+func hungReplica(t *testing.T, n int) (replicated, *redis.Store, []*fixture) {
+	t.Helper()
+	d := startReplicated(t)
+	s := openPrefixed(t, d.ackOptions(n), freshPrefix(t))
+	fixtures := make([]*fixture, len(durableWrites))
+	for i := range durableWrites {
+		fixtures[i] = newFixture(t, s)
+	}
+	if err := d.replica.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.replica.Resume() })
+	return d, s, fixtures
+}
+
+// newFixtureUnacked writes the fixture through a second store on the
+// same primary without acknowledgement (the replica is hung).
+func newFixtureUnacked(t *testing.T, d replicated, s *redis.Store) *fixture {
+	t.Helper()
+	return newFixture(t, openPrefixed(t, redis.Options{URL: d.primary.URL}, s.Prefix()))
+}
+
+// TestMinReplicasAckZeroNeverWaits: without acknowledgement a hung
+// replica changes nothing.
+func TestMinReplicasAckZeroNeverWaits(t *testing.T) {
+	_, s, fixtures := hungReplica(t, 0)
+	for i, w := range durableWrites {
+		f := fixtures[i]
+		f.t = t
+		if err := w.run(bg(), s, f); err != nil {
+			t.Fatalf("%s with ack 0 and the replica hung: %v", w.name, err)
+		}
+	}
+}
+
+// TestAckWithoutAnyReplicaIsAnErrorOnEveryTopology: asking for a replica
+// that the deployment does not have fails every durable write, and on a
+// Cluster the error is the missing acknowledgement (the write reached
+// the primary that owns its slot), not a routing error.
+func TestAckWithoutAnyReplicaIsAnErrorOnEveryTopology(t *testing.T) {
+	for _, tp := range []topology{topologies[0], topologies[1]} {
+		t.Run(tp.name, func(t *testing.T) {
+			opts := tp.opts(t)
+			opts.MinReplicasAck, opts.ReplicaAckTimeout = 1, 50*time.Millisecond
+			s := openTopology(t, opts, freshPrefix(t))
+			err := s.CreateUser(bg(), testUser(t, "a@example.com"))
+			if !errors.Is(err, redis.ErrNotReplicated) {
+				t.Fatalf("CreateUser = %v, want ErrNotReplicated", err)
+			}
+			if err := s.Deny(bg(), randHex(t, 8), time.Now().Add(time.Hour)); !errors.Is(err, redis.ErrNotReplicated) {
+				t.Fatalf("Deny = %v, want ErrNotReplicated", err)
+			}
+		})
+	}
+}
+
+// TestReplicaAckOptionsAreBounded: Open refuses a count or a timeout out
+// of range, and a timeout that the read timeout would cut short.
+func TestReplicaAckOptionsAreBounded(t *testing.T) {
+	cases := []struct {
+		name    string
+		n       int
+		timeout time.Duration
+		read    time.Duration
+	}{
+		{"negative count", -1, 0, 0},
+		{"count too large", redis.MaxMinReplicasAck + 1, 0, 0},
+		{"negative timeout", 1, -time.Second, 0},
+		{"timeout too long", 1, redis.MaxReplicaAckTimeout + 1, time.Minute},
+		{"timeout not shorter than the read timeout", 1, 2 * time.Second, 2 * time.Second},
+		{"default timeout beyond a short read timeout", 1, 0, 500 * time.Millisecond},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := redis.Open(bg(), redis.Options{URL: "redis://127.0.0.1:1/0", MinReplicasAck: c.n, ReplicaAckTimeout: c.timeout, ReadTimeout: c.read})
+			if err == nil || !strings.Contains(err.Error(), "Replica") {
+				t.Fatalf("Open = %v, want a refusal naming the option", err)
+			}
+		})
+	}
+}
