@@ -263,3 +263,27 @@ func StartServer(tb testing.TB, args ...string) *Server {
 	cleanup(tb, s)
 	return s
 }
+
+// StartReplicated starts a TCP redis-server and a replica of it
+// (--replicaof) for one test, waits until the replica's link is up, and
+// stops both when the test ends.
+func StartReplicated(tb testing.TB) (primary, replica *Server) {
+	tb.Helper()
+	primary = StartServer(tb)
+	replica = StartServer(tb, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	c := replica.Client()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readyWait)
+	defer cancel()
+	for {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && bytes.Contains([]byte(info), []byte("master_link_status:up")) {
+			return primary, replica
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("redistest: replica link never came up: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,23 +20,9 @@ type replicated struct {
 
 func startReplicated(t *testing.T) replicated {
 	t.Helper()
-	p := privateServer(t)
-	r := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(p.Port))
-	ctx, cancel := context.WithTimeout(bg(), 20*time.Second)
-	defer cancel()
-	c := r.Client()
-	defer c.Close()
-	for {
-		info, err := c.Info(ctx, "replication").Result()
-		if err == nil && strings.Contains(info, "master_link_status:up") {
-			return replicated{p, r}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("replica link never came up: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	needRedis(t)
+	p, r := redistest.StartReplicated(t)
+	return replicated{p, r}
 }
 
 // ackOptions are the primary's options with min_replicas_ack n and a
