@@ -261,3 +261,20 @@ func TestReplicaAckOptionsAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRefusesMoreAcksThanReplicas: check-config reports a
+// min_replicas_ack that the primary's connected replicas cannot meet,
+// since every durable write would then fail.
+func TestCheckRefusesMoreAcksThanReplicas(t *testing.T) {
+	d := startReplicated(t)
+	for _, c := range []struct {
+		n    int
+		fits bool
+	}{{0, true}, {1, true}, {2, false}} {
+		s := openPrefixed(t, d.ackOptions(c.n), freshPrefix(t))
+		err := s.Check(bg())
+		if c.fits && err != nil || !c.fits && !errors.Is(err, redis.ErrMisconfigured) {
+			t.Errorf("min_replicas_ack %d with one replica: Check = %v", c.n, err)
+		}
+	}
+}
