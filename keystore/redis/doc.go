@@ -41,8 +41,10 @@
 //     write is sent in one pipeline with WAIT N timeout on the same
 //     connection — on a Cluster, the connection of the primary that owns
 //     the written key (ClusterClient.MasterForKey), since WAIT counts the
-//     replicas that have this connection's writes and a Cluster client
-//     would route a keyless WAIT elsewhere. Durable here means users,
+//     replicas that have this connection's writes, and a go-redis Cluster
+//     client would send a keyless WAIT to every shard (its routing policy
+//     for WAIT is all shards, minimum of the answers) on pooled
+//     connections that did not write. Durable here means users,
 //     sessions, API keys, OAuth links, sealed-envelope swaps, denylist
 //     entries (Deny) and single-use markers (SetIfAbsent: a marker lost
 //     in a failover would let a used reset token, nonce or TOTP code be

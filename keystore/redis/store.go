@@ -276,7 +276,8 @@ func urlError(err error) error {
 // (goredis.NewUniversalClient with several addresses). The store takes
 // ownership: Close closes c. Set MaxRetries to -1 on c so that a write
 // whose reply was lost is not applied twice. prefix "" means
-// DefaultPrefix.
+// DefaultPrefix. Writes do not wait for replicas (Options.MinReplicasAck
+// is Open's).
 func NewFromClient(c goredis.UniversalClient, prefix string) (*Store, error) {
 	if c == nil {
 		return nil, errors.New("keystore/redis: nil client")
