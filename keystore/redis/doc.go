@@ -58,7 +58,8 @@
 //     happen on the primary: the caller saw an error, yet the record may
 //     exist now and may survive a failover or be lost in one. Callers
 //     must therefore retry idempotently — a retried CreateUser may find
-//     its own record (ErrDuplicate), a retried revocation is harmless —
+//     its own record (ErrDuplicate), a retried revocation is harmless, a
+//     marker stays set so its single-use value is spent (fail closed) —
 //     and must never report the change as done. WAIT only covers a
 //     failover to a replica that has the write (Sentinel promotes the
 //     replica with the most data); it does not make a write survive the
