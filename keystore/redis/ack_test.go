@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse/gatehouse/internal/redistest"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/keystore/redis"
@@ -277,4 +279,86 @@ func TestCheckRefusesMoreAcksThanReplicas(t *testing.T) {
 			t.Errorf("min_replicas_ack %d with one replica: Check = %v", c.n, err)
 		}
 	}
+}
+
+// TestAcknowledgedWritesOnAClusterWaitOnTheOwningPrimary: on a Cluster
+// with one replica per primary, WAIT runs on the connection of the
+// primary that owns each written key, so durable writes (one slot) and
+// ephemeral ones (spread over every primary) succeed with
+// MinReplicasAck 1 and are on that primary's replica when the call
+// returns; with a replica hung, writes to its primary's slots answer
+// ErrNotReplicated while the others still succeed.
+func TestAcknowledgedWritesOnAClusterWaitOnTheOwningPrimary(t *testing.T) {
+	needRedis(t)
+	cl := redistest.StartClusterReplicas(t, 3)
+	opts := clusterOptions(cl)
+	opts.MinReplicasAck, opts.ReplicaAckTimeout = 1, 300*time.Millisecond
+	s := openTopology(t, opts, freshPrefix(t))
+	f := newFixture(t, s)
+	for _, w := range durableWrites {
+		ctx, cancel := context.WithTimeout(bg(), 10*time.Second)
+		if err := w.run(ctx, s, f); err != nil {
+			t.Errorf("%s on a Cluster with replicas: %v", w.name, err)
+		}
+		cancel()
+	}
+	// Denylist entries spread over the primaries: each is on the replica
+	// of its owner as soon as Deny returns.
+	replicaOf := map[string]*server{}
+	for i, p := range cl.Nodes {
+		replicaOf[p.Addr] = cl.Replicas[i]
+	}
+	owners := map[string]bool{}
+	hung := cl.Replicas[0]
+	var hungIDs, otherIDs []string
+	for range 24 {
+		id := randHex(t, 8)
+		if err := s.Deny(bg(), id, time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Deny: %v", err)
+		}
+		owner := masterOf(t, cl, s.Prefix()+"deny:"+id)
+		owners[owner] = true
+		rc := replicaOf[owner].Client()
+		// A Cluster replica serves reads after READONLY on the same
+		// connection; a pipeline keeps to one.
+		p := rc.Pipeline()
+		p.ReadOnly(bg())
+		exists := p.Exists(bg(), s.Prefix()+"deny:"+id)
+		_, _ = p.Exec(bg())
+		n, err := exists.Result()
+		_ = rc.Close()
+		if err != nil || n != 1 {
+			t.Fatalf("denylist entry not on its owner's replica when Deny returned: %d, %v", n, err)
+		}
+		if replicaOf[owner] == hung {
+			hungIDs = append(hungIDs, id)
+		} else {
+			otherIDs = append(otherIDs, id)
+		}
+	}
+	if len(owners) < 2 || len(hungIDs) == 0 || len(otherIDs) == 0 {
+		t.Fatalf("24 denylist keys landed on %d primaries", len(owners))
+	}
+	if err := hung.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hung.Resume() }()
+	if err := s.Deny(bg(), hungIDs[0], time.Now().Add(2*time.Hour)); !errors.Is(err, redis.ErrNotReplicated) {
+		t.Errorf("Deny on the primary whose replica hangs = %v, want ErrNotReplicated", err)
+	}
+	if err := s.Deny(bg(), otherIDs[0], time.Now().Add(2*time.Hour)); err != nil {
+		t.Errorf("Deny on a primary whose replica is up = %v", err)
+	}
+}
+
+// masterOf returns the address of the primary that owns key.
+func masterOf(t *testing.T, cl *redistest.Cluster, key string) string {
+	t.Helper()
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: cl.Addrs})
+	defer c.Close()
+	n, err := c.MasterForKey(bg(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.Options().Addr
 }
