@@ -362,3 +362,84 @@ func masterOf(t *testing.T, cl *redistest.Cluster, key string) string {
 	}
 	return n.Options().Addr
 }
+
+// TestFailoverLosesLaggingWritesOnlyWhenTheyWereNotAwaited: with both
+// replicas of a Sentinel primary cut off (hung, links closed), writes acknowledged
+// without MinReplicasAck are lost when the primary dies and a replica
+// is promoted, while with MinReplicasAck 1 the same writes were never
+// acknowledged (ErrNotReplicated): no acknowledged write is lost.
+func TestFailoverLosesLaggingWritesOnlyWhenTheyWereNotAwaited(t *testing.T) {
+	needRedis(t)
+	d := redistest.StartSentinelReplicas(t, 2)
+	prefix := freshPrefix(t)
+	opts := sentinelOptions(d)
+	noAck := openTopology(t, opts, prefix)
+	opts.MinReplicasAck, opts.ReplicaAckTimeout = 1, 50*time.Millisecond
+	withAck := openTopology(t, opts, prefix)
+
+	// Hang both replicas and cut their links, so that what the primary
+	// applies from now on reaches neither (a hung replica alone would
+	// still find the stream in its socket buffer when it resumes).
+	for _, r := range d.Replicas {
+		if err := r.Pause(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc := d.Primary.Client()
+	if err := pc.ClientKillByFilter(bg(), "TYPE", "replica").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.Close()
+	var acked []string
+	for range 20 {
+		u := testUser(t, randHex(t, 6)+"@example.com")
+		if err := noAck.CreateUser(bg(), u); err != nil {
+			t.Fatalf("CreateUser without ack: %v", err)
+		}
+		acked = append(acked, u.ID)
+	}
+	ackedWithWait := 0
+	for range 5 {
+		err := withAck.CreateUser(bg(), testUser(t, randHex(t, 6)+"@example.com"))
+		switch {
+		case err == nil:
+			ackedWithWait++
+		case !errors.Is(err, redis.ErrNotReplicated):
+			t.Fatalf("CreateUser with ack and hung replicas: %v", err)
+		}
+	}
+	d.KillPrimary()
+	for _, r := range d.Replicas {
+		if err := r.Resume(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(bg(), 60*time.Second)
+	defer cancel()
+	if _, _, err := d.WaitPromotion(ctx, d.Primary.Addr); err != nil {
+		t.Fatal(err)
+	}
+	for noAck.Ping(ctx) != nil {
+		if ctx.Err() != nil {
+			t.Fatal("the store never reached the promoted primary")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	lost := 0
+	for _, id := range acked {
+		_, err := noAck.GetUser(ctx, id)
+		switch {
+		case isNotFound(err):
+			lost++
+		case err != nil:
+			t.Fatalf("GetUser after the failover: %v", err)
+		}
+	}
+	t.Logf("min_replicas_ack 0: %d of %d acknowledged writes lost; min_replicas_ack 1: %d of 5 acknowledged (so none to lose)", lost, len(acked), ackedWithWait)
+	if ackedWithWait != 0 {
+		t.Errorf("%d writes acknowledged with min_replicas_ack 1 while every replica hung", ackedWithWait)
+	}
+	if lost != len(acked) {
+		t.Errorf("%d of %d writes that no replica had survived the failover: the replicas were not lagging", len(acked)-lost, len(acked))
+	}
+}
