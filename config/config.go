@@ -108,6 +108,11 @@ type Redis struct {
 	DialTimeout  time.Duration `yaml:"dial_timeout"`
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MinReplicasAck, when positive, makes every durable write wait until
+	// that many replicas confirm it (WAIT); 0 (the default) does not wait.
+	MinReplicasAck int `yaml:"min_replicas_ack"`
+	// ReplicaAckTimeout bounds that wait; 0 means 1 s.
+	ReplicaAckTimeout time.Duration `yaml:"replica_ack_timeout"`
 }
 
 // RedisSentinel finds the primary named MasterName through the sentinels

@@ -44,6 +44,14 @@ func TestValidateRedisTopologies(t *testing.T) {
 		{"negative dial timeout", "state: {backend: redis, redis: {" + cl + ", dial_timeout: -1s}}", "state.redis.dial_timeout"},
 		{"long read timeout", "state: {backend: redis, redis: {" + cl + ", read_timeout: 2m}}", "state.redis.read_timeout"},
 		{"long write timeout", "shared: {backend: redis, redis: {" + cl + ", write_timeout: 1h}}", "shared.redis.write_timeout"},
+		{"ack: one replica", "state: {backend: redis, redis: {" + cl + ", min_replicas_ack: 1}}", ""},
+		{"ack: timeout set", "shared: {backend: redis, redis: {" + cl + ", min_replicas_ack: 2, replica_ack_timeout: 500ms, read_timeout: 1s}}", ""},
+		{"ack: negative", "state: {backend: redis, redis: {" + cl + ", min_replicas_ack: -1}}", "state.redis.min_replicas_ack"},
+		{"ack: too many", "shared: {backend: redis, redis: {" + cl + ", min_replicas_ack: 17}}", "shared.redis.min_replicas_ack"},
+		{"ack: negative timeout", "state: {backend: redis, redis: {" + cl + ", replica_ack_timeout: -1s}}", "state.redis.replica_ack_timeout"},
+		{"ack: long timeout", "state: {backend: redis, redis: {" + cl + ", min_replicas_ack: 1, replica_ack_timeout: 1m}}", "state.redis.replica_ack_timeout"},
+		{"ack: timeout not below read timeout", "state: {backend: redis, redis: {" + cl + ", min_replicas_ack: 1, replica_ack_timeout: 1s, read_timeout: 1s}}", "state.redis.replica_ack_timeout"},
+		{"ack: default timeout beyond read timeout", "state: {backend: redis, redis: {" + cl + ", min_replicas_ack: 1, read_timeout: 500ms}}", "state.redis.replica_ack_timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

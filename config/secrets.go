@@ -310,8 +310,8 @@ func (p *OAuthProvider) UnmarshalYAML(n *yaml.Node) error {
 // Format prints the Redis settings with the URL's password and every
 // other password replaced.
 func (r Redis) Format(f fmt.State, _ rune) {
-	_, _ = fmt.Fprintf(f, "{url:%s url_file:%s sentinel:%+v cluster:%+v tls:%+v pool_size:%d dial_timeout:%s read_timeout:%s write_timeout:%s}",
-		redactURL(r.URL), r.URLFile, r.Sentinel, r.Cluster, r.TLS, r.PoolSize, r.DialTimeout, r.ReadTimeout, r.WriteTimeout)
+	_, _ = fmt.Fprintf(f, "{url:%s url_file:%s sentinel:%+v cluster:%+v tls:%+v pool_size:%d dial_timeout:%s read_timeout:%s write_timeout:%s min_replicas_ack:%d replica_ack_timeout:%s}",
+		redactURL(r.URL), r.URLFile, r.Sentinel, r.Cluster, r.TLS, r.PoolSize, r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.MinReplicasAck, r.ReplicaAckTimeout)
 }
 
 // MarshalJSON emits the Redis settings with the URL's password replaced;
@@ -328,8 +328,11 @@ func (r Redis) MarshalJSON() ([]byte, error) {
 		DialTimeout  string         `json:"dial_timeout,omitempty"`
 		ReadTimeout  string         `json:"read_timeout,omitempty"`
 		WriteTimeout string         `json:"write_timeout,omitempty"`
+		MinAck       int            `json:"min_replicas_ack,omitempty"`
+		AckTimeout   string         `json:"replica_ack_timeout,omitempty"`
 	}{redactURL(r.URL), r.URLFile, r.Sentinel, r.Cluster, r.TLS, r.PoolSize,
-		durationText(r.DialTimeout), durationText(r.ReadTimeout), durationText(r.WriteTimeout)})
+		durationText(r.DialTimeout), durationText(r.ReadTimeout), durationText(r.WriteTimeout),
+		r.MinReplicasAck, durationText(r.ReplicaAckTimeout)})
 }
 
 func durationText(d time.Duration) string {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/keystore/redis"
 )
 
 // Problem is one finding of Validate. Path is the YAML path of the key
@@ -388,6 +390,28 @@ func (v *validator) redis(path string, r *Redis) {
 		if d.d < 0 || d.d > maxRedisTimeout {
 			v.errf(path+"."+d.key, "must be from 0 (the default, 2s) to %s", maxRedisTimeout)
 		}
+	}
+	v.replicaAck(path, r)
+}
+
+// replicaAck checks min_replicas_ack and replica_ack_timeout against the
+// bounds of keystore/redis, whose Open enforces them again on the
+// effective read timeout (which a URL may set).
+func (v *validator) replicaAck(path string, r *Redis) {
+	if r.MinReplicasAck < 0 || r.MinReplicasAck > redis.MaxMinReplicasAck {
+		v.errf(path+".min_replicas_ack", "must be from 0 (the default: no wait) to %d", redis.MaxMinReplicasAck)
+	}
+	t := r.ReplicaAckTimeout
+	if t < 0 || t > redis.MaxReplicaAckTimeout {
+		v.errf(path+".replica_ack_timeout", "must be from 0 (the default, %s) to %s", redis.DefaultReplicaAckTimeout, redis.MaxReplicaAckTimeout)
+		return
+	}
+	if t == 0 {
+		t = redis.DefaultReplicaAckTimeout
+	}
+	if r.MinReplicasAck > 0 && r.ReadTimeout > 0 && t >= r.ReadTimeout {
+		// WAIT shares a pipeline with the write, read under read_timeout.
+		v.errf(path+".replica_ack_timeout", "must be shorter than %s.read_timeout (%s)", path, r.ReadTimeout)
 	}
 }
 

@@ -31,6 +31,9 @@ func RedisOptions(r config.Redis) (redis.Options, error) {
 		DialTimeout:  r.DialTimeout,
 		ReadTimeout:  r.ReadTimeout,
 		WriteTimeout: r.WriteTimeout,
+
+		MinReplicasAck:    r.MinReplicasAck,
+		ReplicaAckTimeout: r.ReplicaAckTimeout,
 	}
 	if sn := r.Sentinel; sn != nil {
 		o.Sentinel = &redis.Sentinel{

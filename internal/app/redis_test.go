@@ -21,6 +21,7 @@ func TestRedisOptionsMapEveryTopology(t *testing.T) {
 			SentinelUsername: "su", SentinelPassword: spw},
 		TLS:      &config.RedisTLS{ServerName: "redis.internal"},
 		PoolSize: 7, DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second,
+		MinReplicasAck: 2, ReplicaAckTimeout: 700 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +32,8 @@ func TestRedisOptionsMapEveryTopology(t *testing.T) {
 		t.Errorf("sentinel options: %+v", sn)
 	}
 	if o.TLS == nil || o.TLS.ServerName != "redis.internal" || o.PoolSize != 7 ||
-		o.DialTimeout != time.Second || o.ReadTimeout != 2*time.Second || o.WriteTimeout != 3*time.Second {
+		o.DialTimeout != time.Second || o.ReadTimeout != 2*time.Second || o.WriteTimeout != 3*time.Second ||
+		o.MinReplicasAck != 2 || o.ReplicaAckTimeout != 700*time.Millisecond {
 		t.Errorf("common options: %+v", o)
 	}
 	o, err = RedisOptions(config.Redis{Cluster: &config.RedisCluster{Addrs: []string{"h:1"}, Username: "u", Password: pw}})

@@ -16,24 +16,32 @@ import (
 // clusterSlots is the number of hash slots of a Redis Cluster.
 const clusterSlots = 16384
 
-// Cluster is a Redis Cluster of primaries without replicas, each owning
-// an equal share of the slots.
+// Cluster is a Redis Cluster of primaries, each owning an equal share of
+// the slots, and with NewClusterReplicas one replica of each.
 type Cluster struct {
-	Nodes []*Server
-	Addrs []string // host:port of every node, for a cluster client
+	Nodes []*Server // the primaries
+	Addrs []string  // host:port of every primary, for a cluster client
+	// Replicas[i] replicates Nodes[i] (NewClusterReplicas only).
+	Replicas []*Server
 }
 
 // NewCluster starts n cluster-enabled servers under dir, gives each a
 // contiguous range of slots (CLUSTER ADDSLOTSRANGE), joins them (CLUSTER
 // MEET) and waits until every node reports cluster_state:ok and knows
 // all the others. The caller stops it.
-func NewCluster(dir string, n int) (*Cluster, error) { return newCluster(dir, n, nil) }
+func NewCluster(dir string, n int) (*Cluster, error) { return newCluster(dir, n, nil, false) }
+
+// NewClusterReplicas is NewCluster with one replica of each primary
+// (CLUSTER REPLICATE), and returns when every replica's link is up.
+func NewClusterReplicas(dir string, n int) (*Cluster, error) { return newCluster(dir, n, nil, true) }
 
 // NewTLSCluster is NewCluster with TLS only, for clients and the cluster
 // bus alike (tls-cluster yes).
-func NewTLSCluster(dir string, n int, f *TLSFiles) (*Cluster, error) { return newCluster(dir, n, f) }
+func NewTLSCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
+	return newCluster(dir, n, f, false)
+}
 
-func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
+func newCluster(dir string, n int, f *TLSFiles, replicas bool) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("redistest: cluster of %d nodes", n)
 	}
@@ -44,16 +52,15 @@ func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
 		return nil, fmt.Errorf("%w\n%s", err, logs)
 	}
 	buses := make([]int, n)
-	for i := range n {
-		nd := filepath.Join(dir, "node"+strconv.Itoa(i))
+	start := func(name string) (*Server, int, error) {
+		nd := filepath.Join(dir, name)
 		if err := os.MkdirAll(nd, 0o700); err != nil {
-			return fail(err)
+			return nil, 0, err
 		}
 		bus, err := FreePort()
 		if err != nil {
-			return fail(err)
+			return nil, 0, err
 		}
-		buses[i] = bus
 		args := []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(nd, "nodes.conf"),
@@ -64,9 +71,14 @@ func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
 			args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
 		}
 		s, err := NewServer(Config{Dir: nd, TLS: f, Args: args})
+		return s, bus, err
+	}
+	for i := range n {
+		s, bus, err := start("node" + strconv.Itoa(i))
 		if err != nil {
 			return fail(err)
 		}
+		buses[i] = bus
 		cl.Nodes = append(cl.Nodes, s)
 		cl.Addrs = append(cl.Addrs, s.Addr)
 	}
@@ -100,7 +112,7 @@ func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
 			}
 		}
 		if ready {
-			return cl, nil
+			break
 		}
 		select {
 		case <-ctx.Done():
@@ -108,27 +120,105 @@ func newCluster(dir string, n int, f *TLSFiles) (*Cluster, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	if !replicas {
+		return cl, nil
+	}
+	for i := range n {
+		s, bus, err := start("replica" + strconv.Itoa(i))
+		if err != nil {
+			return fail(err)
+		}
+		cl.Replicas = append(cl.Replicas, s)
+		if err := clients[0].Do(ctx, "CLUSTER", "MEET", "127.0.0.1", s.Port, bus).Err(); err != nil {
+			return fail(fmt.Errorf("meet replica %d: %w", i, err))
+		}
+	}
+	if err := cl.replicate(ctx, clients); err != nil {
+		return fail(err)
+	}
+	return cl, nil
+}
+
+// replicate makes Replicas[i] a replica of Nodes[i] once it knows every
+// node, and waits until each replica's link is up and the cluster is ok.
+func (cl *Cluster) replicate(ctx context.Context, primaries []*goredis.Client) error {
+	all := strconv.Itoa(len(cl.Nodes) + len(cl.Replicas))
+	for i, r := range cl.Replicas {
+		id, err := primaries[i].Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			return fmt.Errorf("primary %d id: %w", i, err)
+		}
+		c := r.Client()
+		defer c.Close()
+		for {
+			info, err := c.ClusterInfo(ctx).Result()
+			if err == nil && strings.Contains(info, "cluster_known_nodes:"+all+"\r") {
+				err = c.Do(ctx, "CLUSTER", "REPLICATE", id).Err()
+				if err == nil {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("redistest: replica %d never replicated its primary: %v", i, err)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	for i, r := range cl.Replicas {
+		c := r.Client()
+		defer c.Close()
+		for {
+			repl, err := c.Info(ctx, "replication").Result()
+			state, err2 := c.ClusterInfo(ctx).Result()
+			if err == nil && err2 == nil && strings.Contains(repl, "master_link_status:up") && strings.Contains(state, "cluster_state:ok") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("redistest: replica %d link not up: %v %v", i, err, err2)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // StartCluster is NewCluster for one test: it skips without
 // redis-server and stops the cluster when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
+	return startCluster(tb, n, false)
+}
+
+// StartClusterReplicas is NewClusterReplicas for one test, as
+// StartCluster.
+func StartClusterReplicas(tb testing.TB, n int) *Cluster {
+	tb.Helper()
+	return startCluster(tb, n, true)
+}
+
+func startCluster(tb testing.TB, n int, replicas bool) *Cluster {
+	tb.Helper()
 	Need(tb)
-	cl, err := NewCluster(tb.TempDir(), n)
+	cl, err := newCluster(tb.TempDir(), n, nil, replicas)
 	if err != nil {
 		tb.Fatalf("start cluster: %v", err)
 	}
-	cleanup(tb, cl.Nodes...)
+	cleanup(tb, cl.all()...)
 	return cl
+}
+
+func (cl *Cluster) all() []*Server {
+	return append(append([]*Server(nil), cl.Nodes...), cl.Replicas...)
 }
 
 // Stop stops every node.
 func (cl *Cluster) Stop() {
-	for _, s := range cl.Nodes {
+	for _, s := range cl.all() {
 		s.Stop()
 	}
 }
 
 // Logs returns every node's log.
-func (cl *Cluster) Logs() string { return logsOf(cl.Nodes) }
+func (cl *Cluster) Logs() string { return logsOf(cl.all()) }

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,6 +220,14 @@ func (s *Server) Stop() {
 	<-s.done
 }
 
+// Pause stops the process with SIGSTOP (by its PID) without ending it:
+// its connections stay open and it answers nothing, as a hung server
+// would. Resume continues it; Stop ends a paused process too.
+func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Stopped reports whether the process has exited.
 func (s *Server) Stopped() bool {
 	select {
@@ -253,4 +262,28 @@ func StartServer(tb testing.TB, args ...string) *Server {
 	}
 	cleanup(tb, s)
 	return s
+}
+
+// StartReplicated starts a TCP redis-server and a replica of it
+// (--replicaof) for one test, waits until the replica's link is up, and
+// stops both when the test ends.
+func StartReplicated(tb testing.TB) (primary, replica *Server) {
+	tb.Helper()
+	primary = StartServer(tb)
+	replica = StartServer(tb, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	c := replica.Client()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readyWait)
+	defer cancel()
+	for {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && bytes.Contains([]byte(info), []byte("master_link_status:up")) {
+			return primary, replica
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("redistest: replica link never came up: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -146,7 +146,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, keyID string, at time.Time) er
 
 // TouchAPIKey sets LastUsedAt.
 func (s *Store) TouchAPIKey(ctx context.Context, keyID string, at time.Time) error {
-	_, err := s.modifyAPIKey(ctx, "touch api key", keyID, func(k *keystore.APIKey) error { k.LastUsedAt = at; return nil })
+	_, err := s.modifyAPIKey(ctx, opTouchAPIKey, keyID, func(k *keystore.APIKey) error { k.LastUsedAt = at; return nil })
 	return err
 }
 

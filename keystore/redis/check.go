@@ -20,7 +20,9 @@ var ErrMisconfigured = errors.New("keystore/redis: deployment does not fit the c
 // newer (PXAT, PEXPIRE NX/GT), and is of the topology the options name —
 // a URL that points at a replica (writes would fail) or at a Cluster node
 // (keys of other slots would be refused) is misconfigured, and so is a
-// Cluster whose cluster_state is not ok. Check writes nothing.
+// Cluster whose cluster_state is not ok, and so is a primary with fewer
+// connected replicas than Options.MinReplicasAck asks to confirm each
+// write. Check writes nothing.
 func (s *Store) Check(ctx context.Context) error {
 	if err := s.Ping(ctx); err != nil {
 		return err
@@ -58,6 +60,9 @@ func (s *Store) checkNode(ctx context.Context, c *goredis.Client, inCluster bool
 	}
 	if !inCluster && infoField(info, "cluster_enabled") == "1" {
 		return fmt.Errorf("%w: the server is a Cluster node: configure cluster, not url", ErrMisconfigured)
+	}
+	if n, _ := strconv.Atoi(infoField(info, "connected_slaves")); n < s.ack.n {
+		return fmt.Errorf("%w: min_replicas_ack is %d but a primary has %d connected replicas: every durable write would fail", ErrMisconfigured, s.ack.n, n)
 	}
 	return nil
 }

@@ -36,6 +36,37 @@
 //     persistence setting (AOF with appendfsync everysec or always, RDB
 //     snapshots, replicas); gatehouse does not change it. Run the durable
 //     state on a Redis that persists.
+//   - Acknowledged means replicated, when asked (Options.MinReplicasAck,
+//     config state.redis.min_replicas_ack): with N > 0 every durable
+//     write is sent in one pipeline with WAIT N timeout on the same
+//     connection — on a Cluster, the connection of the primary that owns
+//     the written key (ClusterClient.MasterForKey), since WAIT counts the
+//     replicas that have this connection's writes, and a go-redis Cluster
+//     client would send a keyless WAIT to every shard (its routing policy
+//     for WAIT is all shards, minimum of the answers) on pooled
+//     connections that did not write. Durable here means users,
+//     sessions, API keys, OAuth links, sealed-envelope swaps, denylist
+//     entries (Deny) and single-use markers (SetIfAbsent: a marker lost
+//     in a failover would let a used reset token, nonce or TOTP code be
+//     used again). Writes that only record when a credential was last
+//     used (TouchSession, TouchAPIKey), rate-limit counters (Incr) and
+//     index repair (expired-session purges) never wait: losing one in a
+//     failover weakens nothing, and they run on the request path. A write
+//     that fewer than N replicas confirm within the timeout returns
+//     ErrNotReplicated, which callers treat as any store failure (the
+//     portal and the API answer 503, the verifier denies). The write DID
+//     happen on the primary: the caller saw an error, yet the record may
+//     exist now and may survive a failover or be lost in one. Callers
+//     must therefore retry idempotently — a retried CreateUser may find
+//     its own record (ErrDuplicate), a retried revocation is harmless, a
+//     marker stays set so its single-use value is spent (fail closed) —
+//     and must never report the change as done. WAIT only covers a
+//     failover to a replica that has the write (Sentinel promotes the
+//     replica with the most data); it does not make a write survive the
+//     loss of every node, which is persistence's job (README "Running
+//     several replicas"). N replicas must stay up for writes to succeed:
+//     to keep writing after losing the primary with N = 1, run two
+//     replicas.
 //   - Commands are never retried by the client (Open sets MaxRetries -1
 //     on every topology, and MaxRedirects -1 on a Cluster client, whose
 //     redirect loop would otherwise also resend a command after a lost

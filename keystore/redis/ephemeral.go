@@ -73,7 +73,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, ttl time.Duration) 
 	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
-	ok, err := s.c.SetNX(ctx, s.k.mark+key, "1", time.Duration(durMs(ttl))*time.Millisecond).Result()
+	ok, err := s.setNX(ctx, s.k.mark+key, time.Duration(durMs(ttl))*time.Millisecond).Result()
 	if err != nil {
 		return false, s.fail("set marker", err)
 	}

@@ -172,7 +172,7 @@ func (s *Store) modifySession(ctx context.Context, op string, digest []byte, fn 
 
 // TouchSession sets LastSeenAt.
 func (s *Store) TouchSession(ctx context.Context, digest []byte, at time.Time) error {
-	return s.modifySession(ctx, "touch session", digest, func(sess *keystore.Session) { sess.LastSeenAt = at })
+	return s.modifySession(ctx, opTouchSession, digest, func(sess *keystore.Session) { sess.LastSeenAt = at })
 }
 
 // SetSessionStepUp sets StepUpUntil.

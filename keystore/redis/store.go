@@ -50,6 +50,15 @@ type Options struct {
 	// WriteTimeout bounds each write; 0 means ReadTimeout when that is
 	// set, else the URL's positive value, else the read timeout.
 	WriteTimeout time.Duration
+	// MinReplicasAck, when positive, makes every durable write wait
+	// until that many replicas have it (WAIT), 0..MaxMinReplicasAck; a
+	// write not confirmed in time is ErrNotReplicated (package doc,
+	// "Acknowledged means replicated").
+	MinReplicasAck int
+	// ReplicaAckTimeout bounds that wait; 0 means
+	// DefaultReplicaAckTimeout, at most MaxReplicaAckTimeout, and shorter
+	// than the read timeout.
+	ReplicaAckTimeout time.Duration
 	// Clock returns the current time for the Deny "already past" check;
 	// nil means time.Now. Expiry itself follows the Redis server's clock.
 	Clock func() time.Time
@@ -91,6 +100,7 @@ type Store struct {
 	cluster *goredis.ClusterClient
 	prefix  string
 	k       keys
+	ack     ack // replica acknowledgement of durable writes; zero: off
 	now     func() time.Time
 	closed  atomic.Bool
 	// life ends when the store is closed; revocation subscriptions
@@ -115,10 +125,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, err := newAck(opts.MinReplicasAck, opts.ReplicaAckTimeout, readTimeout(c))
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
 	s, err := newStore(c, opts.Prefix, opts.Clock)
 	if err != nil {
 		return nil, err
 	}
+	s.ack = a
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -260,7 +276,8 @@ func urlError(err error) error {
 // (goredis.NewUniversalClient with several addresses). The store takes
 // ownership: Close closes c. Set MaxRetries to -1 on c so that a write
 // whose reply was lost is not applied twice. prefix "" means
-// DefaultPrefix.
+// DefaultPrefix. Writes do not wait for replicas (Options.MinReplicasAck
+// is Open's).
 func NewFromClient(c goredis.UniversalClient, prefix string) (*Store, error) {
 	if c == nil {
 		return nil, errors.New("keystore/redis: nil client")
@@ -454,9 +471,10 @@ func casBackoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// status runs a script that answers with one status number.
+// status runs a write script that answers with one status number, and
+// waits for replicas when the store asks for that (runScript).
 func (s *Store) status(ctx context.Context, op string, sc *goredis.Script, keys []string, args ...any) (int64, error) {
-	n, err := sc.Run(ctx, s.c, keys, args...).Int64()
+	n, err := s.runScript(ctx, op, sc, keys, args...).Int64()
 	if err != nil {
 		return 0, s.fail(op, err)
 	}
