@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -121,6 +122,22 @@ type proc struct {
 // admin listener's /healthz.
 func startServe(t *testing.T, dir, adminAddr string, args ...string) *proc {
 	t.Helper()
+	p, err := tryStartServe(t, dir, adminAddr, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// errPortTaken reports a serve that exited because a port freePort
+// handed out was taken again before serve bound it (by another test
+// process, or by an outbound connection's ephemeral port).
+var errPortTaken = errors.New("a listener port was taken before serve bound it")
+
+// tryStartServe is startServe returning an early exit as an error
+// (errPortTaken when the cause is a port in use) instead of failing.
+func tryStartServe(t *testing.T, dir, adminAddr string, args ...string) (*proc, error) {
+	t.Helper()
 	cmd := exec.Command(gatehouseBin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = testEnv()
@@ -142,20 +159,42 @@ func startServe(t *testing.T, dir, adminAddr string, args ...string) *proc {
 		select {
 		case err := <-p.done:
 			p.done <- err
-			t.Fatalf("serve exited early: %v\n%s", err, p.logs.String())
+			if strings.Contains(p.logs.String(), "address already in use") {
+				return nil, fmt.Errorf("%w: %v\n%s", errPortTaken, err, p.logs.String())
+			}
+			return nil, fmt.Errorf("serve exited early: %v\n%s", err, p.logs.String())
 		default:
 		}
 		resp, err := http.Get("http://" + adminAddr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return p, nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("serve did not become healthy\n%s", p.logs.String())
-	return nil
+	return nil, fmt.Errorf("serve did not become healthy\n%s", p.logs.String())
+}
+
+// startReplica picks fresh ports (verifier, portal, admin), writes a
+// config for them with write and starts serve on it, trying again with
+// new ports when one was taken in between. It returns the ports and the
+// config's path.
+func startReplica(t *testing.T, write func(ports [3]string) string) ([3]string, string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		ports := [3]string{freePort(t), freePort(t), freePort(t)}
+		cfg := write(ports)
+		_, err := tryStartServe(t, filepath.Dir(cfg), ports[2], "--config", cfg)
+		if err == nil {
+			return ports, cfg
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; picking new ports", attempt, errPortTaken)
+	}
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -270,15 +270,16 @@ func runFailover(t *testing.T, ack int) foResult {
 	d := redistest.StartSentinelReplicas(t, 2)
 	secrets := sharedSecrets(t)
 	var ports [2][3]string
-	for i := range ports {
-		ports[i] = [3]string{freePort(t), freePort(t), freePort(t)}
-	}
 	var cfgs [2]string
 	l := &foLoad{client: &http.Client{Timeout: 5 * time.Second}}
 	for i := range cfgs {
-		dir := t.TempDir()
-		cfgs[i] = foConfig(t, dir, d, ack, ports[i], ports[0][1], secrets)
-		startServe(t, dir, ports[i][2], "--config", cfgs[i])
+		ports[i], cfgs[i] = startReplica(t, func(p [3]string) string {
+			public := p[1]
+			if i > 0 {
+				public = ports[0][1]
+			}
+			return foConfig(t, t.TempDir(), d, ack, p, public, secrets)
+		})
 		l.verifiers[i], l.portals[i] = ports[i][0], ports[i][1]
 	}
 	const pw = "failover-password-123"

@@ -130,13 +130,14 @@ func TestRedisReplicasShareStateAndRevocations(t *testing.T) {
 	secrets := sharedSecrets(t)
 	var cfgs [2]string
 	var ports [2][3]string
-	for i := range ports {
-		ports[i] = [3]string{freePort(t), freePort(t), freePort(t)}
-	}
 	for i := range cfgs {
-		dir := t.TempDir()
-		cfgs[i] = replicaConfig(t, dir, redisURL, ports[i], ports[0][1], secrets)
-		startServe(t, dir, ports[i][2], "--config", cfgs[i])
+		ports[i], cfgs[i] = startReplica(t, func(p [3]string) string {
+			public := p[1]
+			if i > 0 {
+				public = ports[0][1]
+			}
+			return replicaConfig(t, t.TempDir(), redisURL, p, public, secrets)
+		})
 	}
 	dir := t.TempDir()
 	const pw = "replica-password-123"

@@ -97,7 +97,7 @@ func (p *Portal) renderMessage(w http.ResponseWriter, status int, title, notice,
 }
 
 func (p *Portal) renderStoreError(w http.ResponseWriter) {
-	p.renderMessage(w, http.StatusServiceUnavailable, "Service unavailable", "", "A state store is unavailable; nothing was changed. Please try again shortly.")
+	p.renderMessage(w, http.StatusServiceUnavailable, "Service unavailable", "", "A state store is unavailable, so this may not have been saved. Please try again shortly.")
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to string) {

@@ -209,7 +209,7 @@ func (f *Feature) update(r *http.Request, c *feature.Caller, u *keystore.User, r
 	case errors.Is(err, keystore.ErrNotFound):
 		return web.New(http.StatusNotFound, errcode.UserNotFound, "no such user")
 	case err != nil:
-		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "update failed; nothing was changed")
+		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "update failed; it may not have been saved, try again shortly")
 	}
 	if !nu.Active {
 		// Also when the user was already inactive: a session created in

@@ -127,7 +127,7 @@ func (f *Feature) updateProfile(r *http.Request, c *feature.Caller, req patchMeR
 	case errors.Is(err, keystore.ErrDuplicate):
 		return web.New(http.StatusBadRequest, errcode.UpdateEmailExists, "another account uses this email address")
 	case err != nil:
-		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "update failed; nothing was changed")
+		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "update failed; it may not have been saved, try again shortly")
 	}
 	*c.User = *nu
 	f.h.Audit("user_updated", nu.ID)

@@ -71,7 +71,7 @@ func (f *Feature) register(r *http.Request, req registerRequest) *web.Error {
 	}
 	hash, err := svc.HashPassword(r.Context(), req.Password)
 	if err != nil {
-		return hashErr(err, web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "registration failed; nothing was changed"))
+		return hashErr(err, web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "registration failed; it may not have been saved, try again shortly"))
 	}
 	nu.Password, nu.PasswordHash = "", hash
 	ctx, cancel := feature.StoreCtx(r)
@@ -82,7 +82,7 @@ func (f *Feature) register(r *http.Request, req registerRequest) *web.Error {
 		// Same answer as a fresh registration; the owner is not told.
 		return nil
 	case err != nil:
-		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "registration failed; nothing was changed")
+		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "registration failed; it may not have been saved, try again shortly")
 	}
 	f.h.Audit("user_created", u.ID)
 	if err := f.SendVerify(u); err != nil {
@@ -120,7 +120,7 @@ func (f *Feature) verifyEmail(r *http.Request, tok string) *web.Error {
 		return web.New(http.StatusBadRequest, errcode.VerifyBadToken, "the verification token is invalid or expired")
 	}
 	storeFail := func() *web.Error {
-		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "verification failed; nothing was changed")
+		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "verification failed; it may not have been saved, try again shortly")
 	}
 	cl, err := f.c.VerifyTokens.Verify(tok, f.h.Now())
 	if err != nil {
@@ -261,7 +261,7 @@ func (f *Feature) resetPassword(r *http.Request, tok, password string) *web.Erro
 		return web.New(http.StatusBadRequest, errcode.ResetBadToken, "the reset token is invalid or expired")
 	}
 	storeFail := func() *web.Error {
-		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "reset failed; nothing was changed")
+		return web.New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "reset failed; it may not have been saved, try again shortly")
 	}
 	now := f.h.Now()
 	cl, err := f.c.ResetTokens.Verify(tok, now)

@@ -45,7 +45,8 @@ type Service struct{ c Config }
 func New(c Config) *Service { return &Service{c: c} }
 
 // Errors. ErrStore wraps nothing on purpose: the cause is a store's, and
-// the answer is "nothing was changed".
+// the answer is a 503 that never claims nothing changed (a write may
+// have been applied without its reply, or without replica confirmation).
 var (
 	// ErrInvalid: a credential is present but not (or no longer) valid.
 	ErrInvalid = errors.New("loginui: credential invalid")

@@ -35,7 +35,7 @@ func TestAdaptersAnswerEveryErrorAndHideTheCause(t *testing.T) {
 		{"with cause", New(404, "USER_NOT_FOUND", "no such user").WithCause(secret), 404, `{"code":"USER_NOT_FOUND","detail":"no such user"}` + "\n", "", ""},
 		{"wrapped", errors.Join(secret, limited), 429, `{"code":"RATE_LIMITED","detail":"too many requests; retry later"}` + "\n", "7", ""},
 		{"challenge", unauth, 401, `{"code":"AUTHENTICATION_FAILED","detail":"authentication required"}` + "\n", "", `Bearer realm="gatehouse"`},
-		{"unmapped", secret, 503, `{"code":"TOKEN_PROCESSING_FAILED","detail":"a state store is unavailable; nothing was changed"}` + "\n", "", ""},
+		{"unmapped", secret, 503, `{"code":"TOKEN_PROCESSING_FAILED","detail":"a state store is unavailable; the request may not have taken effect, try again shortly"}` + "\n", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := func(w http.ResponseWriter, r *http.Request) error {

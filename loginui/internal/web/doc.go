@@ -7,7 +7,7 @@
 // (status, code from internal/errcode, fixed detail, optional Retry-After
 // and WWW-Authenticate, and a Cause that is never shown to the client);
 // JSON and Page turn it into the answer. Any other error is answered as
-// Unavailable (503, nothing was changed): an error nobody mapped is a
+// Unavailable (503; a write may or may not have been applied): an error nobody mapped is a
 // failure we cannot explain, so the request fails closed.
 //
 // The package is used by the portal core (package loginui) and by the

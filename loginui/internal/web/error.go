@@ -67,8 +67,10 @@ func (e *Error) WriteJSON(w http.ResponseWriter) {
 }
 
 // Unavailable is the answer to an error nobody mapped, and to a failing
-// state store: 503, nothing was changed.
-var Unavailable = New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "a state store is unavailable; nothing was changed")
+// state store: 503. A write may still have been applied (a lost reply, a
+// write the replicas did not confirm in time), so the text never claims
+// that nothing changed.
+var Unavailable = New(http.StatusServiceUnavailable, errcode.TokenProcessingFailed, "a state store is unavailable; the request may not have taken effect, try again shortly")
 
 // As returns err as an *Error, or Unavailable (carrying err as its cause)
 // when err is not one.
