@@ -4,7 +4,7 @@ PKGS     ?= ./...
 FUZZTIME ?= 60s
 BIN      ?= bin/gatehouse
 
-.PHONY: build test test-short lint bench bench-go bench-proxy fuzz deps
+.PHONY: build test test-short lint bench bench-go bench-store bench-proxy fuzz deps
 
 build:
 	$(GO) build -trimpath -o $(BIN) .
@@ -24,6 +24,17 @@ lint:
 # Micro-benchmarks of every hot-path piece.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./signing ./verifier ./keystore/...
+
+# Store throughput against real Redis deployments on loopback (standalone,
+# Sentinel, 3-primary Cluster; needs redis-server): session lookup and create
+# ops/s, the verifier's cookie decisions/s on a cache miss (docs/design.md
+# "Store throughput"), then the bytes Redis holds per user, session and API
+# key over 10,000 records (README "Running several replicas").
+STORE_BENCHTIME ?= 2s
+bench-store:
+	$(GO) test -run '^$$' -bench 'SessionLookup|SessionCreate' -benchmem -benchtime $(STORE_BENCHTIME) ./keystore/redis/
+	$(GO) test -run '^$$' -bench 'CookieMiss' -benchmem -benchtime $(STORE_BENCHTIME) ./verifier/
+	$(GO) test -run '^$$' -bench 'RecordBytes' -benchtime 10000x ./keystore/redis/
 
 # Load benchmark on wrk: gatehouse vs a no-op fasthttp server under the same
 # load, per credential kind (README "Performance"). Shorter runs:

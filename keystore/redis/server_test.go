@@ -72,13 +72,16 @@ func runMain(m *testing.M) int {
 		if sentinel != nil {
 			sentinel.Stop()
 		}
+		if tcpServer != nil {
+			tcpServer.Stop()
+		}
 	}()
 	return m.Run()
 }
 
 // sharedCluster returns the package's 3-primary Cluster, starting it on
 // first use.
-func sharedCluster(t *testing.T) *redistest.Cluster {
+func sharedCluster(t testing.TB) *redistest.Cluster {
 	t.Helper()
 	needRedis(t)
 	clusterOnce.Do(func() {
@@ -92,7 +95,7 @@ func sharedCluster(t *testing.T) *redistest.Cluster {
 
 // sharedSentinel returns the package's Sentinel deployment, starting it
 // on first use. Tests that fail it over start their own.
-func sharedSentinel(t *testing.T) *redistest.Sentinel {
+func sharedSentinel(t testing.TB) *redistest.Sentinel {
 	t.Helper()
 	needRedis(t)
 	sentinelOnce.Do(func() {

@@ -38,7 +38,7 @@ var topologies = []topology{
 
 // openTopology opens a store through redis.Open on opts under prefix
 // with one-second timeouts and closes it when t ends.
-func openTopology(t *testing.T, opts redis.Options, prefix string) *redis.Store {
+func openTopology(t testing.TB, opts redis.Options, prefix string) *redis.Store {
 	t.Helper()
 	opts.DialTimeout, opts.ReadTimeout = time.Second, time.Second
 	return openPrefixed(t, opts, prefix)
