@@ -165,10 +165,15 @@ func (s *Source) Key(kid, alg string) (*Key, error) {
 
 // requestRefresh wakes the refresher unless a request was granted less
 // than UnknownKIDRefreshInterval ago; of racing callers, one wins the CAS.
+// A wall clock set back by more than the interval (past the grant) reopens
+// the gate rather than closing it for as long as the clock went back.
 func (s *Source) requestRefresh() {
 	now := s.now().UnixNano()
 	next := s.nextKick.Load()
-	if now < next || !s.nextKick.CompareAndSwap(next, now+int64(UnknownKIDRefreshInterval)) {
+	if now < next && next-now <= 2*int64(UnknownKIDRefreshInterval) {
+		return
+	}
+	if !s.nextKick.CompareAndSwap(next, now+int64(UnknownKIDRefreshInterval)) {
 		return
 	}
 	s.kicks.Add(1)

@@ -180,6 +180,29 @@ func TestRefreshRefusesHostileEndpoints(t *testing.T) {
 	}
 }
 
+// An https endpoint works without AllowLoopbackHTTP (the production path).
+func TestRefreshOverHTTPS(t *testing.T) {
+	k := tk(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(setOf(ecJWK("e", &k.p384.PublicKey)))
+	}))
+	defer srv.Close()
+	s, err := jwks.New(jwks.Options{JWKSURL: srv.URL + "/jwks", Client: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Key("e", "ES384"); err != nil {
+		t.Fatal(err)
+	}
+	// The same server over plain http is refused without the option.
+	if _, err := jwks.New(jwks.Options{JWKSURL: strings.Replace(srv.URL, "https", "http", 1), Client: srv.Client()}); !errors.Is(err, jwks.ErrInsecureURL) {
+		t.Fatalf("plain http accepted: %v", err)
+	}
+}
+
 // A redirect within the same origin is followed (decision documented in
 // doc.go: another origin is refused).
 func TestRefreshFollowsSameOriginRedirect(t *testing.T) {
@@ -407,6 +430,15 @@ func TestUnknownKIDFloodAsksForOneRefreshPerInterval(t *testing.T) {
 		}
 		wg.Wait()
 	}
+	// A token whose alg fits no key never asks for a refresh.
+	for _, alg := range []string{"none", "HS256", "", "ES512"} {
+		if _, err := s.Key("unknown", alg); err != jwks.ErrAlgMismatch {
+			t.Fatalf("alg %q: %v", alg, err)
+		}
+	}
+	if got := s.Stats().UnknownKIDRefreshes; got != 0 {
+		t.Fatalf("an unusable alg asked for %d refreshes", got)
+	}
 	steps := []struct {
 		advance time.Duration
 		want    uint64
@@ -416,6 +448,9 @@ func TestUnknownKIDFloodAsksForOneRefreshPerInterval(t *testing.T) {
 		{time.Nanosecond, 2},
 		{time.Second, 2},
 		{time.Hour, 3},
+		{-time.Second, 3},   // clock slightly back: still closed
+		{-2 * time.Hour, 4}, // clock set far back: the gate reopens
+		{time.Second, 4},
 	}
 	for i, st := range steps {
 		c.Advance(st.advance)
@@ -448,9 +483,12 @@ func TestRefresherFetchesOnUnknownKID(t *testing.T) {
 	<-fetched
 	s.Start()
 	ep.serve(200, setOf(oldKey, newKey))
-	for range 1000 {
-		if _, err := s.Key("new", "ES256"); err != jwks.ErrUnknownKID {
-			t.Fatalf("before the refresh: %v", err)
+	if _, err := s.Key("new", "ES256"); err != jwks.ErrUnknownKID {
+		t.Fatalf("before the refresh: %v", err)
+	}
+	for range 1000 { // the background fetch may land during the flood
+		if _, err := s.Key("new", "ES256"); err != jwks.ErrUnknownKID && err != nil {
+			t.Fatal(err)
 		}
 	}
 	if r := <-fetched; r.Err != nil || r.Keys != 2 {
