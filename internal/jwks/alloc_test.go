@@ -10,7 +10,7 @@ import (
 )
 
 // Key is on the verifier's hot path: a hit and every refusal allocate
-// nothing (CONVENTIONS.md, hot path).
+// nothing.
 func TestKeyAllocatesNothing(t *testing.T) {
 	k := tk(t)
 	ep := newEndpoint(t, setOf(rsaJWK("a", "", &k.rsa.PublicKey), ecJWK("b", &k.p256.PublicKey)))

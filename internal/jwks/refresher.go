@@ -54,7 +54,7 @@ func (s *Source) run(ctx context.Context) {
 					return
 				}
 				failures++
-				wait = min(retryMin<<min(failures-1, 6), retryMax)
+				wait = retryDelay(failures)
 			} else {
 				failures = 0
 			}
@@ -83,4 +83,9 @@ func (s *Source) untilRefresh() time.Duration {
 		return retryMin
 	}
 	return max(snap.fetched.Add(snap.ttl*3/4).Sub(s.now()), retryMin)
+}
+
+// retryDelay is the wait after the n-th consecutive failure (n >= 1).
+func retryDelay(n int) time.Duration {
+	return min(retryMin<<min(n-1, 6), retryMax)
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Defaults of Options (issue 12: 256 KiB, 5 s, 5 min / 24 h, 1 h).
+// Defaults of Options.
 const (
 	DefaultMaxBody  = 256 << 10
 	DefaultTimeout  = 5 * time.Second
