@@ -8,12 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+
+	"github.com/gatehouse/gatehouse/internal/hostname"
 )
 
 // maxCommandBody bounds a command request read from the admin listener.
@@ -70,8 +71,7 @@ func loopbackPeer(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
+	return hostname.IsLoopback(host)
 }
 
 func (h *Handler) authorized(r *http.Request) bool {

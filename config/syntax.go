@@ -5,37 +5,17 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/hostname"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
-// validHostname reports whether s is a DNS name: dot-separated labels of
-// letters, digits and hyphens, 1-63 bytes each, 253 bytes in all.
-func ValidHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// ValidHostname reports whether s is a DNS name (internal/hostname.Valid:
+// dot-separated labels of letters, digits and hyphens, 1-63 bytes each,
+// 253 bytes in all); proxyconf uses it through config.
+func ValidHostname(s string) bool { return hostname.Valid(s) }
 
 // isLoopbackHost reports whether host is localhost or a loopback address.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && a.IsLoopback()
-}
+func isLoopbackHost(host string) bool { return hostname.IsLoopback(strings.Trim(host, "[]")) }
 
 // isLoopbackOrPrivate also counts private, link-local and unspecified
 // addresses and single-label names: hosts no outside provider can reach.
