@@ -6,6 +6,6 @@
 // name taken as loopback without looking it up) and never accept a name
 // with escapes, zones, underscores or empty labels.
 //
-// config/syntax.go still has its own copies (ValidHostname,
-// isLoopbackHost); they are to become calls to this package.
+// Callers: config (ValidHostname, loopback URLs), admin (loopback peers),
+// internal/jwks (issuer and JWKS URLs).
 package hostname
