@@ -19,9 +19,11 @@ import (
 )
 
 // The failover test (README "Running several replicas"): two gatehouse
-// replicas on a Sentinel deployment (one primary, two replicas, three
-// sentinels) with min_replicas_ack 1 under a load of logins, API key
-// creations, logouts and verifier requests; the primary is killed.
+// replicas on a Redis deployment with min_replicas_ack 1 under a load of
+// logins, API key creations, logouts and verifier requests; the primary
+// holding the durable records is killed. One implementation serves both
+// topologies (foTopology): Sentinel (one primary, two replicas, three
+// sentinels) and a 3-primary Cluster with replicas.
 
 const (
 	foWorkers = 4
@@ -34,12 +36,27 @@ const (
 	foRecover = 10 * time.Second
 )
 
-// foConfig is one gatehouse replica's config on the Sentinel deployment.
-func foConfig(t *testing.T, dir string, d *redistest.Sentinel, ack int, ports [3]string, publicAddr, secrets string) string {
+// foTopology is a Redis deployment the failover runs on.
+type foTopology interface {
+	// topology is the state.redis (and shared.redis) key naming the
+	// deployment: `sentinel: {...}` or `cluster: {...}`.
+	topology() string
+	// kill SIGKILLs the primary holding the durable records and returns
+	// when it has exited.
+	kill(ctx context.Context, t *testing.T)
+	// waitPromotion waits until the deployment names a new primary for
+	// the durable records. lastOld is when a poll round last found every
+	// node asked naming the old one (before then no client could have
+	// found the new one), promoted when the new one was first seen; note
+	// says more for the log.
+	waitPromotion(ctx context.Context, t *testing.T) (lastOld, promoted time.Time, note string)
+}
+
+// foConfig is one gatehouse replica's config on the deployment.
+func foConfig(t *testing.T, dir string, d foTopology, ack int, ports [3]string, publicAddr, secrets string) string {
 	t.Helper()
-	addrs, _ := json.Marshal(d.SentinelAddrs)
-	redis := fmt.Sprintf("{sentinel: {master_name: %q, addrs: %s}, min_replicas_ack: %d, replica_ack_timeout: 500ms, dial_timeout: 500ms, read_timeout: 1s}",
-		d.MasterName, addrs, ack)
+	redis := fmt.Sprintf("{%s, min_replicas_ack: %d, replica_ack_timeout: 500ms, dial_timeout: 500ms, read_timeout: 1s}",
+		d.topology(), ack)
 	cfg := fmt.Sprintf(`mode: development
 data_dir: %s
 listen: {verifier: %q, portal: %q, admin: %q}
@@ -247,6 +264,7 @@ func (l *foLoad) prober(replica int, key string, s foSession, stop <-chan struct
 // foResult is what one failover run measured.
 type foResult struct {
 	kill, lastOld, promoted time.Time
+	promotionNote           string
 	firstPortal200          [2]time.Time
 	firstVerify200          [2]time.Time
 	inFlight                int
@@ -261,13 +279,12 @@ type foResult struct {
 	checkedKeys             int
 }
 
-// runFailover starts the deployment and two gatehouse replicas with
-// min_replicas_ack ack, runs the load, kills the primary, waits for both
-// replicas to recover, stops the load and checks every acknowledged
-// write on both replicas.
-func runFailover(t *testing.T, ack int) foResult {
+// runFailover starts two gatehouse replicas on d with min_replicas_ack
+// ack, runs the load, kills the primary, waits for both replicas to
+// recover, stops the load and checks every acknowledged write on both
+// replicas.
+func runFailover(t *testing.T, d foTopology, ack int) foResult {
 	t.Helper()
-	d := redistest.StartSentinelReplicas(t, 2)
 	secrets := sharedSecrets(t)
 	var ports [2][3]string
 	var cfgs [2]string
@@ -328,14 +345,13 @@ func runFailover(t *testing.T, ack int) foResult {
 	time.Sleep(3 * time.Second) // traffic before the kill
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	old := d.Primary.Addr
 	var res foResult
 	l.mu.Lock()
 	res.ackedBeforeKill = len(l.live) + len(l.revoked) + len(l.keys)
 	l.mu.Unlock()
 	res.kill = time.Now()
-	d.KillPrimary()
-	res.lastOld, res.promoted = waitPromotion(ctx, t, d, old)
+	d.kill(ctx, t)
+	res.lastOld, res.promoted, res.promotionNote = d.waitPromotion(ctx, t)
 
 	// Wait until both replicas answered a store write and a store read,
 	// or the recovery bound has passed.
@@ -369,7 +385,7 @@ func runFailover(t *testing.T, ack int) foResult {
 		}
 		// Inside the outage: a write started after the kill, or a
 		// verifier request started once the caches expired, and
-		// answered before any sentinel named the new primary.
+		// answered before any node named the new primary.
 		inside := o.end.Before(res.lastOld) && (o.write && o.start.After(res.kill) || !o.write && o.start.After(res.kill.Add(foCacheTTL)))
 		if !inside {
 			continue
@@ -439,12 +455,33 @@ func (l *foLoad) firsts(kill time.Time) firsts {
 	return f
 }
 
+// foSentinel is a Sentinel deployment with two replicas (after the
+// failover the other replica follows the promoted one and still
+// confirms writes).
+type foSentinel struct {
+	d   *redistest.Sentinel
+	old string
+}
+
+func startFoSentinel(t *testing.T) foTopology {
+	return &foSentinel{d: redistest.StartSentinelReplicas(t, 2)}
+}
+
+func (s *foSentinel) topology() string {
+	addrs, _ := json.Marshal(s.d.SentinelAddrs)
+	return fmt.Sprintf("sentinel: {master_name: %q, addrs: %s}", s.d.MasterName, addrs)
+}
+
+func (s *foSentinel) kill(context.Context, *testing.T) {
+	s.old = s.d.Primary.Addr
+	s.d.KillPrimary()
+}
+
 // waitPromotion polls every sentinel until one names a primary other
-// than old. It returns when a poll round last found all of them naming
-// old (before then no client could have found the new primary) and when
-// the new one was first seen.
-func waitPromotion(ctx context.Context, t *testing.T, d *redistest.Sentinel, old string) (lastOld, promoted time.Time) {
+// than the killed one.
+func (s *foSentinel) waitPromotion(ctx context.Context, t *testing.T) (lastOld, promoted time.Time, note string) {
 	t.Helper()
+	d, old := s.d, s.old
 	for {
 		round := time.Now()
 		moved := false
@@ -457,7 +494,7 @@ func waitPromotion(ctx context.Context, t *testing.T, d *redistest.Sentinel, old
 			}
 		}
 		if moved {
-			return lastOld, time.Now()
+			return lastOld, time.Now(), "sentinels"
 		}
 		lastOld = round
 		select {
@@ -468,18 +505,18 @@ func waitPromotion(ctx context.Context, t *testing.T, d *redistest.Sentinel, old
 	}
 }
 
-// failover runs the failover with min_replicas_ack ack, logs its
-// figures and checks what holds with or without acknowledgement: the
-// outage fails closed, and both replicas answer logins (a store write)
-// and verifier requests (a store read) again within foRecover of the
-// promotion, without a restart.
-func failover(t *testing.T, ack int) foResult {
+// failover starts a deployment, runs the failover on it with
+// min_replicas_ack ack, logs its figures and checks what holds with or
+// without acknowledgement: the outage fails closed, and both replicas
+// answer logins (a store write) and verifier requests (a store read)
+// again within foRecover of the promotion, without a restart.
+func failover(t *testing.T, start func(*testing.T) foTopology, ack int) foResult {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("starts a Sentinel deployment and two replicas")
+		t.Skip("starts a Redis deployment and two replicas")
 	}
 	redistest.Need(t)
-	res := runFailover(t, ack)
+	res := runFailover(t, start(t), ack)
 	logFailover(t, res)
 	checkFailClosed(t, res)
 	for r := range 2 {
@@ -502,7 +539,13 @@ func failover(t *testing.T, ack int) foResult {
 // within 10 s of it, and every write the API acknowledged is there
 // afterwards: sessions valid, logged-out sessions revoked, keys usable.
 func TestSentinelFailoverUnderTrafficLosesNoAcknowledgedWrite(t *testing.T) {
-	res := failover(t, 1)
+	checkNoneLost(t, failover(t, startFoSentinel, 1))
+}
+
+// checkNoneLost: every write acknowledged before the kill is there after
+// it, and there were some to check.
+func checkNoneLost(t *testing.T, res foResult) {
+	t.Helper()
 	if res.lostSessions+res.lostKeys+res.unrevoked > 0 {
 		t.Errorf("acknowledged writes lost: %d session checks, %d key checks, %d logouts undone", res.lostSessions, res.lostKeys, res.unrevoked)
 	}
@@ -517,7 +560,7 @@ func TestSentinelFailoverUnderTrafficLosesNoAcknowledgedWrite(t *testing.T) {
 // since without the wait a write acknowledged just before the kill may
 // not have reached the promoted replica.
 func TestSentinelFailoverWithoutReplicaAckFailsClosed(t *testing.T) {
-	failover(t, 0)
+	failover(t, startFoSentinel, 0)
 }
 
 // checkFailClosed: while no primary was reachable, everything that needed
@@ -534,9 +577,10 @@ func checkFailClosed(t *testing.T, res foResult) {
 			}
 		}
 	}
-	// The sentinels need more than down-after-milliseconds (1 s) to
-	// promote, so logins always meet the outage; the verifier's window
-	// starts once its caches expired and may be short on a fast run.
+	// A promotion takes more than the failure-detection time (Sentinel's
+	// down-after-milliseconds 1 s, cluster-node-timeout 2 s), so logins
+	// always meet the outage; the verifier's window starts once its
+	// caches expired and may be short on a fast run.
 	if res.outageStatuses["login"][503] == 0 {
 		t.Errorf("no login answered 503 during the outage (%s): the check did not run", res.lastOld.Sub(res.kill))
 	}
@@ -547,11 +591,12 @@ func checkFailClosed(t *testing.T, res foResult) {
 
 func logFailover(t *testing.T, res foResult) {
 	t.Helper()
-	t.Logf("kill -> promotion seen %s (all sentinels named the old primary until %s after the kill)",
-		res.promoted.Sub(res.kill).Round(time.Millisecond), res.lastOld.Sub(res.kill).Round(time.Millisecond))
+	t.Logf("kill -> promotion seen %s (all %s named the old primary until %s after the kill)",
+		res.promoted.Sub(res.kill).Round(time.Millisecond), res.promotionNote, res.lastOld.Sub(res.kill).Round(time.Millisecond))
 	for r := range 2 {
-		t.Logf("replica %d: kill -> first login 200 %s, kill -> first verifier 200 (store read) %s",
-			r, since(res.kill, res.firstPortal200[r]), since(res.kill, res.firstVerify200[r]))
+		t.Logf("replica %d: kill -> first login 200 %s (promotion -> %s), kill -> first verifier 200 (store read) %s (promotion -> %s)",
+			r, since(res.kill, res.firstPortal200[r]), since(res.promoted, res.firstPortal200[r]),
+			since(res.kill, res.firstVerify200[r]), since(res.promoted, res.firstVerify200[r]))
 	}
 	var kinds []string
 	for k := range res.beforeKill {

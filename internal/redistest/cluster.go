@@ -19,10 +19,16 @@ const clusterSlots = 16384
 // Cluster is a Redis Cluster of primaries, each owning an equal share of
 // the slots, and with NewClusterReplicas one replica of each.
 type Cluster struct {
-	Nodes []*Server // the primaries
-	Addrs []string  // host:port of every primary, for a cluster client
-	// Replicas[i] replicates Nodes[i] (NewClusterReplicas only).
+	// Nodes are the primaries the cluster started with (a failover does
+	// not change them).
+	Nodes []*Server
+	Addrs []string // host:port of every primary, for a cluster client
+	// Replicas[i] replicates Nodes[i] (NewClusterReplicas only); the
+	// ones AddReplica starts follow.
 	Replicas []*Server
+
+	start func(name string) (*Server, int, error) // a cluster-enabled node and its bus port
+	tb    testing.TB                              // stops added nodes (Start* only)
 }
 
 // NewCluster starts n cluster-enabled servers under dir, gives each a
@@ -57,22 +63,17 @@ func newCluster(dir string, n int, f *TLSFiles, replicas bool) (*Cluster, error)
 		if err := os.MkdirAll(nd, 0o700); err != nil {
 			return nil, 0, err
 		}
-		bus, err := FreePort()
-		if err != nil {
-			return nil, 0, err
+		// A port free a moment ago may be taken before the server binds
+		// it (other tests pick ports too): pick new ones.
+		for attempt := 1; ; attempt++ {
+			s, bus, err := startNode(nd, f)
+			if err == nil || attempt == 3 || !portTaken(err) {
+				return s, bus, err
+			}
+			_ = os.Remove(filepath.Join(nd, "nodes.conf"))
 		}
-		args := []string{
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(nd, "nodes.conf"),
-			"--cluster-port", strconv.Itoa(bus),
-			"--cluster-node-timeout", "2000",
-		}
-		if f != nil {
-			args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
-		}
-		s, err := NewServer(Config{Dir: nd, TLS: f, Args: args})
-		return s, bus, err
 	}
+	cl.start = start
 	for i := range n {
 		s, bus, err := start("node" + strconv.Itoa(i))
 		if err != nil {
@@ -206,6 +207,7 @@ func startCluster(tb testing.TB, n int, replicas bool) *Cluster {
 		tb.Fatalf("start cluster: %v", err)
 	}
 	cleanup(tb, cl.all()...)
+	cl.tb = tb
 	return cl
 }
 
@@ -222,3 +224,29 @@ func (cl *Cluster) Stop() {
 
 // Logs returns every node's log.
 func (cl *Cluster) Logs() string { return logsOf(cl.all()) }
+
+// startNode starts one cluster-enabled server in dir, with the cluster
+// bus on a port picked now.
+func startNode(dir string, f *TLSFiles) (*Server, int, error) {
+	bus, err := FreePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	args := []string{
+		"--cluster-enabled", "yes",
+		"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+		"--cluster-port", strconv.Itoa(bus),
+		// A killed primary is marked failed about 2 s after it stopped
+		// answering, and a replica takes its slots soon after.
+		"--cluster-node-timeout", "2000",
+	}
+	if f != nil {
+		args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
+	}
+	s, err := NewServer(Config{Dir: dir, TLS: f, Args: args})
+	return s, bus, err
+}
+
+// portTaken reports whether a server failed to start because its port
+// or its cluster bus port was taken.
+func portTaken(err error) bool { return strings.Contains(err.Error(), "Address already in use") }

@@ -9,7 +9,9 @@
 // Topologies. Options names exactly one: URL (go-redis NewClient on
 // ParseURL), Sentinel (NewFailoverClient: the sentinels name the primary
 // and the client follows it across failovers) or Cluster
-// (NewClusterClient: the client learns nodes and slots from the seeds).
+// (NewClusterClient: the client learns nodes and slots from the seeds,
+// and reloads the slot map when a node stops answering, so it finds the
+// replica that took over a killed primary's slots; clusterreload.go).
 // TLS, the pool size and the dial, read and write timeouts apply to each;
 // the config package's state.redis and shared.redis sections map onto
 // Options one key to one field (README "Running several replicas").

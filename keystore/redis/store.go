@@ -203,7 +203,7 @@ func newClient(opts Options) (goredis.UniversalClient, error) {
 			return nil, errors.New("keystore/redis: Cluster needs at least one address")
 		}
 		t = t.from(opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout)
-		return goredis.NewClusterClient(&goredis.ClusterOptions{
+		return followFailovers(goredis.NewClusterClient(&goredis.ClusterOptions{
 			Addrs:    append([]string(nil), cl.Addrs...),
 			Username: cl.Username, Password: cl.Password,
 			TLSConfig:   opts.TLS,
@@ -218,7 +218,7 @@ func newClient(opts Options) (goredis.UniversalClient, error) {
 			ContextTimeoutEnabled:    true,
 			DisableIdentity:          true,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-		}), nil
+		})), nil
 	}
 }
 
