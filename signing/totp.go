@@ -1,21 +1,17 @@
 package signing
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"crypto/subtle"
 	"encoding/base32"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"github.com/pquerna/otp/totp"
 )
 
 // TOTP parameters fixed by docs/design.md "TOTP" (RFC 6238).
@@ -69,14 +65,15 @@ func (a TOTPAlgorithm) String() string {
 	}
 }
 
-func (a TOTPAlgorithm) hash() func() hash.Hash {
+// otp is the github.com/pquerna/otp name of the algorithm.
+func (a TOTPAlgorithm) otp() otp.Algorithm {
 	switch a {
 	case TOTPSHA1:
-		return sha1.New
+		return otp.AlgorithmSHA1
 	case TOTPSHA512:
-		return sha512.New
+		return otp.AlgorithmSHA512
 	default:
-		return sha256.New
+		return otp.AlgorithmSHA256
 	}
 }
 
@@ -90,41 +87,29 @@ func TOTPCounter(t time.Time) uint64 {
 }
 
 // HOTP is the RFC 4226 code of counter under secret, with digits digits
-// (6..10), as a zero-padded decimal string.
+// (6..10), as a zero-padded decimal string, computed by
+// github.com/pquerna/otp/hotp.
 func HOTP(alg TOTPAlgorithm, secret []byte, counter uint64, digits int) string {
-	var buf [10]byte
-	return string(appendHOTP(buf[:0], alg, secret, counter, digits))
-}
-
-var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
-
-func appendHOTP(dst []byte, alg TOTPAlgorithm, secret []byte, counter uint64, digits int) []byte {
 	if digits < 6 || digits > 10 {
 		panic("signing: HOTP digits out of range: " + strconv.Itoa(digits))
 	}
-	m := hmac.New(alg.hash(), secret)
-	var c [8]byte
-	binary.BigEndian.PutUint64(c[:], counter)
-	m.Write(c[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	bin := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	var code uint64 = uint64(bin)
-	if digits < 10 {
-		code %= uint64(pow10[digits])
+	code, err := hotp.GenerateCodeCustom(EncodeTOTPSecret(secret), counter, hotp.ValidateOpts{Digits: otp.Digits(digits), Algorithm: alg.otp()})
+	if err != nil {
+		// Only a secret that is not base32 fails, and ours always is.
+		panic("signing: HOTP: " + err.Error())
 	}
-	s := strconv.FormatUint(code, 10)
-	for i := len(s); i < digits; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
+	return code
 }
 
 // ValidateTOTP checks a 6-digit code against the steps now-1, now and
-// now+1. It compares every candidate in constant time (no early exit) and
-// returns the counter that matched, so the caller can refuse a replay of
-// the same (user, counter). A code that is not exactly six ASCII digits
-// never matches.
+// now+1 (docs/design.md "TOTP"). Each step is checked by
+// github.com/pquerna/otp/hotp.ValidateCustom, which generates the code and
+// compares it with crypto/subtle.ConstantTimeCompare; pquerna's
+// totp.ValidateCustom is not used because it stops at the first match and
+// does not say which counter matched. All three steps are always checked
+// (no early exit) and the counter that matched is returned, so the caller
+// can refuse a replay of the same (user, counter). A code that is not
+// exactly six ASCII digits never matches (pquerna would trim spaces).
 func ValidateTOTP(alg TOTPAlgorithm, secret []byte, code string, now time.Time) (counter uint64, ok bool) {
 	valid := len(code) == TOTPDigits && len(secret) > 0
 	for i := 0; valid && i < len(code); i++ {
@@ -135,32 +120,40 @@ func ValidateTOTP(alg TOTPAlgorithm, secret []byte, code string, now time.Time) 
 	if !valid {
 		return 0, false
 	}
+	opts := hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: alg.otp()}
+	enc := EncodeTOTPSecret(secret)
 	c := TOTPCounter(now)
-	var buf [10]byte
-	match := 0
+	matched := false
 	var found uint64
 	for d := -TOTPSkew; d <= TOTPSkew; d++ {
 		if d < 0 && c < uint64(-d) {
 			continue
 		}
 		cand := c + uint64(int64(d))
-		got := appendHOTP(buf[:0], alg, secret, cand, TOTPDigits)
-		eq := subtle.ConstantTimeCompare(got, []byte(code))
-		if eq == 1 && match == 0 {
-			found = cand
+		eq, err := hotp.ValidateCustom(code, cand, enc, opts)
+		if err != nil {
+			return 0, false
 		}
-		match |= eq
+		if eq && !matched {
+			found, matched = cand, true
+		}
 	}
-	return found, match == 1
+	return found, matched
 }
 
 var totpB32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// NewTOTPSecret returns TOTPSecretSize random bytes.
+// NewTOTPSecret returns TOTPSecretSize random bytes, drawn by
+// github.com/pquerna/otp/totp.Generate from crypto/rand. The labels it
+// needs are placeholders: the URI is built later by NewTOTPKey.
 func NewTOTPSecret() ([]byte, error) {
-	b := make([]byte, TOTPSecretSize)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("signing: reading random bytes: %w", err)
+	k, err := totp.Generate(totp.GenerateOpts{Issuer: "gatehouse", AccountName: "new", SecretSize: TOTPSecretSize, Rand: rand.Reader})
+	if err != nil {
+		return nil, fmt.Errorf("signing: generating a TOTP secret: %w", err)
+	}
+	b, err := totpB32.DecodeString(k.Secret())
+	if err != nil || len(b) != TOTPSecretSize {
+		return nil, ErrTOTPSecret
 	}
 	return b, nil
 }
@@ -183,20 +176,23 @@ func DecodeTOTPSecret(s string) ([]byte, error) {
 	return b, nil
 }
 
-// TOTPURI is the otpauth:// key URI (Google Authenticator key-URI format)
-// of a secret: otpauth://totp/<issuer>:<account>?secret=..&issuer=..&algorithm=..&digits=6&period=30.
+// NewTOTPKey is the github.com/pquerna/otp key of a secret: its URL is
+// the otpauth:// key URI (Google Authenticator key-URI format)
+// otpauth://totp/<issuer>:<account>?algorithm=..&digits=6&issuer=..&period=30&secret=..
+// and its labels are the issuer and account. Both labels are required.
+func NewTOTPKey(issuer, account string, alg TOTPAlgorithm, secret []byte) (*otp.Key, error) {
+	if len(secret) == 0 {
+		return nil, ErrTOTPSecret
+	}
+	return totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod,
+		Secret: secret, Digits: otp.DigitsSix, Algorithm: alg.otp()})
+}
+
+// TOTPURI is the URL of NewTOTPKey, or "" when a label is empty.
 func TOTPURI(issuer, account string, alg TOTPAlgorithm, secret []byte) string {
-	label := url.PathEscape(issuer) + ":" + url.PathEscape(account)
-	if issuer == "" {
-		label = url.PathEscape(account)
+	k, err := NewTOTPKey(issuer, account, alg, secret)
+	if err != nil {
+		return ""
 	}
-	q := url.Values{}
-	q.Set("secret", EncodeTOTPSecret(secret))
-	if issuer != "" {
-		q.Set("issuer", issuer)
-	}
-	q.Set("algorithm", alg.String())
-	q.Set("digits", strconv.Itoa(TOTPDigits))
-	q.Set("period", strconv.Itoa(TOTPPeriod))
-	return "otpauth://totp/" + label + "?" + q.Encode()
+	return k.URL()
 }
