@@ -161,6 +161,9 @@ func (h host) CheckPassword(ctx context.Context, u *keystore.User, password stri
 
 func (h host) RenderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, v feature.AccountView) error {
 	d := &pageData{CSRF: v.CSRF, User: c.User, Notice: v.Notice, Error: v.Error, ownFrom: v.From, ownHTML: v.Own}
+	if v.DataImages {
+		w.Header().Set("Content-Security-Policy", h.p.cspDataImages)
+	}
 	return h.p.renderAccount(w, r, c, d, v.Status)
 }
 

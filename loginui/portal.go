@@ -47,6 +47,7 @@ type Portal struct {
 	pages         pageSet
 	mux           *http.ServeMux
 	csp           string
+	cspDataImages string // csp with img-src data:, for the TOTP enrolment page
 	totp          *totp.Feature
 	stepUpper     feature.StepUpper // step-up proofs (loginui/totp)
 	oauth         *oauth.Feature
@@ -145,6 +146,7 @@ func New(o Options) (*Portal, error) {
 		return nil, err
 	}
 	p.csp = p.buildCSP()
+	p.cspDataImages = withDataImages(p.csp)
 	p.routes()
 	return p, nil
 }
@@ -190,7 +192,16 @@ func (p *Portal) buildCSP() string {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
 	fa = append(fa, p.featureFormOrigins()...)
-	return "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
+	return "default-src 'none'; style-src 'self'; " + cspImgSrc + "; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
+}
+
+const cspImgSrc = "img-src 'self'"
+
+// withDataImages is csp with img-src also allowing data: URLs, set by
+// host.RenderAccount on the one response that inlines an image (the TOTP
+// enrolment QR code, feature.AccountView.DataImages).
+func withDataImages(csp string) string {
+	return strings.Replace(csp, cspImgSrc+";", cspImgSrc+" data:;", 1)
 }
 
 func (p *Portal) routes() {

@@ -1,6 +1,7 @@
 package loginui_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,15 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boombuler/barcode/qr"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse/gatehouse/loginui"
+	"github.com/gatehouse/gatehouse/loginui/internal/qrcheck"
 	"github.com/gatehouse/gatehouse/signing"
 )
 
 // TestBrowserTOTPFlow drives the two-factor flow in headless Chromium:
 // enable 2FA on /account by reading the key from the page, confirm with a
-// code computed here, log out, and log in again through /2fa back to rd.
+// code computed here (after checking the QR image renders under the
+// page's CSP and shows exactly the URI), log out, and log in again through /2fa back to rd.
 func TestBrowserTOTPFlow(t *testing.T) {
 	b := browser(t)
 	h := newHarness(t, withTOTP(t, func(o *loginui.Options) { o.Now = time.Now }))
@@ -46,6 +50,24 @@ func TestBrowserTOTPFlow(t *testing.T) {
 	sec, err := signing.DecodeTOTPSecret(key)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The QR code is an inline PNG the page's CSP (img-src data:) lets the
+	// browser render, and it carries exactly the URI shown.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.getElementById("totp-qr");
+		return !!i && i.complete && i.naturalWidth > 0 && i.naturalHeight > 0 && i.getBoundingClientRect().width > 0 })()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("QR image not rendered: %v", err)
+	}
+	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("totp-qr").src`))
+	if err != nil || !strings.HasPrefix(src, "data:image/png;base64,") {
+		t.Fatalf("QR image src %.40q: %v", src, err)
+	}
+	png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := qrcheck.PNGIsText(png, uri, qr.M, qr.Auto, 4); err != nil {
+		t.Fatalf("QR image: %v", err)
 	}
 	ctr := signing.TOTPCounter(time.Now())
 	run(t, ctx,

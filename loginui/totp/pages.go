@@ -25,7 +25,8 @@ type totpView struct {
 	StepUpActive bool
 	StepUpUntil  time.Time
 	Enroll       *enrollment
-	Codes        []string // freshly issued recovery codes, shown once
+	Setup        *enrolPage // with Enroll, on the page only
+	Codes        []string   // freshly issued recovery codes, shown once
 }
 
 // totpSectionView is nil (no section) when enrollment is off and the user
@@ -74,6 +75,14 @@ func (f *Feature) sectionHTML(v *totpView, csrf string) (template.HTML, error) {
 // is not nil.
 func (f *Feature) renderAccount(w http.ResponseWriter, r *http.Request, c *feature.Caller, av feature.AccountView, v *totpView) error {
 	av.From = f
+	if v != nil && v.Enroll != nil {
+		p, err := newEnrolPage(v.Enroll)
+		if err != nil {
+			return web.Unavailable.WithCause(err)
+		}
+		v.Setup = p
+		av.DataImages = true
+	}
 	if v != nil {
 		h, err := f.sectionHTML(v, av.CSRF)
 		if err != nil {

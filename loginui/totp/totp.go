@@ -354,6 +354,8 @@ type enrollment struct {
 	Secret string `json:"secret"`
 	URI    string `json:"otpauth_uri"`
 	Token  string `json:"enrollment_token"`
+	// The labels of the key, shown on the enrolment page.
+	issuer, account string
 }
 
 // enrollAllowed: enrollment routes need the feature, TOTP off and a
@@ -419,14 +421,20 @@ func (f *Feature) enrollmentView(u *keystore.User) (*enrollment, error) {
 	if err != nil {
 		return nil, web.Unavailable
 	}
+	key, err := signing.NewTOTPKey(f.c.Issuer, u.Email, alg, sec)
+	if err != nil {
+		return nil, web.Unavailable
+	}
 	tok, err := f.c.Enroll.Issue(u.ID, jti, f.enrollBinding(u), "", totpTokenLifetime, f.h.Now())
 	if err != nil {
 		return nil, web.Unavailable
 	}
 	return &enrollment{
-		Secret: signing.EncodeTOTPSecret(sec),
-		URI:    signing.TOTPURI(f.c.Issuer, u.Email, alg, sec),
-		Token:  tok,
+		Secret:  key.Secret(),
+		URI:     key.URL(),
+		Token:   tok,
+		issuer:  key.Issuer(),
+		account: key.AccountName(),
 	}, nil
 }
 

@@ -71,6 +71,10 @@ type AccountView struct {
 	Notice, Error string
 	From          Section
 	Own           template.HTML
+	// DataImages relaxes this response's CSP to img-src 'self' data: for
+	// an image the page inlines (the TOTP enrolment QR code); every other
+	// page keeps the strict policy.
+	DataImages bool
 }
 
 // SecondFactor is implemented by a feature that adds a second login step
