@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -184,8 +185,20 @@ func NewTOTPKey(issuer, account string, alg TOTPAlgorithm, secret []byte) (*otp.
 	if len(secret) == 0 {
 		return nil, ErrTOTPSecret
 	}
-	return totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod,
+	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod,
 		Secret: secret, Digits: otp.DigitsSix, Algorithm: alg.otp()})
+	if err != nil {
+		return nil, err
+	}
+	// pquerna leaves a '/' of the account (valid in an email address)
+	// unescaped, which would split the label; escape each label as one
+	// path segment, as gatehouse always did.
+	u, err := url.Parse(k.URL())
+	if err != nil {
+		return nil, err
+	}
+	u.RawPath = "/" + url.PathEscape(issuer) + ":" + url.PathEscape(account)
+	return otp.NewKeyFromURL(u.String())
 }
 
 // TOTPURI is the URL of NewTOTPKey, or "" when a label is empty.

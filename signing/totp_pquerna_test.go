@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,15 @@ func TestTOTPKeyCarriesTheLabelsAndParameters(t *testing.T) {
 	if k.URL() != signing.TOTPURI("Gate House", "tia@example.test", signing.TOTPSHA256, sec) {
 		t.Fatal("TOTPURI differs from the key's URL")
 	}
+	// A '/', '?', '#' or '%' of an account stays inside its label.
+	k, err = signing.NewTOTPKey("Gate/House", "a/b?c#d%e@example.test", signing.TOTPSHA1, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(k.URL(), "otpauth://totp/Gate%2FHouse:a%2Fb%3Fc%23d%25e@example.test?") ||
+		k.Issuer() != "Gate/House" || k.AccountName() != "a/b?c#d%e@example.test" || k.Secret() != signing.EncodeTOTPSecret(sec) {
+		t.Fatalf("escaped labels: %s (%q %q)", k.URL(), k.Issuer(), k.AccountName())
+	}
 	for _, c := range []struct{ iss, acct string }{{"", "a@b"}, {"x", ""}} {
 		if _, err := signing.NewTOTPKey(c.iss, c.acct, signing.TOTPSHA256, sec); err == nil {
 			t.Fatalf("labels %q %q accepted", c.iss, c.acct)
@@ -107,5 +117,20 @@ func TestTOTPKeyCarriesTheLabelsAndParameters(t *testing.T) {
 	}
 	if _, err := signing.NewTOTPKey("x", "a@b", signing.TOTPSHA256, nil); err == nil {
 		t.Fatal("empty secret accepted")
+	}
+}
+
+// BenchmarkValidateTOTP is one login's code check (three steps through
+// pquerna's hotp); it is on the second login step, not the verifier's
+// hot path.
+func BenchmarkValidateTOTP(b *testing.B) {
+	sec := []byte("12345678901234567890123456789012")
+	now := time.Unix(1700000015, 0)
+	code := signing.HOTP(signing.TOTPSHA256, sec, signing.TOTPCounter(now)+1, 6)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := signing.ValidateTOTP(signing.TOTPSHA256, sec, code, now); !ok {
+			b.Fatal("code refused")
+		}
 	}
 }

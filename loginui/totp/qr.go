@@ -12,7 +12,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 )
 
-// The enrolment QR code (README "Two-factor authentication"): the otpauth
+// The enrolment QR code (docs/design.md "TOTP"): the otpauth
 // URI at error-correction level M in boombuler's automatic mode (what
 // github.com/pquerna/otp's Key.Image uses), drawn here rather than with
 // Key.Image so that it has the 4-module quiet zone scanners need and whole
