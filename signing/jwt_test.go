@@ -148,7 +148,7 @@ func TestJWTVerifyHappyPaths(t *testing.T) {
 		{name: "escaped strings decoded", token: mkToken(hsHeader, `{"sub":"us\u00e9r\n\ud83d\ude00","aud":["x","gatehouse\u003aaccess"],"iss":"https:\/\/auth.example.test","iat":`+strconv.FormatInt(now, 10)+`,"nbf":`+strconv.FormatInt(now, 10)+`,"exp":`+strconv.FormatInt(now+60, 10)+`.0,"jti":"`+testJTI+`","sfp":"f\u0070","sid":"s1"}`, signHS(f.hsSecret)), alg: "HS256", sub: "usér\n😀", sfp: "fp", sid: "s1"},
 		{name: "optional claims and extras", token: mkToken(hsHeader, claims(map[string]any{"sfp": "abc", "sid": "sess", "amr": []string{"pwd", "otp"}, "roles": map[string]any{"a": []any{1, true, nil}}}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1", sfp: "abc", sid: "sess"},
 		{name: "white space in JSON", token: mkToken(" {\n\t\"alg\" : \"HS256\" , \"typ\":\"JWT\" } ", claims(nil)+"\n", signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
-		{name: "expired inside leeway", token: mkToken(hsHeader, claims(map[string]any{"exp": now - 30, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
+		{name: "expired inside leeway", token: mkToken(hsHeader, claims(map[string]any{"exp": now - 29, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 		{name: "nbf inside leeway", token: mkToken(hsHeader, claims(map[string]any{"nbf": now + 30}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 		{name: "iat inside leeway", token: mkToken(hsHeader, claims(map[string]any{"iat": now + 30}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 	}
@@ -474,11 +474,11 @@ func TestJWTLeewayConfigurable(t *testing.T) {
 	now := testNow.Unix()
 	var s signing.JWTScratch
 	var out signing.AccessClaims
-	tok := mkToken(hsHeader, claims(map[string]any{"exp": now - 6, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
+	tok := mkToken(hsHeader, claims(map[string]any{"exp": now - 5, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
 	if err := v.Verify([]byte(tok), testNow, &s, &out); !errors.Is(err, signing.ErrJWTExpired) {
 		t.Fatalf("err = %v", err)
 	}
-	tok = mkToken(hsHeader, claims(map[string]any{"exp": now - 5, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
+	tok = mkToken(hsHeader, claims(map[string]any{"exp": now - 4, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
 	if err := v.Verify([]byte(tok), testNow, &s, &out); err != nil {
 		t.Fatalf("err = %v", err)
 	}
@@ -540,6 +540,30 @@ func TestJWTCrossCheckGolangJWT(t *testing.T) {
 				t.Fatal("golang-jwt accepted a wrong key")
 			}
 		})
+	}
+}
+
+// TestJWTRefusesTokenAtExpPlusLeeway: RFC 7519 4.1.4 accepts a token only
+// before exp; with the leeway, now == exp+leeway is already too late, as
+// golang-jwt has it (FuzzJWTVerifierMatchesGolangJWT). Fresh Verify and
+// CheckTimes (the verifier's token cache) agree.
+func TestJWTRefusesTokenAtExpPlusLeeway(t *testing.T) {
+	f := newJWTFixture(t)
+	now := testNow.Unix()
+	var s signing.JWTScratch
+	var out signing.AccessClaims
+	for _, c := range []struct {
+		exp  int64
+		want error
+	}{{now - 29, nil}, {now - 30, signing.ErrJWTExpired}, {now - 31, signing.ErrJWTExpired}} {
+		tok := mkToken(hsHeader, claims(map[string]any{"exp": c.exp, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret))
+		if err := f.v.Verify([]byte(tok), testNow, &s, &out); !errors.Is(err, c.want) {
+			t.Errorf("exp now%+d: Verify %v, want %v", c.exp-now, err, c.want)
+		}
+		kept := signing.AccessClaims{IssuedAt: now - 100, NotBefore: now - 100, ExpiresAt: c.exp}
+		if err := f.v.CheckTimes(&kept, testNow); !errors.Is(err, c.want) {
+			t.Errorf("exp now%+d: CheckTimes %v, want %v", c.exp-now, err, c.want)
+		}
 	}
 }
 
