@@ -49,7 +49,7 @@ import (
 //     ignores typ (ErrJWTType);
 //  6. crit must be absent: golang-jwt ignores it (ErrJWTCritical);
 //  7. alg and kid are compared as raw bytes: an escaped spelling
-//     ("HS\u0032256") is refused (ErrJWTAlgorithm, ErrJWTUnknownKey);
+//     ("HS\u003256") is refused (ErrJWTAlgorithm, ErrJWTUnknownKey);
 //     golang-jwt decodes first;
 //  8. sub, iat, nbf and jti are required too (golang-jwt can require only
 //     exp, nbf, iss, aud, sub-with-a-value) (ErrJWTMissingClaim);
@@ -104,7 +104,7 @@ func FuzzJWTVerifierMatchesGolangJWT(f *testing.F) {
 		f.Add([]byte(hsHeader), []byte(p), uint8(0), uint8(0))
 	}
 	for _, h := range []string{`{"alg":"HS256"}`, `{"alg":"HS256","typ":"jwt"}`, `{"alg":"HS256","typ":"JWT","crit":["exp"]}`,
-		`{"alg":"HS\u0032256","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT","kid":"h\u00731"}`, `{"alg":"HS256","typ":"JWT","kid":"ed1"}`,
+		`{"alg":"HS\u003256","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT","kid":"h\u00731"}`, `{"alg":"HS256","typ":"JWT","kid":"ed1"}`,
 		`{"alg":"EdDSA","typ":"JWT"}`, `{"alg":"none","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT","x":1e400}`} {
 		f.Add([]byte(h), []byte(claims(nil)), uint8(0), uint8(0))
 	}
@@ -483,4 +483,87 @@ func jwtObjectRule(b []byte, ms []jwtRawMember) (string, error) {
 		return "over 48 members", signing.ErrJWTMalformed
 	}
 	return "", nil
+}
+
+// TestJWTStricterRulesEachReached holds the oracle of
+// FuzzJWTVerifierMatchesGolangJWT to one token per stricter rule:
+// golang-jwt (configured as in the fuzz target) accepts it, jwtStricterRule
+// names the rule, and ours refuses with the rule's error. Without it a rule
+// the oracle never reports would go unnoticed.
+func TestJWTStricterRulesEachReached(t *testing.T) {
+	fx := newJWTFixture(t)
+	hs := signHS(fx.hsSecret)
+	valid := claims(nil)
+	many := strings.TrimSuffix(valid, "}")
+	for i := range 45 {
+		many += `,"m` + string(rune('a'+i/26)) + string(rune('a'+i%26)) + `":0`
+	}
+	many += "}"
+	deep := strings.TrimSuffix(valid, "}") + `,"d":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + "}"
+	// Signed over the segments as sent, CR/LF included, as golang-jwt checks.
+	crlf := b64([]byte(hsHeader)) + "." + b64([]byte(valid))
+	crlf = crlf[:20] + "\r\n" + crlf[20:]
+	cases := []struct {
+		name, token string
+		want        error
+	}{
+		{"size", mkToken(hsHeader, claims(map[string]any{"pad": strings.Repeat("p", 1600)}), hs), signing.ErrJWTTooLarge},
+		{"CR/LF in a segment", crlf + "." + b64(hs([]byte(crlf))), signing.ErrJWTMalformed},
+		{"header invalid UTF-8", mkToken(`{"alg":"HS256","typ":"JWT","x":"`+"\xff"+`"}`, valid, hs), signing.ErrJWTMalformed},
+		{"claims invalid UTF-8", mkToken(hsHeader, strings.Replace(valid, "user-1", "user-\xff", 1), hs), signing.ErrJWTMalformed},
+		{"claims nesting over 32", mkToken(hsHeader, deep, hs), signing.ErrJWTMalformed},
+		{"claims over 48 members", mkToken(hsHeader, many, hs), signing.ErrJWTMalformed},
+		{"claims escaped member name", mkToken(hsHeader, strings.Replace(valid, `"sub"`, `"s\u0075b"`, 1), hs), signing.ErrJWTMalformed},
+		{"claims duplicated member", mkToken(hsHeader, strings.Replace(valid, `"sub":"user-1"`, `"sub":"a","sub":"user-1"`, 1), hs), signing.ErrJWTDuplicateMember},
+		{"header duplicated member", mkToken(`{"alg":"HS256","typ":"JWT","typ":"JWT"}`, valid, hs), signing.ErrJWTDuplicateMember},
+		{"typ", mkToken(`{"alg":"HS256"}`, valid, hs), signing.ErrJWTType},
+		{"typ", mkToken(`{"alg":"HS256","typ":"J\u0057T"}`, valid, hs), signing.ErrJWTType},
+		{"crit", mkToken(`{"alg":"HS256","typ":"JWT","crit":["x"]}`, valid, hs), signing.ErrJWTCritical},
+		{"escaped alg", mkToken(`{"alg":"HS\u003256","typ":"JWT"}`, valid, hs), signing.ErrJWTAlgorithm},
+		{"escaped kid", mkToken(`{"alg":"HS256","typ":"JWT","kid":"h\u00731"}`, valid, hs), signing.ErrJWTUnknownKey},
+		{"missing sub", mkToken(hsHeader, claims(map[string]any{"sub": nil}), hs), signing.ErrJWTMissingClaim},
+		{"missing iat", mkToken(hsHeader, claims(map[string]any{"iat": nil}), hs), signing.ErrJWTMissingClaim},
+		{"missing nbf", mkToken(hsHeader, claims(map[string]any{"nbf": nil}), hs), signing.ErrJWTMissingClaim},
+		{"missing jti", mkToken(hsHeader, claims(map[string]any{"jti": nil}), hs), signing.ErrJWTMissingClaim},
+		{"exp not a non-negative integer", mkToken(hsHeader, claims(map[string]any{"exp": json.RawMessage("1800000900.5")}), hs), signing.ErrJWTClaimInvalid},
+		{"exp not a non-negative integer", mkToken(hsHeader, claims(map[string]any{"exp": json.RawMessage("1.8000009e9")}), hs), signing.ErrJWTClaimInvalid},
+		{"nbf not a non-negative integer", mkToken(hsHeader, claims(map[string]any{"nbf": -1}), hs), signing.ErrJWTClaimInvalid},
+		{"iat not a non-negative integer", mkToken(hsHeader, claims(map[string]any{"iat": json.RawMessage("18e8")}), hs), signing.ErrJWTClaimInvalid},
+		{"jti not 32 lower-case hex", mkToken(hsHeader, claims(map[string]any{"jti": strings.ToUpper(testJTI)}), hs), signing.ErrJWTClaimInvalid},
+		{"sub not a non-empty string", mkToken(hsHeader, claims(map[string]any{"sub": 7}), hs), signing.ErrJWTClaimInvalid},
+		{"sub not a non-empty string", mkToken(hsHeader, strings.Replace(valid, `"user-1"`, `"\ud800"`, 1), hs), signing.ErrJWTClaimInvalid},
+		{"sub not a non-empty string", mkToken(hsHeader, claims(map[string]any{"sub": ""}), hs), signing.ErrJWTClaimInvalid},
+		{"sfp not a string", mkToken(hsHeader, claims(map[string]any{"sfp": 1}), hs), signing.ErrJWTClaimInvalid},
+		{"sid not a string", mkToken(hsHeader, strings.TrimSuffix(valid, "}")+`,"sid":"\udc00"}`, hs), signing.ErrJWTClaimInvalid},
+		{"amr not an array", mkToken(hsHeader, claims(map[string]any{"amr": "pwd"}), hs), signing.ErrJWTClaimInvalid},
+	}
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(testIss), jwt.WithAudience(testAud),
+		jwt.WithLeeway(30*time.Second), jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(func() time.Time { return testNow }))
+	var s signing.JWTScratch
+	var out signing.AccessClaims
+	for _, c := range cases {
+		if _, err := p.Parse(c.token, func(*jwt.Token) (any, error) { return fx.hsSecret, nil }); err != nil && c.name != "size" {
+			t.Errorf("%s: golang-jwt refuses (%v), so the rule is not a difference", c.name, err)
+		}
+		rule, ruleErr := jwtStricterRule([]byte(c.token))
+		if rule != c.name || ruleErr != c.want {
+			t.Errorf("%s: oracle says %q %v", c.name, rule, ruleErr)
+		}
+		if err := fx.v.Verify([]byte(c.token), testNow, &s, &out); !errors.Is(err, c.want) {
+			t.Errorf("%s: ours %v, want %v", c.name, err, c.want)
+		}
+	}
+	// Where golang-jwt is the stricter one: a claim beyond float64.
+	big := mkToken(hsHeader, claims(map[string]any{"x": json.RawMessage("1e400")}), hs)
+	key := func(*jwt.Token) (any, error) { return fx.hsSecret, nil }
+	if _, err := p.Parse(big, key); err == nil || jwtFloatOverflow([]byte(big)) != "claims" {
+		t.Errorf("golang-jwt accepts a claim of 1e400: %v", err)
+	}
+	if _, err := jwt.NewParser(jwt.WithJSONNumber(), jwt.WithTimeFunc(func() time.Time { return testNow })).Parse(big, key); err != nil {
+		t.Errorf("golang-jwt WithJSONNumber refuses 1e400: %v", err)
+	}
+	if err := fx.v.Verify([]byte(big), testNow, &s, &out); err != nil {
+		t.Errorf("ours refuses a claim of 1e400 it does not read: %v", err)
+	}
 }
