@@ -41,16 +41,21 @@ func BenchmarkJWTVerifyHS256(b *testing.B) { benchJWTVerify(b, signing.JWTKey{Al
 func BenchmarkJWTVerifyEdDSA(b *testing.B) { benchJWTVerify(b, signing.JWTKey{Alg: signing.AlgEdDSA}) }
 func BenchmarkJWTVerifyES256(b *testing.B) { benchJWTVerify(b, signing.JWTKey{Alg: signing.AlgES256}) }
 
-func BenchmarkJWTIssueHS256(b *testing.B) {
+// BenchmarkJWTIssue: one portal/CLI token per login (not the hot path).
+func BenchmarkJWTIssue(b *testing.B) {
 	f := newJWTFixture(b)
-	iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: testIss, Audience: testAud, Key: f.hs})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := iss.Issue(signing.IssueClaims{Subject: "user-1", Lifetime: time.Minute}, testNow); err != nil {
-			b.Fatal(err)
-		}
+	for _, key := range []signing.JWTKey{f.hs, f.ed, f.ec} {
+		b.Run(key.Alg, func(b *testing.B) {
+			iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: testIss, Audience: testAud, Key: key})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := iss.Issue(signing.IssueClaims{Subject: "user-1", SFP: "fp", SID: "s", Lifetime: time.Minute}, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

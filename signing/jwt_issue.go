@@ -1,17 +1,15 @@
 package signing
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/hmac"
+	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // JWTIssuerConfig configures a JWTIssuer.
@@ -33,13 +31,18 @@ type IssueClaims struct {
 	Extra    map[string]any
 }
 
-// JWTIssuer signs compact JWS tokens with one key. Safe for concurrent use.
+// JWTIssuer signs compact JWS tokens (docs/design.md "Access JWT") with one
+// key through golang-jwt, so every token gatehouse issues comes out of one
+// maintained JWS implementation.
+// Verification of own tokens on the hot path stays in JWTVerifier, held
+// equal to golang-jwt by FuzzJWTVerifierMatchesGolangJWT. Safe for
+// concurrent use.
 type JWTIssuer struct {
 	issuer   string
 	audience string
-	key      JWTKey
-	header   string // encoded header segment
-	macKey   []byte // private copy of the HS256 key
+	kid      string
+	method   jwt.SigningMethod
+	signKey  any // []byte (a private copy of the HS256 key), ed25519.PrivateKey or *ecdsa.PrivateKey
 }
 
 // NewJWTIssuer validates cfg and builds an issuer.
@@ -51,20 +54,16 @@ func NewJWTIssuer(cfg JWTIssuerConfig) (*JWTIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Header members in a fixed order; kid needs no escaping (jwtValidKID).
-	h := `{"alg":"` + k.Alg + `","typ":"JWT"`
-	if k.KID != "" {
-		h += `,"kid":"` + k.KID + `"`
-	}
-	h += "}"
-	iss := &JWTIssuer{
-		issuer:   cfg.Issuer,
-		audience: cfg.Audience,
-		key:      k,
-		header:   base64.RawURLEncoding.EncodeToString([]byte(h)),
-	}
-	if k.Alg == AlgHS256 {
-		iss.macKey = append([]byte(nil), k.HMAC.Bytes()...)
+	iss := &JWTIssuer{issuer: cfg.Issuer, audience: cfg.Audience, kid: k.KID}
+	switch k.Alg {
+	case AlgHS256:
+		iss.method, iss.signKey = jwt.SigningMethodHS256, bytes.Clone(k.HMAC.Bytes())
+	case AlgEdDSA:
+		iss.method, iss.signKey = jwt.SigningMethodEdDSA, k.Ed25519Private
+	case AlgES256:
+		iss.method, iss.signKey = jwt.SigningMethodES256, k.ECDSAPrivate
+	default:
+		return nil, ErrJWTAlgorithm
 	}
 	return iss, nil
 }
@@ -118,7 +117,7 @@ func (i *JWTIssuer) Issue(c IssueClaims, now time.Time) (string, error) {
 	} else if !jwtIsLowerHex([]byte(jti), jwtJTIHexLen) {
 		return "", errors.New("signing: jti must be 32 lower-case hex characters")
 	}
-	claims := make(map[string]any, len(c.Extra)+9)
+	claims := make(jwt.MapClaims, len(c.Extra)+9)
 	for k, v := range c.Extra {
 		if jwtRegistered[k] {
 			return "", fmt.Errorf("signing: extra claim %q is reserved", k)
@@ -139,46 +138,28 @@ func (i *JWTIssuer) Issue(c IssueClaims, now time.Time) (string, error) {
 	if c.SID != "" {
 		claims["sid"] = c.SID
 	}
-	payload, err := json.Marshal(claims)
+	// Header: alg and typ "JWT" (set by NewWithClaims; JWTVerifier requires
+	// typ), and kid unless the key has none (the default HS256 key). It is
+	// a map, so its members come out in name order (alg, kid, typ).
+	tok := jwt.NewWithClaims(i.method, claims)
+	if i.kid != "" {
+		tok.Header["kid"] = i.kid
+	}
+	// SignedString's two steps, apart, so an encoding failure is told from
+	// a signing failure; neither error carries claims or key material.
+	input, err := tok.SigningString()
 	if err != nil {
 		return "", errors.New("signing: jwt claims cannot be encoded")
 	}
-	input := make([]byte, 0, MaxTokenLen)
-	input = append(input, i.header...)
-	input = append(input, '.')
-	input = base64.RawURLEncoding.AppendEncode(input, payload)
-	sig, err := i.sign(input)
+	sig, err := i.method.Sign(input, i.signKey)
 	if err != nil {
-		return "", err
+		return "", errors.New("signing: jwt signing failed")
 	}
-	input = append(input, '.')
-	input = base64.RawURLEncoding.AppendEncode(input, sig)
-	if len(input) > MaxTokenLen {
+	out := input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	if len(out) > MaxTokenLen {
 		return "", ErrJWTTooLarge
 	}
-	return string(input), nil
-}
-
-func (i *JWTIssuer) sign(input []byte) ([]byte, error) {
-	switch i.key.Alg {
-	case AlgHS256:
-		m := hmac.New(sha256.New, i.macKey)
-		m.Write(input)
-		return m.Sum(nil), nil
-	case AlgEdDSA:
-		return ed25519.Sign(i.key.Ed25519Private, input), nil
-	case AlgES256:
-		digest := sha256.Sum256(input)
-		r, s, err := ecdsa.Sign(rand.Reader, i.key.ECDSAPrivate, digest[:])
-		if err != nil {
-			return nil, errors.New("signing: es256 signing failed")
-		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return sig, nil
-	}
-	return nil, ErrJWTAlgorithm
+	return out, nil
 }
 
 // NewJTI returns 128 random bits as 32 lower-case hex characters.

@@ -148,7 +148,7 @@ func TestJWTVerifyHappyPaths(t *testing.T) {
 		{name: "escaped strings decoded", token: mkToken(hsHeader, `{"sub":"us\u00e9r\n\ud83d\ude00","aud":["x","gatehouse\u003aaccess"],"iss":"https:\/\/auth.example.test","iat":`+strconv.FormatInt(now, 10)+`,"nbf":`+strconv.FormatInt(now, 10)+`,"exp":`+strconv.FormatInt(now+60, 10)+`.0,"jti":"`+testJTI+`","sfp":"f\u0070","sid":"s1"}`, signHS(f.hsSecret)), alg: "HS256", sub: "usér\n😀", sfp: "fp", sid: "s1"},
 		{name: "optional claims and extras", token: mkToken(hsHeader, claims(map[string]any{"sfp": "abc", "sid": "sess", "amr": []string{"pwd", "otp"}, "roles": map[string]any{"a": []any{1, true, nil}}}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1", sfp: "abc", sid: "sess"},
 		{name: "white space in JSON", token: mkToken(" {\n\t\"alg\" : \"HS256\" , \"typ\":\"JWT\" } ", claims(nil)+"\n", signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
-		{name: "expired inside leeway", token: mkToken(hsHeader, claims(map[string]any{"exp": now - 30, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
+		{name: "expired inside leeway", token: mkToken(hsHeader, claims(map[string]any{"exp": now - 29, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 		{name: "nbf inside leeway", token: mkToken(hsHeader, claims(map[string]any{"nbf": now + 30}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 		{name: "iat inside leeway", token: mkToken(hsHeader, claims(map[string]any{"iat": now + 30}), signHS(f.hsSecret)), alg: "HS256", sub: "user-1"},
 	}
@@ -403,15 +403,71 @@ func TestJWTIssueRoundTrip(t *testing.T) {
 			if err := f.v.Verify([]byte(tok), testNow.Add(15*time.Minute+31*time.Second), &s, &out); !errors.Is(err, signing.ErrJWTExpired) {
 				t.Fatalf("expired token: %v", err)
 			}
+			// golang-jwt writes the header as a map: members in name order.
 			hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
-			want := `{"alg":"` + key.Alg + `","typ":"JWT"`
+			want := `{"alg":"` + key.Alg + `"`
 			if key.KID != "" {
 				want += `,"kid":"` + key.KID + `"`
 			}
-			if string(hdr) != want+"}" {
+			if string(hdr) != want+`,"typ":"JWT"}` {
 				t.Fatalf("header %s", hdr)
 			}
 		})
+	}
+}
+
+// TestJWTIssueClaimsUnchangedByGolangJWT pins what Issue writes since it
+// goes through golang-jwt: the claims segment is byte for byte the one the
+// hand-written issuer wrote (so are HS256 and EdDSA signatures over the
+// same input; ES256 is randomised), only the header's members moved to name
+// order, and JWTVerifier accepts both orders.
+func TestJWTIssueClaimsUnchangedByGolangJWT(t *testing.T) {
+	f := newJWTFixture(t)
+	const payload = `{"amr":["pwd"],"aud":"gatehouse:access","exp":1800003600,"iat":1800000000,"iss":"https://auth.example.test","jti":"0123456789abcdef0123456789abcdef","nbf":1800000000,"sfp":"fp","sid":"s","sub":"user-1","x":"\u003c\u0026\u003e"}`
+	for _, c := range []struct {
+		key            signing.JWTKey
+		header, before string // before: the hand-written issuer's header
+		sig            string // deterministic algorithms only
+	}{
+		{f.hs, `{"alg":"HS256","kid":"hs1","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT","kid":"hs1"}`, ""},
+		{signing.JWTKey{Alg: signing.AlgHS256, HMAC: f.hs.HMAC}, `{"alg":"HS256","typ":"JWT"}`, `{"alg":"HS256","typ":"JWT"}`, "cVw_ekU8P_Spx1Y6TKH6a88uFCGMyk_i_A5oPw5pRYE"},
+		{f.ed, `{"alg":"EdDSA","kid":"ed1","typ":"JWT"}`, `{"alg":"EdDSA","typ":"JWT","kid":"ed1"}`, ""},
+		{f.ec, `{"alg":"ES256","kid":"ec1","typ":"JWT"}`, `{"alg":"ES256","typ":"JWT","kid":"ec1"}`, ""},
+	} {
+		iss, err := signing.NewJWTIssuer(signing.JWTIssuerConfig{Issuer: testIss, Audience: testAud, Key: c.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := iss.Issue(signing.IssueClaims{Subject: "user-1", JTI: testJTI, SFP: "fp", SID: "s", Lifetime: time.Hour,
+			Extra: map[string]any{"amr": []string{"pwd"}, "x": "<&>"}}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(tok, ".")
+		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		p, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		if string(h) != c.header || string(p) != payload {
+			t.Fatalf("%s: header %s payload %s", c.key, h, p)
+		}
+		if c.sig != "" && parts[2] != c.sig {
+			t.Fatalf("%s: signature %s, the hand-written issuer's was %s", c.key, parts[2], c.sig)
+		}
+		var s signing.JWTScratch
+		var out signing.AccessClaims
+		if err := f.v.Verify([]byte(tok), testNow, &s, &out); err != nil {
+			t.Fatalf("%s: %v", c.key, err)
+		}
+		// The header order the hand-written issuer wrote still verifies.
+		sign := signHS(f.hsSecret)
+		switch c.key.Alg {
+		case signing.AlgEdDSA:
+			sign = signEd(f.ed.Ed25519Private)
+		case signing.AlgES256:
+			sign = signES(f.ec.ECDSAPrivate)
+		}
+		if err := f.v.Verify([]byte(mkToken(c.before, payload, sign)), testNow, &s, &out); err != nil {
+			t.Fatalf("%s, header %s: %v", c.key, c.before, err)
+		}
 	}
 }
 
@@ -474,11 +530,11 @@ func TestJWTLeewayConfigurable(t *testing.T) {
 	now := testNow.Unix()
 	var s signing.JWTScratch
 	var out signing.AccessClaims
-	tok := mkToken(hsHeader, claims(map[string]any{"exp": now - 6, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
+	tok := mkToken(hsHeader, claims(map[string]any{"exp": now - 5, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
 	if err := v.Verify([]byte(tok), testNow, &s, &out); !errors.Is(err, signing.ErrJWTExpired) {
 		t.Fatalf("err = %v", err)
 	}
-	tok = mkToken(hsHeader, claims(map[string]any{"exp": now - 5, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
+	tok = mkToken(hsHeader, claims(map[string]any{"exp": now - 4, "iat": now - 60, "nbf": now - 60}), signHS(f.hsSecret))
 	if err := v.Verify([]byte(tok), testNow, &s, &out); err != nil {
 		t.Fatalf("err = %v", err)
 	}
@@ -540,6 +596,30 @@ func TestJWTCrossCheckGolangJWT(t *testing.T) {
 				t.Fatal("golang-jwt accepted a wrong key")
 			}
 		})
+	}
+}
+
+// TestJWTRefusesTokenAtExpPlusLeeway: RFC 7519 4.1.4 accepts a token only
+// before exp; with the leeway, now == exp+leeway is already too late, as
+// golang-jwt has it (FuzzJWTVerifierMatchesGolangJWT). Fresh Verify and
+// CheckTimes (the verifier's token cache) agree.
+func TestJWTRefusesTokenAtExpPlusLeeway(t *testing.T) {
+	f := newJWTFixture(t)
+	now := testNow.Unix()
+	var s signing.JWTScratch
+	var out signing.AccessClaims
+	for _, c := range []struct {
+		exp  int64
+		want error
+	}{{now - 29, nil}, {now - 30, signing.ErrJWTExpired}, {now - 31, signing.ErrJWTExpired}} {
+		tok := mkToken(hsHeader, claims(map[string]any{"exp": c.exp, "iat": now - 100, "nbf": now - 100}), signHS(f.hsSecret))
+		if err := f.v.Verify([]byte(tok), testNow, &s, &out); !errors.Is(err, c.want) {
+			t.Errorf("exp now%+d: Verify %v, want %v", c.exp-now, err, c.want)
+		}
+		kept := signing.AccessClaims{IssuedAt: now - 100, NotBefore: now - 100, ExpiresAt: c.exp}
+		if err := f.v.CheckTimes(&kept, testNow); !errors.Is(err, c.want) {
+			t.Errorf("exp now%+d: CheckTimes %v, want %v", c.exp-now, err, c.want)
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ type JWTVerifierConfig struct {
 	// ("gatehouse:access", "gatehouse:verify", ...).
 	Audience string
 	// Leeway is the clock tolerance for exp, nbf and iat; 0 means 30 s.
+	// A token is accepted until (not at) exp+leeway.
 	// It is used in whole seconds.
 	Leeway time.Duration
 	// Keys are the accepted keys. A token with a "kid" is checked only with
@@ -120,7 +121,7 @@ func jwtMAC(p *sync.Pool, msg []byte, out *[32]byte) {
 // the key chosen by kid, or the default HS256 key when there is no kid), the
 // signature, and only then the claims: all of sub, aud, iss, iat, nbf, exp,
 // jti present (ErrJWTMissingClaim), iss exact, aud equal or in the array,
-// exp+leeway >= now, nbf-leeway <= now, iat-leeway <= now, jti 32 lower-case
+// now < exp+leeway, nbf-leeway <= now, iat-leeway <= now, jti 32 lower-case
 // hex, optional sfp/sid strings and amr array. Every failure is one of the
 // ErrJWT* sentinels. out's byte slices point into s (see AccessClaims); on
 // error out is zeroed. Verify does not consult the jti denylist: that is the
@@ -341,7 +342,7 @@ func (v *JWTVerifier) checkClaims(cm []jwtMember, now time.Time, s *JWTScratch, 
 }
 
 // CheckTimes applies Verify's time window to claims Verify accepted
-// earlier: exp+leeway >= now, nbf-leeway <= now, iat-leeway <= now, with
+// earlier: now < exp+leeway (RFC 7519 4.1.4), nbf-leeway <= now, iat-leeway <= now, with
 // the same errors. A caller that keeps verified claims (the verifier's
 // token cache) runs it on every later use, so a kept token expires, and a
 // clock stepped back refuses it, exactly as a fresh Verify would.
@@ -350,7 +351,7 @@ func (v *JWTVerifier) CheckTimes(c *AccessClaims, now time.Time) error {
 }
 
 func (v *JWTVerifier) checkTimes(iat, nbf, exp, unix int64) error {
-	if exp+v.leeway < unix {
+	if exp+v.leeway <= unix {
 		return ErrJWTExpired
 	}
 	if nbf-v.leeway > unix {

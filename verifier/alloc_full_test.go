@@ -85,3 +85,35 @@ func TestZeroAllocsSignedReplay(t *testing.T) {
 		t.Fatalf("%v allocations per replayed signed request, want 0", n)
 	}
 }
+
+// TestZeroAllocsAssertion: with Gatehouse-Assertion on, an allowed
+// decision signs a fresh EdDSA assertion into the request's scratch and
+// still allocates nothing. This is why the assertion is not created with
+// golang-jwt like the tokens gatehouse issues on login (docs/design.md
+// "Access JWT"): its header map and encoding/json would allocate per
+// request.
+func TestZeroAllocsAssertion(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := newEnv(t, func(o *verifier.Options) {
+		o.Metrics = metrics.New()
+		o.Assertion = &verifier.AssertionOptions{Key: edPriv(t), KeyID: "assert1"}
+	})
+	var ctx fasthttp.RequestCtx
+	ctx.Init(bearer(fwd("traefik", "GET", "https://app.example.test/api/items"), e.jwt(aliceID)), &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil)
+	e.v.Handler(&ctx)
+	if ctx.Response.StatusCode() != 200 {
+		t.Fatalf("warm-up status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	verifyAssertion(t, string(ctx.Response.Header.Peek("Gatehouse-Assertion")), aliceID)
+	n := testing.AllocsPerRun(200, func() {
+		e.v.Handler(&ctx)
+		if ctx.Response.StatusCode() != 200 || len(ctx.Response.Header.Peek("Gatehouse-Assertion")) == 0 {
+			t.Fatal("decision changed")
+		}
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per decision with an assertion, want 0", n)
+	}
+}
