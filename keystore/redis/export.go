@@ -65,7 +65,7 @@ func (s *Store) eachExpiring(ctx context.Context, op, family string, fn func(nam
 				}); err != nil {
 					return err
 				}
-				if err := s.report(w, family, names, cmds); err != nil {
+				if err := w.report(s.now(), family, names, cmds); err != nil {
 					return err
 				}
 			}
@@ -88,14 +88,13 @@ type exportWalk struct {
 	failed error
 }
 
-// report hands one SCAN step's live entries to w.fn.
-func (s *Store) report(w *exportWalk, family string, names []string, cmds []*goredis.Cmd) error {
+// report hands one SCAN step's entries that are still live at now to w.fn.
+func (w *exportWalk) report(now time.Time, family string, names []string, cmds []*goredis.Cmd) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
-	now := s.now()
 	for i, n := range names {
 		ms, err := cmds[i].Int64()
 		if err != nil {
