@@ -16,6 +16,11 @@
 // digests to match (the command checks both). Expired sessions and
 // expired denylist entries and markers are not copied.
 //
+// It is the one writer of users and keys outside internal/accounts, on
+// purpose: it copies records verbatim and must never apply the account
+// service's creation policy (new ids, password rules, key caps, scope
+// checks), which would rewrite them; it never mints a credential.
+//
 // Order: the denylist first, then markers, then each user followed by its
 // records, so at no point of an interrupted run does the destination hold
 // a credential without the revocations that apply to it.
