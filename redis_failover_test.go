@@ -42,8 +42,9 @@ type foTopology interface {
 	// deployment: `sentinel: {...}` or `cluster: {...}`.
 	topology() string
 	// kill SIGKILLs the primary holding the durable records and returns
-	// when it has exited.
-	kill(ctx context.Context, t *testing.T)
+	// when it has exited, with the time the signal was sent (checks made
+	// before the signal do not count as outage).
+	kill(ctx context.Context, t *testing.T) time.Time
 	// waitPromotion waits until the deployment names a new primary for
 	// the durable records. lastOld is when a poll round last found every
 	// node asked naming the old one (before then no client could have
@@ -349,8 +350,7 @@ func runFailover(t *testing.T, d foTopology, ack int) foResult {
 	l.mu.Lock()
 	res.ackedBeforeKill = len(l.live) + len(l.revoked) + len(l.keys)
 	l.mu.Unlock()
-	res.kill = time.Now()
-	d.kill(ctx, t)
+	res.kill = d.kill(ctx, t)
 	res.lastOld, res.promoted, res.promotionNote = d.waitPromotion(ctx, t)
 
 	// Wait until both replicas answered a store write and a store read,
@@ -472,9 +472,11 @@ func (s *foSentinel) topology() string {
 	return fmt.Sprintf("sentinel: {master_name: %q, addrs: %s}", s.d.MasterName, addrs)
 }
 
-func (s *foSentinel) kill(context.Context, *testing.T) {
+func (s *foSentinel) kill(context.Context, *testing.T) time.Time {
 	s.old = s.d.Primary.Addr
+	at := time.Now()
 	s.d.KillPrimary()
+	return at
 }
 
 // waitPromotion polls every sentinel until one names a primary other
