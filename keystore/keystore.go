@@ -45,7 +45,7 @@ type User struct {
 }
 
 // Users stores accounts. DeleteUser cascades to the user's sessions,
-// API keys and OAuth links.
+// API keys, OAuth links and passkeys.
 type Users interface {
 	CreateUser(ctx context.Context, u *User) error // ErrDuplicate on id or folded email
 	GetUser(ctx context.Context, id string) (*User, error)
@@ -67,7 +67,7 @@ type Session struct {
 	Digest      []byte // 32 bytes
 	UserID      string
 	Kind        string // KindSession or KindRefresh
-	AuthMethod  string // first factor, "+totp" after a second step: "password", "password+totp", "oauth:<provider>", "oauth:<provider>+totp"
+	AuthMethod  string // first factor, "+totp" or "+passkey" after a second step: "password", "password+totp", "password+passkey", "oauth:<provider>", "oauth:<provider>+totp"; "passkey" or "passkey+uv" for a passwordless login
 	ChainID     string // refresh-token rotation chain; empty for sessions
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
@@ -227,6 +227,7 @@ type Store interface {
 	Sessions
 	APIKeys
 	OAuthLinks
+	Passkeys
 	Sealed
 	Denylist
 	Ping(ctx context.Context) error

@@ -177,10 +177,13 @@ func TestEveryStoreWriteHasACoherenceDecision(t *testing.T) {
 		"CreateOAuthLink":      "the verifier does not read OAuth links",
 		"DeleteOAuthLink":      "the verifier does not read OAuth links",
 		"SwapSealed":           "same plaintext; the verifier re-opens a changed envelope",
+		"CreatePasskey":        "the verifier does not read passkeys",
+		"UsePasskey":           "the verifier does not read passkeys",
+		"DeletePasskey":        "the verifier does not read passkeys",
 		// Reads and lifecycle.
 		"GetUser": "read", "GetUserByEmail": "read", "ListUsers": "read", "CountUsers": "read",
 		"GetSession": "read", "ListUserSessions": "read", "GetAPIKey": "read", "ListUserAPIKeys": "read",
-		"GetOAuthLink": "read", "ListUserOAuthLinks": "read", "EachSealed": "read", "IsDenied": "read",
+		"GetOAuthLink": "read", "ListUserOAuthLinks": "read", "GetPasskey": "read", "ListUserPasskeys": "read", "EachSealed": "read", "IsDenied": "read",
 		"Ping": "read", "Close": "lifecycle",
 	}
 	typ := reflect.TypeFor[keystore.Store]()

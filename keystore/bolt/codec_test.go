@@ -254,8 +254,8 @@ func TestSchemaV2MigrationRewritesLegacyUsers(t *testing.T) {
 		t.Fatalf("migrated user: %+v, %v", got, err)
 	}
 	s.Close()
-	if v := storedVersion(t, path); v != 2 {
-		t.Fatalf("schema version %d, want 2", v)
+	if v := storedVersion(t, path); v != schemaVersion {
+		t.Fatalf("schema version %d, want %d", v, schemaVersion)
 	}
 	db, err = bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {

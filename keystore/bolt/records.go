@@ -52,6 +52,12 @@ func decodeOAuthLink(b []byte) (*keystore.OAuthLink, error) {
 	return corruptAs(record.Bolt.DecodeOAuthLink(string(b)))
 }
 
+func encodePasskey(p *keystore.Passkey) []byte { return record.Bolt.EncodePasskey(p) }
+
+func decodePasskey(b []byte) (*keystore.Passkey, error) {
+	return corruptAs(record.Bolt.DecodePasskey(string(b)))
+}
+
 // corruptAs gives a decoder's failure this package's errCorrupt.
 func corruptAs[T any](v *T, err error) (*T, error) {
 	if err != nil {

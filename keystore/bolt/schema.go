@@ -20,12 +20,14 @@ var (
 	bucketOAuth         = []byte("oauth_links")      // provider \x00 subject → link record
 	bucketOAuthByUsr    = []byte("oauth_by_user")    // userPrefix(id) + provider \x00 subject → nil
 	bucketDenylist      = []byte("denylist")         // token id → expiry record
+	bucketPasskeys      = []byte("passkeys")         // credential id → passkey record
+	bucketPasskeysByUsr = []byte("passkeys_by_user") // userPrefix(id) + credential id → nil
 
 	keySchema = []byte("schema")
 )
 
 // schemaVersion is the version this build writes and understands.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // migration upgrades the file from one schema version to the next. All
 // pending migrations run in the single transaction that Open starts, so
@@ -41,6 +43,7 @@ type migration struct {
 var migrations = []migration{
 	{from: 0, to: 1, fn: createV1},
 	{from: 1, to: 2, fn: usersV2},
+	{from: 2, to: 3, fn: passkeysV3},
 }
 
 func createV1(tx *bbolt.Tx) error {
@@ -79,6 +82,18 @@ func usersV2(tx *bbolt.Tx) error {
 	for _, r := range out {
 		if err := b.Put(r.k, r.v); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// passkeysV3 adds the passkey buckets. Version 3 keeps an older build,
+// which would not cascade a user deletion to passkeys, from opening the
+// file.
+func passkeysV3(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketPasskeys, bucketPasskeysByUsr} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("keystore/bolt: create bucket %s: %w", name, err)
 		}
 	}
 	return nil

@@ -215,3 +215,50 @@ func TestOpenSetsFileMode0600(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaV3MigrationAddsPasskeyBuckets: a version-2 file (before
+// passkeys) opens, keeps its users, and stores, lists and cascades
+// passkeys afterwards.
+func TestSchemaV3MigrationAddsPasskeyBuckets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &keystore.User{ID: "0123456789abcdef0123456789abcdef", Email: "v2@x.test", Active: true}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := migrate(tx, migrations[:2], 2); err != nil {
+			return err
+		}
+		return insertUser(tx, u.ID, keystore.FoldEmail(u.Email), encodeUser(u))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if v := storedVersion(t, path); v != 2 {
+		t.Fatalf("fixture at version %d, want 2", v)
+	}
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	p := &keystore.Passkey{CredentialID: []byte{1, 2, 3}, UserID: u.ID, PublicKey: []byte{4}}
+	if err := s.CreatePasskey(ctx, p); err != nil {
+		t.Fatalf("CreatePasskey after migration: %v", err)
+	}
+	if list, err := s.ListUserPasskeys(ctx, u.ID); err != nil || len(list) != 1 {
+		t.Fatalf("ListUserPasskeys: %d, %v", len(list), err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetPasskey(ctx, p.CredentialID); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("passkey after DeleteUser: %v", err)
+	}
+	s.Close()
+	if v := storedVersion(t, path); v != schemaVersion {
+		t.Fatalf("schema version %d, want %d", v, schemaVersion)
+	}
+}

@@ -128,8 +128,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.Use
 	return out, nil
 }
 
-// DeleteUser removes the user with its sessions, API keys and OAuth
-// links in one transaction.
+// DeleteUser removes the user with its sessions, API keys, OAuth links
+// and passkeys in one transaction.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		u, err := getUser(tx, id)
@@ -148,7 +148,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := deleteIndexed(tx, id, bucketAPIKeysByUsr, bucketAPIKeys); err != nil {
 			return err
 		}
-		return deleteIndexed(tx, id, bucketOAuthByUsr, bucketOAuth)
+		if err := deleteIndexed(tx, id, bucketOAuthByUsr, bucketOAuth); err != nil {
+			return err
+		}
+		return deleteIndexed(tx, id, bucketPasskeysByUsr, bucketPasskeys)
 	})
 }
 

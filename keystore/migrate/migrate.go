@@ -25,10 +25,11 @@ const (
 	Sessions
 	APIKeys
 	OAuthLinks
+	Passkeys
 	nKinds
 )
 
-var kindNames = [nKinds]string{"denylist", "markers", "users", "sessions", "api_keys", "oauth_links"}
+var kindNames = [nKinds]string{"denylist", "markers", "users", "sessions", "api_keys", "oauth_links", "passkeys"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= nKinds {
@@ -389,6 +390,18 @@ func (r *run) copyUser(ctx context.Context, u *keystore.User) error {
 			return err
 		}
 	}
+	passkeys, err := r.src.ListUserPasskeys(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("migrate: source: passkeys of user %s: %w", u.ID, err)
+	}
+	for _, p := range passkeys {
+		err := put(ctx, r, Passkeys, "passkey of user "+u.ID, p, r.dst.CreatePasskey,
+			func(ctx context.Context) (*keystore.Passkey, error) { return r.dst.GetPasskey(ctx, p.CredentialID) },
+			record.Bolt.EncodePasskey)
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -406,7 +419,7 @@ func put[T any](ctx context.Context, r *run, k Kind, id string, rec *T,
 		have, gerr := get(ctx)
 		switch {
 		case errors.Is(gerr, keystore.ErrNotFound):
-			r.conflict(k, id, "a unique key of it (email, provider+subject) belongs to another record in the destination")
+			r.conflict(k, id, "a unique key of it (email, provider+subject, credential id) belongs to another record in the destination")
 		case gerr != nil:
 			return fmt.Errorf("migrate: destination: %s %s: %w", k, id, gerr)
 		case bytes.Equal(encode(have), encode(rec)):
@@ -586,6 +599,11 @@ func (r *run) count(ctx context.Context, side Side, ex keystore.Exporter, cutoff
 			return err
 		}
 		n[OAuthLinks].Add(int64(len(links)))
+		passkeys, err := st.ListUserPasskeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		n[Passkeys].Add(int64(len(passkeys)))
 		return nil
 	})
 	if err != nil {

@@ -126,7 +126,11 @@ func populate(t testing.TB, st keystore.Store, n int) fixture {
 		}
 		must(t, "CreateOAuthLink", st.CreateOAuthLink(bg(), &keystore.OAuthLink{Provider: "github", Subject: "gh-" + randHex(t, 4),
 			UserID: u.ID, Email: u.Email, AccessToken: "gAAAAA-access", CreatedAt: epoch}))
-		f.live += 1 + 2 + 2 + 1
+		cred, _ := hex.DecodeString(randHex(t, 20))
+		must(t, "CreatePasskey", st.CreatePasskey(bg(), &keystore.Passkey{CredentialID: cred, UserID: u.ID, UserHandle: []byte(u.ID),
+			PublicKey: []byte{0xa5, 1, 2, 3}, AttestationType: "none", AAGUID: make([]byte, 16), SignCount: 41,
+			Transports: []string{"internal"}, BackupEligible: true, UserVerified: true, Name: "laptop", CreatedAt: epoch, LastUsedAt: epoch.Add(time.Minute)}))
+		f.live += 1 + 2 + 2 + 1 + 1
 	}
 	f.revokedJTI, f.revokedChain = "jti-"+randHex(t, 8), keystore.ChainDenyPrefix+randHex(t, 8)
 	must(t, "Deny", st.Deny(bg(), f.revokedJTI, now.Add(15*time.Minute+123456)))
@@ -184,6 +188,19 @@ func sameContents(t *testing.T, src, dst keystore.Store) {
 		for i, k := range keys {
 			if fmt.Sprintf("%+v", *haveKeys[i]) != fmt.Sprintf("%+v", *k) {
 				t.Fatalf("api key of %s:\n%+v\nwant\n%+v", u.ID, *haveKeys[i], *k)
+			}
+		}
+		passkeys, err := src.ListUserPasskeys(bg(), u.ID)
+		must(t, "ListUserPasskeys", err)
+		havePasskeys, err := dst.ListUserPasskeys(bg(), u.ID)
+		must(t, "ListUserPasskeys", err)
+		if len(havePasskeys) != len(passkeys) {
+			t.Fatalf("user %s: %d passkeys, want %d", u.ID, len(havePasskeys), len(passkeys))
+		}
+		for _, p := range passkeys {
+			g, err := dst.GetPasskey(bg(), p.CredentialID)
+			if err != nil || fmt.Sprintf("%+v", *g) != fmt.Sprintf("%+v", *p) {
+				t.Fatalf("passkey of %s: %+v, %v; want %+v", u.ID, g, err, p)
 			}
 		}
 		links, err := src.ListUserOAuthLinks(bg(), u.ID)
@@ -284,7 +301,7 @@ func TestMigrateCopiesEveryRecordExactly(t *testing.T) {
 			}
 			sameContents(t, src, dst)
 			var copied int64
-			for _, k := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks} {
+			for _, k := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks, migrate.Passkeys} {
 				copied += rep.Tally[k].Copied
 			}
 			if copied != int64(f.live) || rep.Tally[migrate.Sessions].Expired != 12 || rep.Tally[migrate.Denylist].Copied != 3 {
@@ -424,7 +441,7 @@ func TestMigrateResumesAfterInterruption(t *testing.T) {
 					}
 					sameContents(t, src, dst)
 					var copied, skipped int64
-					for _, kind := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks} {
+					for _, kind := range []migrate.Kind{migrate.Users, migrate.Sessions, migrate.APIKeys, migrate.OAuthLinks, migrate.Passkeys} {
 						copied += rep.Tally[kind].Copied
 						skipped += rep.Tally[kind].Skipped
 					}

@@ -40,6 +40,12 @@ func decodeOAuthLink(v string) (*keystore.OAuthLink, error) {
 	return corruptAs(record.Redis.DecodeOAuthLink(v))
 }
 
+func encodePasskey(p *keystore.Passkey) string { return string(record.Redis.EncodePasskey(p)) }
+
+func decodePasskey(v string) (*keystore.Passkey, error) {
+	return corruptAs(record.Redis.DecodePasskey(v))
+}
+
 // corruptAs gives a decoder's failure this package's errCorrupt.
 func corruptAs[T any](v *T, err error) (*T, error) {
 	if err != nil {

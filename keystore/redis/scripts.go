@@ -43,8 +43,9 @@ return 0
 `)
 
 // sDeleteUser removes the user, its email index entry, and every
-// session, API key and OAuth link listed in its per-user indexes.
-// KEYS: user, email, users, usess, ukeys, ulinks, sessexp, keys, links.
+// session, API key, OAuth link and passkey listed in its per-user indexes.
+// KEYS: user, email, users, usess, ukeys, ulinks, sessexp, keys, links,
+// upkeys, passkeys.
 // ARGV: base, record read, folded email, id.
 var sDeleteUser = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
@@ -65,7 +66,11 @@ for _, l in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
   redis.call('DEL', b .. 'link:' .. l)
   redis.call('ZREM', KEYS[9], l)
 end
-redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+for _, c in ipairs(redis.call('ZRANGE', KEYS[10], 0, -1)) do
+  redis.call('DEL', b .. 'pkey:' .. c)
+  redis.call('ZREM', KEYS[11], c)
+end
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[10])
 return 0
 `)
 

@@ -388,6 +388,7 @@ type keys struct {
 	users    string // ZSET of folded emails, all scores 0
 	apiKeys  string // ZSET of key ids, scores 0 (for the sealed walk)
 	links    string // ZSET of provider\0subject, scores 0
+	passkeys string // ZSET of base64url credential ids, scores 0
 	sessExp  string // ZSET hexdigest:userid by ExpiresAt in unix ms
 	deny     string // <prefix>deny:
 	mark     string // <prefix>mark:
@@ -406,6 +407,8 @@ const (
 	famUserKeys  = "ukeys:"
 	famLink      = "link:"
 	famUserLinks = "ulinks:"
+	famPasskey   = "pkey:"
+	famUserPkeys = "upkeys:"
 )
 
 func newKeys(prefix string) keys {
@@ -415,6 +418,7 @@ func newKeys(prefix string) keys {
 		users:    base + "users",
 		apiKeys:  base + "keys",
 		links:    base + "links",
+		passkeys: base + "passkeys",
 		sessExp:  base + "sessexp",
 		deny:     prefix + "deny:",
 		mark:     prefix + "mark:",
@@ -431,6 +435,8 @@ func (k *keys) apiKey(id string) string         { return k.base + famAPIKey + id
 func (k *keys) userKeys(id string) string       { return k.base + famUserKeys + id }
 func (k *keys) link(member string) string       { return k.base + famLink + member }
 func (k *keys) userLinks(id string) string      { return k.base + famUserLinks + id }
+func (k *keys) passkey(member string) string    { return k.base + famPasskey + member }
+func (k *keys) userPasskeys(id string) string   { return k.base + famUserPkeys + id }
 
 // Script answers. Scripts return a status number; the Go side maps it to
 // an error that names only ids.

@@ -163,8 +163,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*keystore.Use
 	return nil, errBusy
 }
 
-// DeleteUser removes the user with its sessions, API keys and OAuth
-// links in one script.
+// DeleteUser removes the user with its sessions, API keys, OAuth links
+// and passkeys in one script.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	for i := 0; i < updateAttempts; i++ {
 		if err := s.begin(ctx); err != nil {
@@ -180,6 +180,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				s.k.user(id), s.k.email(folded), s.k.users,
 				s.k.userSessions(id), s.k.userKeys(id), s.k.userLinks(id),
 				s.k.sessExp, s.k.apiKeys, s.k.links,
+				s.k.userPasskeys(id), s.k.passkeys,
 			},
 			s.k.base, old, folded, id)
 		if err != nil {

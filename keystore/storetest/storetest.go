@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore, advance func(d time.Duration)) {
 	t.Run("Sessions", func(t *testing.T) { runSessions(t, newStore) })
 	t.Run("APIKeys", func(t *testing.T) { runAPIKeys(t, newStore) })
 	t.Run("OAuthLinks", func(t *testing.T) { runOAuthLinks(t, newStore) })
+	t.Run("Passkeys", func(t *testing.T) { runPasskeys(t, newStore) })
 	t.Run("DeleteUserCascades", func(t *testing.T) { testDeleteUserCascades(t, newStore) })
 	t.Run("Sealed", func(t *testing.T) { runSealed(t, newStore) })
 	t.Run("Denylist", func(t *testing.T) { runDenylist(t, newStore, advance) })

@@ -47,6 +47,9 @@ func (w *Writer) Bytes(v []byte) {
 	w.b = append(w.b, v...)
 }
 
+// Uint writes v as a uvarint.
+func (w *Writer) Uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+
 // Strings writes the count, then each string: nil and empty are the same.
 func (w *Writer) Strings(v []string) {
 	w.b = binary.AppendUvarint(w.b, uint64(len(v)))
@@ -128,6 +131,9 @@ func (r *Reader) uvarint() uint64 {
 	r.fail()
 	return 0
 }
+
+// Uint reads a uvarint written by Writer.Uint.
+func (r *Reader) Uint() uint64 { return r.uvarint() }
 
 // varint undoes binary.AppendVarint's zig-zag encoding.
 func (r *Reader) varint() int64 {

@@ -41,6 +41,10 @@ func samples() map[string]any {
 		"apikey/zero": &keystore.APIKey{},
 		"oauth/full":  &keystore.OAuthLink{Provider: "gh", Subject: "s\x00x", UserID: "u1", Email: "e@x.test", AccessToken: "env1:a", RefreshToken: "env1:r", CreatedAt: at},
 		"oauth/zero":  &keystore.OAuthLink{},
+		"passkey/full": &keystore.Passkey{CredentialID: []byte{0, 0xfe, 3}, UserID: "u1", UserHandle: []byte("u1"), PublicKey: []byte{0xa5, 1, 2},
+			AttestationType: "none", AAGUID: bytesOf(0xad, 16), SignCount: 1<<32 - 1, Transports: []string{"usb", "internal"},
+			BackupEligible: true, BackupState: true, UserVerified: true, Name: long, CreatedAt: at, LastUsedAt: at.Add(time.Second)},
+		"passkey/zero": &keystore.Passkey{},
 	}
 }
 
@@ -79,9 +83,15 @@ var golden = []struct {
 	{"oauth/zero",
 		"0100000000000000",
 		"4f00000000000000"},
+	{"passkey/full",
+		"010300fe0302753102753103a50102046e6f6e6510adadadadadadadadadadadadadadadadffffffff0f020375736208696e7465726e616c010101c801" + longHex + "01cad4ea8d0e878c8d9e0201ccd4ea8d0e878c8d9e02",
+		"500300fe0302753102753103a50102046e6f6e6510adadadadadadadadadadadadadadadadffffffff0f020375736208696e7465726e616c010101c801" + longHex + "01cad4ea8d0e878c8d9e0201ccd4ea8d0e878c8d9e02"},
+	{"passkey/zero",
+		"010000000000000000000000000000",
+		"500000000000000000000000000000"},
 }
 
-// kinds runs the four record kinds' codecs behind one signature.
+// kinds runs the record kinds' codecs behind one signature.
 var kinds = map[string]struct {
 	encode  func(Formats, any) []byte
 	decode  func(Formats, string) (any, error)
@@ -106,6 +116,11 @@ var kinds = map[string]struct {
 		func(f Formats, v any) []byte { return f.EncodeOAuthLink(v.(*keystore.OAuthLink)) },
 		func(f Formats, s string) (any, error) { return f.DecodeOAuthLink(s) },
 		func(f Formats) []byte { return []byte{f.OAuthLink} },
+	},
+	"passkey": {
+		func(f Formats, v any) []byte { return f.EncodePasskey(v.(*keystore.Passkey)) },
+		func(f Formats, s string) (any, error) { return f.DecodePasskey(s) },
+		func(f Formats) []byte { return []byte{f.Passkey} },
 	},
 }
 

@@ -11,13 +11,14 @@ type Formats struct {
 	Session    byte
 	APIKey     byte
 	OAuthLink  byte
+	Passkey    byte
 }
 
 // The format bytes each back-end has always written. They are part of
 // the stored data: never change them (see doc.go).
 var (
-	Bolt  = Formats{User: 2, UserLegacy: 1, Session: 1, APIKey: 1, OAuthLink: 1}
-	Redis = Formats{User: 'V', UserLegacy: 'U', Session: 'S', APIKey: 'K', OAuthLink: 'O'}
+	Bolt  = Formats{User: 2, UserLegacy: 1, Session: 1, APIKey: 1, OAuthLink: 1, Passkey: 1}
+	Redis = Formats{User: 'V', UserLegacy: 'U', Session: 'S', APIKey: 'K', OAuthLink: 'O', Passkey: 'P'}
 )
 
 // is reports whether the format byte got is want; 0 is never a format.
@@ -191,4 +192,56 @@ func (f Formats) DecodeOAuthLink(v string) (*keystore.OAuthLink, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// EncodePasskey writes p.
+func (f Formats) EncodePasskey(p *keystore.Passkey) []byte {
+	w := NewWriter(f.Passkey, 192+len(p.CredentialID)+len(p.PublicKey))
+	w.Bytes(p.CredentialID)
+	w.String(p.UserID)
+	w.Bytes(p.UserHandle)
+	w.Bytes(p.PublicKey)
+	w.String(p.AttestationType)
+	w.Bytes(p.AAGUID)
+	w.Uint(uint64(p.SignCount))
+	w.Strings(p.Transports)
+	w.Bool(p.BackupEligible)
+	w.Bool(p.BackupState)
+	w.Bool(p.UserVerified)
+	w.String(p.Name)
+	w.Time(p.CreatedAt)
+	w.Time(p.LastUsedAt)
+	return w.Encoded()
+}
+
+// DecodePasskey reads a passkey.
+func (f Formats) DecodePasskey(v string) (*keystore.Passkey, error) {
+	r := NewReader(v)
+	if !is(r.Byte(), f.Passkey) {
+		return nil, ErrCorrupt
+	}
+	p := &keystore.Passkey{
+		CredentialID:    r.Bytes(),
+		UserID:          r.String(),
+		UserHandle:      r.Bytes(),
+		PublicKey:       r.Bytes(),
+		AttestationType: r.String(),
+		AAGUID:          r.Bytes(),
+	}
+	n := r.Uint()
+	p.Transports = r.Strings()
+	p.BackupEligible = r.Bool()
+	p.BackupState = r.Bool()
+	p.UserVerified = r.Bool()
+	p.Name = r.String()
+	p.CreatedAt = r.Time()
+	p.LastUsedAt = r.Time()
+	if err := r.Done(); err != nil {
+		return nil, err
+	}
+	if n > 1<<32-1 {
+		return nil, ErrCorrupt
+	}
+	p.SignCount = uint32(n)
+	return p, nil
 }
