@@ -19,28 +19,29 @@ const (
 // formatting is redacted (Keyring, Redis, OAuthProvider), so printing a
 // Config never shows a secret.
 type Config struct {
-	Mode           string     `yaml:"mode"`
-	DataDir        string     `yaml:"data_dir"`
-	Listen         Listen     `yaml:"listen"`
-	PublicURL      string     `yaml:"public_url"`
-	Cookie         Cookie     `yaml:"cookie"`
-	TrustedProxies []string   `yaml:"trusted_proxies"`
-	TrustedHops    int        `yaml:"trusted_hops"`
-	State          State      `yaml:"state"`
-	Shared         Shared     `yaml:"shared"`
-	Tokens         Tokens     `yaml:"tokens"`
-	Secrets        Secrets    `yaml:"secrets"`
-	Keyrings       Keyrings   `yaml:"keyrings"`
-	DefaultPolicy  string     `yaml:"default_policy"`
-	Rules          []Rule     `yaml:"rules"`
-	APIKeys        APIKeys    `yaml:"api_keys"`
-	RateLimits     RateLimits `yaml:"rate_limits"`
-	Verifier       Verifier   `yaml:"verifier"`
-	Passwords      Passwords  `yaml:"passwords"`
-	TOTP           TOTP       `yaml:"totp"`
-	OAuth          OAuth      `yaml:"oauth"`
-	Email          Email      `yaml:"email"`
-	Log            Log        `yaml:"log"`
+	Mode           string      `yaml:"mode"`
+	DataDir        string      `yaml:"data_dir"`
+	Listen         Listen      `yaml:"listen"`
+	PublicURL      string      `yaml:"public_url"`
+	Cookie         Cookie      `yaml:"cookie"`
+	TrustedProxies []string    `yaml:"trusted_proxies"`
+	TrustedHops    int         `yaml:"trusted_hops"`
+	State          State       `yaml:"state"`
+	Shared         Shared      `yaml:"shared"`
+	Tokens         Tokens      `yaml:"tokens"`
+	Secrets        Secrets     `yaml:"secrets"`
+	Keyrings       Keyrings    `yaml:"keyrings"`
+	DefaultPolicy  string      `yaml:"default_policy"`
+	Rules          []Rule      `yaml:"rules"`
+	APIKeys        APIKeys     `yaml:"api_keys"`
+	RateLimits     RateLimits  `yaml:"rate_limits"`
+	Verifier       Verifier    `yaml:"verifier"`
+	Passwords      Passwords   `yaml:"passwords"`
+	TOTP           TOTP        `yaml:"totp"`
+	OAuth          OAuth       `yaml:"oauth"`
+	Email          Email       `yaml:"email"`
+	Log            Log         `yaml:"log"`
+	ExternalJWT    ExternalJWT `yaml:"external_jwt"`
 
 	// loadProblems are problems found while resolving secret sources in
 	// Load (unreadable files, a secret given both inline and as _file).
@@ -275,6 +276,9 @@ type Headers struct {
 	Scopes        string `yaml:"scopes"`
 	ContentSHA256 string `yaml:"content_sha256"`
 	Assertion     string `yaml:"assertion"`
+	// Issuer carries the iss of an external_jwt credential; it is sent
+	// empty for every other kind, so a client cannot supply it.
+	Issuer string `yaml:"issuer"`
 }
 
 // Passwords configures argon2id and the length policy.
@@ -376,6 +380,7 @@ func Default() *Config {
 				Scopes:        "Remote-Scopes",
 				ContentSHA256: "Remote-Content-SHA256",
 				Assertion:     "Gatehouse-Assertion",
+				Issuer:        "Remote-Issuer",
 			},
 		},
 		Passwords: Passwords{Memory: 64 * 1024, Time: 3, Threads: 4, MinLength: 12, MaxLength: 128},

@@ -19,6 +19,12 @@ type Rule struct {
 	StepUp        time.Duration `yaml:"step_up"`     // 0: none
 	RequireTOTP   bool          `yaml:"require_totp"`
 	VerifiedEmail bool          `yaml:"verified_email"`
+	// Claims and Issuers apply to external_jwt credentials only: a request
+	// with another credential never matches a rule that sets them. Every
+	// named claim must match one of its values (a missing claim matches
+	// nothing); Issuers lists accepted external_jwt.issuers[].issuer values.
+	Claims  map[string]ClaimValues `yaml:"claims"`
+	Issuers []string               `yaml:"issuers"`
 }
 
 // Policies and credential kinds accepted in rules.

@@ -72,6 +72,9 @@ type Options struct {
 	Headers          HeaderNames
 	Assertion        *AssertionOptions // nil: no Gatehouse-Assertion
 	JWKS             []byte            // served at /.well-known/jwks.json; nil: 404
+	// ExternalIssuers are the external_jwt issuers (external.go); none:
+	// the external_jwt kind never matches.
+	ExternalIssuers []ExternalIssuer
 
 	// TokenCacheEntries bounds the verified-token cache (tokencache.go);
 	// 0 turns it off. TokenCacheTTL is how long an entry lives at most
