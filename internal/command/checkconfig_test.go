@@ -91,3 +91,42 @@ func checkConfig(t *testing.T, cfg string) (string, error) {
 	err := CheckConfig(&Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}, []string{"--config", path})
 	return out.String(), err
 }
+
+// TestCheckConfigNamesExternalJWTProblems: check-config prints each
+// external_jwt mistake (issuers, rules that name them, the issuer header)
+// with its YAML path, fails on errors and passes on warnings alone.
+func TestCheckConfigNamesExternalJWTProblems(t *testing.T) {
+	memory := "{backend: memory, allow_in_memory: true}"
+	bad := prodConfig(t, "{backend: bbolt}", memory) + `
+external_jwt:
+  issuers:
+    - {preset: github-actions}
+    - {issuer: 'http://127.0.0.1:1', discovery: true, audiences: [api], algorithms: [HS256]}
+rules:
+  - {paths: [/deploy], policy: authenticated, credentials: [jwt], issuers: ['https://nowhere.example.com'], claims: {sub: '~('}}
+verifier: {headers: {issuer: Remote-User}}
+`
+	out, err := checkConfig(t, bad)
+	if err == nil {
+		t.Fatalf("check-config passed:\n%s", out)
+	}
+	for _, w := range []string{
+		"error: external_jwt.issuers[0].audiences: at least one audience",
+		"error: external_jwt.issuers[1].issuer: must be https",
+		"error: external_jwt.issuers[1].algorithms[0]: \"HS256\" is a shared-secret (HMAC) algorithm",
+		"error: rules[0].issuers[0]: \"https://nowhere.example.com\" is not the issuer",
+		"error: rules[0].claims.sub[0]: regular expression does not compile",
+		"error: rules[0].credentials: claims and issuers are met only by external_jwt tokens",
+		"error: verifier.headers.issuer: same header as verifier.headers.user",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	warnOnly := strings.Replace(prodConfig(t, "{backend: bbolt}", memory), "mode: production", "mode: development", 1) +
+		"rules: [{paths: [/m2m], policy: authenticated, credentials: [external_jwt]}]\n"
+	out, err = checkConfig(t, warnOnly)
+	if err != nil || !strings.Contains(out, "warning: rules[0]: accepts external_jwt, but external_jwt.issuers is empty") || !strings.HasSuffix(out, "ok\n") {
+		t.Fatalf("check-config = %v:\n%s", err, out)
+	}
+}
