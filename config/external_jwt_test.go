@@ -234,7 +234,9 @@ func TestValidateRuleClaims(t *testing.T) {
       ref: ["refs/heads/main", "~^refs/tags/v[0-9]+$"]
       /kubernetes.io/namespace: [prod, staging]
   - {paths: [/api/], policy: authenticated, claims: {aud: gatehouse}}
-  - {paths: [/k8s/], policy: authenticated, credentials: [external_jwt, api_key], issuers: ['https://k8s.example.com', ` + gh + `]}
+  - {paths: [/k8s/], policy: authenticated, credentials: [external_jwt, api_key], issuers: ['https://k8s.example.com', ` + gh + `], claims: {/kubernetes.io/namespace: ci, repository_owner: acme}}
+  - {paths: [/any/], policy: authenticated, credentials: [api_key, cookie]}
+  - {paths: [/staff/], policy: authenticated, roles_all: [staff]}
   - {paths: [/users/], policy: authenticated, credentials: [cookie, jwt], roles_any: [admin]}
 `
 	if ps := problems(t, load(t, issuers+good).Validate()); len(ps) > 0 {
@@ -276,6 +278,10 @@ func TestValidateRuleClaims(t *testing.T) {
 		{"issuers on bypass", issuers, "{paths: [/x], policy: bypass, issuers: [" + gh + "]}", "rules[0].issuers", false},
 		{"external_jwt with no issuers configured", "", "{policy: authenticated, credentials: [external_jwt]}", "rules[0]", true},
 		{"claims with no issuers configured", "", "{policy: authenticated, claims: {sub: x}}", "rules[0]", true},
+		{"github-actions tokens of any repository admitted", issuers, "{paths: [/x], policy: authenticated}", "rules[0]", true},
+		{"github-actions issuer named without claims", issuers, "{paths: [/x], policy: authenticated, credentials: [external_jwt], issuers: [" + gh + "]}", "rules[0]", true},
+		{"kubernetes service accounts all admitted", issuers, "{paths: [/x], policy: authenticated, issuers: ['https://k8s.example.com']}", "rules[0]", true},
+		{"default_policy authenticated admits github-actions tokens", issuers + "default_policy: authenticated\n", "{paths: [/x], policy: deny}", "default_policy", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,6 +309,21 @@ func TestValidateRuleClaims(t *testing.T) {
 			t.Error("claims {sub: null} accepted")
 		}
 	})
+}
+
+// TestUnscopedGitHubActionsRuleIsAnErrorInProduction: in production a rule
+// that lets every GitHub repository's token through (the preset's issuer,
+// no claims) stops the server; naming only another issuer does not.
+func TestUnscopedGitHubActionsRuleIsAnErrorInProduction(t *testing.T) {
+	const issuers = "external_jwt: {issuers: [{preset: github-actions, audiences: [gatehouse]}, {issuer: 'https://idp.example.com', discovery: true, audiences: [api]}]}\n"
+	c := load(t, prodYAML(t)+issuers+"rules:\n  - {paths: [/deploy], policy: authenticated}\n  - {paths: [/api], policy: authenticated, issuers: ['https://idp.example.com']}\n")
+	ps := problems(t, c.Validate())
+	if !hasError(ps, "rules[0]") || !strings.Contains(dump(find(ps, "rules[0]")), "every GitHub repository") {
+		t.Errorf("unscoped github-actions rule not refused:%s", dump(ps))
+	}
+	if len(find(ps, "rules[1]")) > 0 {
+		t.Errorf("rule naming only another issuer flagged:%s", dump(ps))
+	}
 }
 
 // TestValidateIssuerHeader: verifier.headers.issuer follows the rules of

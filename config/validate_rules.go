@@ -27,6 +27,9 @@ func (v *validator) rules() {
 	} else if c.DefaultPolicy == PolicyBypass {
 		v.warnf("default_policy", "bypass lets every request no rule matches through without a credential")
 	}
+	if c.DefaultPolicy == PolicyAuthenticated {
+		v.unscopedExternal("default_policy", nil)
+	}
 	allowed := map[string]bool{}
 	for _, s := range c.APIKeys.AllowedScopes {
 		allowed[s] = true
@@ -220,8 +223,41 @@ func (v *validator) ruleExternal(path string, r *Rule, kinds map[string]bool) {
 			}
 		}
 	}
+	if r.Policy == PolicyAuthenticated && len(r.Claims) == 0 && !onlyUsers(r) && (len(r.Credentials) == 0 || kinds["external_jwt"]) {
+		v.unscopedExternal(path, r.Issuers)
+	}
 	if (kinds["external_jwt"] || needsExternal) && len(configured) == 0 {
 		v.warnf(path, "accepts external_jwt, but external_jwt.issuers is empty, so no external token can meet it")
+	}
+}
+
+// onlyUsers reports whether r asks for something only a gatehouse
+// account has, which no external token meets.
+func onlyUsers(r *Rule) bool {
+	return len(r.RolesAny) > 0 || len(r.RolesAll) > 0 || r.Superuser || r.StepUp != 0 || r.RequireTOTP || r.VerifiedEmail
+}
+
+// unscopedExternal flags a rule (or default_policy, at path) that admits
+// the tokens of an issuer many parties can get tokens from, without
+// claims to say which of them: any GitHub repository can get a GitHub
+// Actions token with the audience it asks for, and any service account of
+// a cluster a token of that cluster. only, when not empty, is the rule's
+// issuers.
+func (v *validator) unscopedExternal(path string, only []string) {
+	warned := map[string]bool{}
+	for _, e := range v.c.ExternalJWT.Issuers {
+		if e.Issuer == "" || len(only) > 0 && !contains(only, e.Issuer) || warned[e.Preset] {
+			continue
+		}
+		switch e.Preset {
+		case PresetGitHubActions:
+			v.prodf(path, "admits tokens of %s without claims, and every GitHub repository can get one with the audience it asks for; add claims (sub, repository or repository_owner), issuers that leave it out, or credentials without external_jwt", e.Issuer)
+		case PresetKubernetes:
+			v.warnf(path, "admits the tokens of every service account of the cluster at %s; add claims (/kubernetes.io/namespace, /kubernetes.io/serviceaccount/name or sub) for the ones you mean", e.Issuer)
+		default:
+			continue
+		}
+		warned[e.Preset] = true
 	}
 }
 
