@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/config"
 )
 
 // TestReadmeReplicaConfigsValidate: every YAML block of the README's
@@ -41,6 +43,46 @@ func TestReadmeReplicaConfigsValidate(t *testing.T) {
 			redis := strings.HasPrefix(p.Path, "state.redis") || strings.HasPrefix(p.Path, "shared.redis")
 			if redis && !p.Warning && !strings.HasPrefix(p.Message, "cannot read /run/secrets/") {
 				t.Errorf("block %d: %s", i, p)
+			}
+		}
+	}
+}
+
+// TestReadmeMachineTokenConfigsValidate: every YAML block of the README's
+// "Machine-to-machine tokens" section (the GitHub Actions, Kubernetes and
+// client-credentials examples) loads strictly and validates in production
+// with nothing to say about its issuers or rules, so the examples cannot
+// drift from what the config accepts.
+func TestReadmeMachineTokenConfigsValidate(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(readme), "\n## Machine-to-machine tokens\n")
+	if !ok {
+		t.Fatal("README has no \"Machine-to-machine tokens\" section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	blocks := strings.Split(sec, "```yaml\n")[1:]
+	presets := []string{config.PresetGitHubActions, config.PresetKubernetes, ""}
+	if len(blocks) != len(presets) {
+		t.Fatalf("found %d YAML blocks, want one per example (%q)", len(blocks), presets)
+	}
+	for i, b := range blocks {
+		yml, _, _ := strings.Cut(b, "```")
+		for _, mode := range []string{"development", "production"} {
+			prefix := ""
+			if mode == "production" {
+				prefix = prodYAML(t)
+			}
+			c := load(t, prefix+yml)
+			if len(c.ExternalJWT.Issuers) != 1 || c.ExternalJWT.Issuers[0].Preset != presets[i] || len(c.Rules) == 0 {
+				t.Fatalf("block %d: issuers %+v, %d rules; want one issuer with preset %q and rules", i, c.ExternalJWT.Issuers, len(c.Rules), presets[i])
+			}
+			for _, p := range problems(t, c.Validate()) {
+				if !p.Warning || strings.HasPrefix(p.Path, "external_jwt") || strings.HasPrefix(p.Path, "rules") || strings.HasPrefix(p.Path, "default_policy") {
+					t.Errorf("block %d (%s): %s", i, mode, p)
+				}
 			}
 		}
 	}
