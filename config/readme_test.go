@@ -8,25 +8,36 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 )
 
-// TestReadmeReplicaConfigsValidate: every YAML block of the README's
-// "Running several replicas" section loads strictly and its Redis
-// sections validate (the secret files it names need not exist here).
-func TestReadmeReplicaConfigsValidate(t *testing.T) {
+// readmeYAML returns the YAML blocks of the README section that starts
+// with heading and ends at the next "## " heading.
+func readmeYAML(t *testing.T, heading string) []string {
+	t.Helper()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(readme), "### Running several replicas\n")
+	_, sec, ok := strings.Cut(string(readme), heading)
 	if !ok {
-		t.Fatal("README has no \"Running several replicas\" section")
+		t.Fatalf("README has no section %q", strings.TrimSpace(heading))
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
-	blocks := strings.Split(sec, "```yaml\n")[1:]
+	var blocks []string
+	for _, b := range strings.Split(sec, "```yaml\n")[1:] {
+		yml, _, _ := strings.Cut(b, "```")
+		blocks = append(blocks, yml)
+	}
+	return blocks
+}
+
+// TestReadmeReplicaConfigsValidate: every YAML block of the README's
+// "Running several replicas" section loads strictly and its Redis
+// sections validate (the secret files it names need not exist here).
+func TestReadmeReplicaConfigsValidate(t *testing.T) {
+	blocks := readmeYAML(t, "### Running several replicas\n")
 	if len(blocks) != 3 {
 		t.Fatalf("found %d YAML blocks, want one per topology", len(blocks))
 	}
-	for i, b := range blocks {
-		yml, _, _ := strings.Cut(b, "```")
+	for i, yml := range blocks {
 		topo := []string{"url", "sentinel", "cluster"}[i]
 		env := map[string]string{}
 		if topo == "url" {
@@ -54,22 +65,12 @@ func TestReadmeReplicaConfigsValidate(t *testing.T) {
 // with nothing to say about its issuers or rules, so the examples cannot
 // drift from what the config accepts.
 func TestReadmeMachineTokenConfigsValidate(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sec, ok := strings.Cut(string(readme), "\n## Machine-to-machine tokens\n")
-	if !ok {
-		t.Fatal("README has no \"Machine-to-machine tokens\" section")
-	}
-	sec, _, _ = strings.Cut(sec, "\n## ")
-	blocks := strings.Split(sec, "```yaml\n")[1:]
+	blocks := readmeYAML(t, "\n## Machine-to-machine tokens\n")
 	presets := []string{config.PresetGitHubActions, config.PresetKubernetes, ""}
 	if len(blocks) != len(presets) {
 		t.Fatalf("found %d YAML blocks, want one per example (%q)", len(blocks), presets)
 	}
-	for i, b := range blocks {
-		yml, _, _ := strings.Cut(b, "```")
+	for i, yml := range blocks {
 		for _, mode := range []string{"development", "production"} {
 			prefix := ""
 			if mode == "production" {
