@@ -26,8 +26,8 @@ type identity struct {
 	kind        CredentialKind
 	user        *userSnap
 	key         *keySnap
-	stepUpUntil int64  // unix nanoseconds, sessions only
-	contentSHA  []byte // signed requests without a forwarded body
+	stepUpUntil int64     // unix nanoseconds, sessions only
+	contentSHA  []byte    // signed requests without a forwarded body
 	ext         *extEntry // external_jwt only; immutable
 }
 

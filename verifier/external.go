@@ -146,7 +146,6 @@ func (v *Verifier) externalFor(iss []byte) *extIssuer {
 	return nil
 }
 
-
 // routeExternal picks the verifier of a bearer token by its unverified iss
 // (docs/design.md "External issuers"): a configured external issuer's is
 // checked here; gatehouse's own iss, or none readable, is left to the own

@@ -150,7 +150,7 @@ type Verifier struct {
 	secrets  *ttlCache[*secretSnap]
 	tokens   *tokenCache[signing.AccessClaims] // nil: off
 
-	ext       []*extIssuer            // external issuers (external.go); nil: none
+	ext       []*extIssuer           // external issuers (external.go); nil: none
 	extTokens *tokenCache[*extEntry] // verified external tokens; nil: off
 
 	storeTimeout time.Duration
