@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -32,6 +33,9 @@ const (
 	maxExternalTokenLen = 6144
 	// defaultMaxLifetime applies when an issuer's MaxLifetime is zero.
 	defaultMaxLifetime = 24 * time.Hour
+	// externalWarnEvery spaces the log lines of an issuer whose keys are
+	// unavailable.
+	externalWarnEvery = 10 * time.Second
 )
 
 // extIssuer is an ExternalIssuer compiled for the hot path.
@@ -48,6 +52,7 @@ type extIssuer struct {
 	email     claimPath
 	groups    claimPath
 	scopes    claimPath
+	lastWarn  atomic.Int64 // unix nanoseconds of the last keys-unavailable log line
 }
 
 // compileExternal checks and compiles the issuers. ownIssuer is the iss of

@@ -42,7 +42,7 @@ func (v *Verifier) checkExternal(s *scratch, x *extIssuer, token []byte, now int
 	if v.extTokens.get(token, now, &e) && e.iss == x {
 		k, err := x.keys.Key(e.kid, e.alg)
 		if err != nil {
-			return v.externalKeyFailure(x, err)
+			return v.externalKeyFailure(x, err, now)
 		}
 		if k == e.key {
 			if !x.timesOK(e.iat, e.nbf, e.exp, now) {
@@ -72,17 +72,21 @@ func (v *Verifier) checkExternal(s *scratch, x *extIssuer, token []byte, now int
 // does not hold (yet: the refresher was asked for the set again) are
 // failures to check the token, 503, reported like a store failure; any
 // other (kid missing from a several-key set, alg that does not fit) is the
-// token's fault, 401.
-func (v *Verifier) externalKeyFailure(x *extIssuer, err error) Reason {
+// token's fault, 401. Anyone can send tokens with made-up kids, so the log
+// line is written at most once per externalWarnEvery and issuer; the
+// metric counts every one.
+func (v *Verifier) externalKeyFailure(x *extIssuer, err error, now int64) Reason {
 	if !errors.Is(err, jwks.ErrStale) && !errors.Is(err, jwks.ErrUnknownKID) {
 		return ReasonAuthenticationFailed
 	}
 	if v.metrics != nil {
 		v.metrics.StoreError("external_jwks")
 	}
-	// The issuer is configuration and the error a jwks sentinel; the token
-	// is never logged.
-	v.log.Warn().Str("issuer", x.iss).Err(err).Msg("verifier: external issuer keys unavailable; denying with 503")
+	if last := x.lastWarn.Load(); now-last >= int64(externalWarnEvery) && x.lastWarn.CompareAndSwap(last, now) {
+		// The issuer is configuration and the error a jwks sentinel; the
+		// token is never logged.
+		v.log.Warn().Str("issuer", x.iss).Err(err).Msg("verifier: external issuer keys unavailable; denying with 503 (logged at most every 10 s)")
+	}
 	return ReasonTokenProcessingFailed
 }
 
@@ -128,7 +132,7 @@ func (v *Verifier) verifyExternal(x *extIssuer, token []byte, now int64) (*extEn
 		return k.Public(), nil
 	})
 	if keyErr != nil {
-		return nil, v.externalKeyFailure(x, keyErr)
+		return nil, v.externalKeyFailure(x, keyErr, now)
 	}
 	if err != nil || !tok.Valid {
 		return nil, ReasonAuthenticationFailed
