@@ -82,7 +82,9 @@ func TestExternalIssuerDefensiveDefaults(t *testing.T) {
 // request.
 func TestExternalKeyFailureLogNamesIssuerNotToken(t *testing.T) {
 	var buf bytes.Buffer
-	x := newExtEnv(t, func(_, _ *config.ExternalIssuer, o *verifier.Options) { o.Logger = zerolog.New(&buf).Level(zerolog.InfoLevel) })
+	x := newExtEnv(t, func(_, _ *config.ExternalIssuer, o *verifier.Options) {
+		o.Logger = zerolog.New(&buf).Level(zerolog.InfoLevel)
+	})
 	tok := mint(t, jwt.SigningMethodRS256, rsaA, "rotated-away", x.claims(extIssA, "sub", "secret-subject"))
 	for i := 0; i < 20; i++ {
 		wantDeny(t, x.get("/x", tok), 503, "TOKEN_PROCESSING_FAILED")
