@@ -196,14 +196,19 @@ func (x *extEnv) claims(iss string, kv ...any) jwt.MapClaims {
 	now := x.clk.Now()
 	c := jwt.MapClaims{"iss": iss, "sub": "svc-build", "aud": []string{extAud}, "iat": now.Unix(),
 		"nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "jti": "j-1"}
+	return setKV(c, kv...)
+}
+
+// setKV sets m[k] = v for each pair of kv, deleting k when v is nil.
+func setKV[M ~map[string]any](m M, kv ...any) M {
 	for i := 0; i < len(kv); i += 2 {
 		if kv[i+1] == nil {
-			delete(c, kv[i].(string))
+			delete(m, kv[i].(string))
 		} else {
-			c[kv[i].(string)] = kv[i+1]
+			m[kv[i].(string)] = kv[i+1]
 		}
 	}
-	return c
+	return m
 }
 
 // mint signs claims with method and key, with the given header kid ("" for
@@ -214,13 +219,7 @@ func mint(t testing.TB, method jwt.SigningMethod, key any, kid string, c jwt.Map
 	if kid != "" {
 		tok.Header["kid"] = kid
 	}
-	for i := 0; i < len(hdr); i += 2 {
-		if hdr[i+1] == nil {
-			delete(tok.Header, hdr[i].(string))
-		} else {
-			tok.Header[hdr[i].(string)] = hdr[i+1]
-		}
-	}
+	setKV(tok.Header, hdr...)
 	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)

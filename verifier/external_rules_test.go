@@ -44,14 +44,7 @@ func (x *extEnv) ghClaims(iss string, kv ...any) jwt.MapClaims {
 		"exp":                   now + 300,
 		"iat":                   now,
 	}
-	for i := 0; i < len(kv); i += 2 {
-		if kv[i+1] == nil {
-			delete(c, kv[i].(string))
-		} else {
-			c[kv[i].(string)] = kv[i+1]
-		}
-	}
-	return c
+	return setKV(c, kv...)
 }
 
 func (x *extEnv) call(method, path, tok string) answer {
@@ -214,10 +207,7 @@ func (x *extEnv) k8sClaims(iss string, kv ...any) jwt.MapClaims {
 		"nbf": now,
 		"sub": "system:serviceaccount:payments:billing-worker",
 	}
-	for i := 0; i < len(kv); i += 2 {
-		c[kv[i].(string)] = kv[i+1]
-	}
-	return c
+	return setKV(c, kv...)
 }
 
 // TestPresetKubernetes: the issuer the kubernetes preset makes (RS256 and

@@ -3,6 +3,7 @@ package verifier
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,17 +121,8 @@ func (rl *rule) authorizeExternal(e *extEntry) Reason {
 	if rl.requireTOTP || rl.stepUp > 0 {
 		return ReasonTOTPStepUpRequired
 	}
-	if len(rl.issuers) > 0 {
-		ok := false
-		for _, iss := range rl.issuers {
-			if iss == e.iss.iss {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return ReasonAuthorizationDenied
-		}
+	if len(rl.issuers) > 0 && !slices.Contains(rl.issuers, e.iss.iss) {
+		return ReasonAuthorizationDenied
 	}
 	for i := range rl.claims {
 		if !rl.claims[i].match(e.claims) {
@@ -138,14 +130,7 @@ func (rl *rule) authorizeExternal(e *extEntry) Reason {
 		}
 	}
 	for _, sc := range rl.scopes {
-		ok := false
-		for _, have := range e.scopes {
-			if have == sc {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if !slices.Contains(e.scopes, sc) {
 			return ReasonInsufficientScopes
 		}
 	}
