@@ -76,8 +76,9 @@ type Options struct {
 	// the external_jwt kind never matches.
 	ExternalIssuers []ExternalIssuer
 
-	// TokenCacheEntries bounds the verified-token cache (tokencache.go);
-	// 0 turns it off. TokenCacheTTL is how long an entry lives at most
+	// TokenCacheEntries bounds the verified-token cache (tokencache.go),
+	// and separately the one of external tokens (external_check.go);
+	// 0 turns both off. TokenCacheTTL is how long an entry lives at most
 	// (never past the token's exp); default 60 s.
 	TokenCacheEntries int
 	TokenCacheTTL     time.Duration
