@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -30,6 +31,7 @@ var (
 	extKeysOnce       sync.Once
 	rsaA, rsaA2, rsaB *rsa.PrivateKey
 	ecA, ecB          *ecdsa.PrivateKey
+	edA               = ed25519.NewKeyFromSeed([]byte("external-issuer-a-ed25519-seed!!"))
 )
 
 func extKeys(t testing.TB) {
@@ -55,6 +57,8 @@ func publicJWK(kid string, pub crypto.PublicKey) map[string]any {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		return map[string]any{"kty": "RSA", "use": "sig", "kid": kid, "n": enc(p.N.Bytes()), "e": enc(big.NewInt(int64(p.E)).Bytes())}
+	case ed25519.PublicKey:
+		return map[string]any{"kty": "OKP", "use": "sig", "kid": kid, "crv": "Ed25519", "x": enc(p)}
 	case *ecdsa.PublicKey:
 		return map[string]any{"kty": "EC", "use": "sig", "kid": kid, "crv": "P-256",
 			"x": enc(p.X.FillBytes(make([]byte, 32))), "y": enc(p.Y.FillBytes(make([]byte, 32)))}
@@ -161,7 +165,8 @@ func extRules() []config.Rule {
 	return append(rules, specRules()...)
 }
 
-// extEnv is an env with external issuers A (RSA key "a1" and P-256 "a-ec")
+// extEnv is an env with external issuers A (RSA key "a1", P-256 "a-ec",
+// Ed25519 "a-ed")
 // and B (RSA key "b1"), each behind its own loopback JWKS server.
 type extEnv struct {
 	*env
@@ -173,7 +178,7 @@ func newExtEnv(t testing.TB, mod func(cfgA, cfgB *config.ExternalIssuer, o *veri
 	t.Helper()
 	extKeys(t)
 	x := &extEnv{}
-	x.srvA = newJWKSServer(t, publicJWK("a1", &rsaA.PublicKey), publicJWK("a-ec", &ecA.PublicKey))
+	x.srvA = newJWKSServer(t, publicJWK("a1", &rsaA.PublicKey), publicJWK("a-ec", &ecA.PublicKey), publicJWK("a-ed", edA.Public()))
 	x.srvB = newJWKSServer(t, publicJWK("b1", &rsaB.PublicKey))
 	cfgA, cfgB := issuerConfig(extIssA), issuerConfig(extIssB)
 	x.env = newEnv(t, func(o *verifier.Options) {

@@ -131,6 +131,8 @@ func TestExternalJWTHostileTokens(t *testing.T) {
 	}{
 		{"valid control", rs(), ok},
 		{"valid es256", mint(t, jwt.SigningMethodES256, ecA, "a-ec", base()), ok},
+		{"valid eddsa", mint(t, jwt.SigningMethodEdDSA, edA, "a-ed", base()), ok},
+		{"eddsa on the RSA kid", mint(t, jwt.SigningMethodEdDSA, edA, "a1", base()), e401},
 		{"alg confusion: HS256 keyed with the RSA public key (DER)", mint(t, jwt.SigningMethodHS256, pubDER, "a1", base()), e401},
 		{"alg confusion: HS256 keyed with the RSA public key (PEM)", mint(t, jwt.SigningMethodHS256, pubPEM, "a1", base()), e401},
 		{"alg none", none, e401},
