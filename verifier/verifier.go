@@ -103,6 +103,14 @@ type Decision struct {
 	Duration time.Duration
 }
 
+// MaxExternalTokenCacheEntries bounds the external_jwt part of the
+// verified-token cache: an entry keeps the decoded claims (about 4 KiB for
+// a GitHub Actions token), so it is capped near 40 MiB whatever
+// verifier.token_cache.max_entries says; machine tokens are few and long
+// lived, so the bound is rarely reached (docs/design.md "Verified-token
+// cache").
+const MaxExternalTokenCacheEntries = 10_000
+
 // Verifier is the forward-auth handler. It is safe for concurrent use.
 type Verifier struct {
 	log     zerolog.Logger
@@ -353,7 +361,7 @@ func New(opts Options) (*Verifier, error) {
 		if tt <= 0 {
 			tt = DefaultTokenCacheTTL
 		}
-		v.extTokens = newTokenCache[*extEntry](int64(tt), opts.TokenCacheEntries)
+		v.extTokens = newTokenCache[*extEntry](int64(tt), min(opts.TokenCacheEntries, MaxExternalTokenCacheEntries))
 	}
 	v.pool.New = func() any { return new(scratch) }
 	v.baseCtx, v.cancel = context.WithCancel(context.Background())
