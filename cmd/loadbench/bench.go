@@ -166,7 +166,7 @@ type bench struct {
 	headers  map[string][][2]string // static credential headers by kind key
 	signer   presigner
 	ext      *externalIssuer // the external issuer, when a kind needs it
-	sets     int // pre-signed sets written so far (nonce prefixes)
+	sets     int             // pre-signed sets written so far (nonce prefixes)
 	progress func(format string, args ...any)
 }
 
