@@ -99,10 +99,11 @@ func jwksClient(issuers []config.ExternalIssuer) *http.Client {
 }
 
 // fetchLogger logs failed fetches (the issuer URL and the error, which
-// names at most the endpoint's URL; a token never reaches this code) and
-// the first success after a failure.
+// names at most the endpoint's URL; a token never reaches this code), and
+// at info the first success and the first after a failure; routine
+// refreshes at debug.
 func fetchLogger(issuer string, log zerolog.Logger) func(jwks.FetchResult) {
-	var failing atomic.Bool
+	var failing, fetched atomic.Bool
 	return func(r jwks.FetchResult) {
 		if r.Err != nil {
 			failing.Store(true)
@@ -110,7 +111,7 @@ func fetchLogger(issuer string, log zerolog.Logger) func(jwks.FetchResult) {
 			return
 		}
 		ev := log.Debug()
-		if failing.Swap(false) {
+		if failing.Swap(false) || !fetched.Swap(true) {
 			ev = log.Info()
 		}
 		ev.Str("component", "jwks").Str("issuer", issuer).Int("keys", r.Keys).Time("expires", r.Expires).Msg("external issuer: key set fetched")

@@ -207,3 +207,31 @@ gatehouse_jwks_keys{issuer="https://issuer-0.example.test"} 1
 		t.Fatal(err)
 	}
 }
+
+// TestKeySetFetchLogs: a failed fetch is a warning naming the issuer; the
+// first success and the first after a failure are info, routine
+// refreshes debug.
+func TestKeySetFetchLogs(t *testing.T) {
+	var buf syncBuffer
+	log := fetchLogger("https://idp.example.test", zerolog.New(&buf))
+	exp := time.Unix(1700000000, 0)
+	steps := []struct {
+		r    jwks.FetchResult
+		want string // level, "" for nothing above debug
+	}{
+		{jwks.FetchResult{Keys: 2, Expires: exp}, "info"},
+		{jwks.FetchResult{Keys: 2, Expires: exp}, "debug"},
+		{jwks.FetchResult{Err: jwks.ErrFetch}, "warn"},
+		{jwks.FetchResult{Err: jwks.ErrFetch}, "warn"},
+		{jwks.FetchResult{Keys: 1, Expires: exp}, "info"},
+		{jwks.FetchResult{Keys: 1, Expires: exp}, "debug"},
+	}
+	for i, s := range steps {
+		before := len(buf.String())
+		log(s.r)
+		line := buf.String()[before:]
+		if !strings.Contains(line, `"level":"`+s.want+`"`) || !strings.Contains(line, `"issuer":"https://idp.example.test"`) {
+			t.Fatalf("step %d: logged %q, want a %s line naming the issuer", i, line, s.want)
+		}
+	}
+}
