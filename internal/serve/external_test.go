@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/internal/jwks"
+	"github.com/gatehouse/gatehouse/internal/proctest"
 )
 
 // ed25519JWKS is a key set of one Ed25519 signature key.
@@ -51,13 +52,7 @@ func jwksServer(t *testing.T, body string, before func()) *httptest.Server {
 // closedURL is a loopback URL nothing listens on.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + "/jwks"
+	return "http://127.0.0.1:" + strconv.Itoa(proctest.FreePort(t)) + "/jwks"
 }
 
 // externalYAML is an external_jwt section with one issuer per JWKS URL,
