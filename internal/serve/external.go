@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/verifier"
 )
@@ -35,6 +36,8 @@ const (
 )
 
 // externalIssuers builds one key source per external_jwt.issuers entry
+// (app.JWKSOptions: the mapping check-config uses too, zero jwks.* values
+// left for the jwks defaults, plain http to loopback only in development)
 // and fetches every first set in parallel, within firstFetchWithin. The
 // sources are not started: Run starts their refreshers (startExternal) and
 // closes them at shutdown. Only a source that cannot be built (a URL the
@@ -48,7 +51,9 @@ func externalIssuers(cfg *config.Config, log zerolog.Logger) ([]verifier.Externa
 	out := make([]verifier.ExternalIssuer, 0, len(issuers))
 	sources := make([]*jwks.Source, 0, len(issuers))
 	for i, ic := range issuers {
-		src, err := jwks.New(jwksOptions(ic, client, !cfg.IsProduction(), log))
+		opts := app.JWKSOptions(ic, cfg.IsProduction(), client)
+		opts.OnFetch = fetchLogger(ic.Issuer, log)
+		src, err := jwks.New(opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("external_jwt.issuers[%d] (%s): %w", i, ic.Issuer, err)
 		}
@@ -57,24 +62,6 @@ func externalIssuers(cfg *config.Config, log zerolog.Logger) ([]verifier.Externa
 	}
 	firstFetch(sources, firstFetchWithin, log)
 	return out, sources, nil
-}
-
-// jwksOptions maps one issuer's config onto its Source; zero jwks.*
-// values take the jwks package's defaults.
-func jwksOptions(ic config.ExternalIssuer, client *http.Client, development bool, log zerolog.Logger) jwks.Options {
-	return jwks.Options{
-		Issuer:            ic.Issuer,
-		Discovery:         ic.Discovery,
-		JWKSURL:           ic.JWKSURL,
-		Client:            client,
-		AllowLoopbackHTTP: development,
-		MaxBody:           ic.JWKS.MaxBytes,
-		Timeout:           ic.JWKS.Timeout,
-		MinTTL:            ic.JWKS.MinTTL,
-		MaxTTL:            ic.JWKS.MaxTTL,
-		StaleFor:          ic.JWKS.StaleFor,
-		OnFetch:           fetchLogger(ic.Issuer, log),
-	}
 }
 
 // jwksClient is the one client of every issuer's fetches: bounded dials,

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/internal/proctest"
 )
@@ -115,8 +116,8 @@ func TestFirstFetchesRunInParallel(t *testing.T) {
 	srvB := jwksServer(t, ed25519JWKS(t, "b"), func() { askedB.Do(func() { close(b) }); wait(a) })
 	srcs := make([]*jwks.Source, 0, 2)
 	for i, u := range []string{srvA.URL, srvB.URL} {
-		src, err := jwks.New(jwksOptions(config.ExternalIssuer{Issuer: fmt.Sprintf("https://p%d.example.test", i), JWKSURL: u},
-			jwksClient(nil), true, zerolog.New(io.Discard)))
+		src, err := jwks.New(app.JWKSOptions(config.ExternalIssuer{Issuer: fmt.Sprintf("https://p%d.example.test", i), JWKSURL: u},
+			false, jwksClient(nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,8 +137,8 @@ func TestFirstFetchGivesUpAtItsBound(t *testing.T) {
 	release := make(chan struct{})
 	hang := jwksServer(t, ed25519JWKS(t, "k1"), func() { <-release })
 	defer close(release) // before the server's Close, which waits for handlers
-	src, err := jwks.New(jwksOptions(config.ExternalIssuer{Issuer: "https://hang.example.test", JWKSURL: hang.URL},
-		jwksClient(nil), true, zerolog.New(io.Discard)))
+	src, err := jwks.New(app.JWKSOptions(config.ExternalIssuer{Issuer: "https://hang.example.test", JWKSURL: hang.URL},
+		false, jwksClient(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,22 +170,6 @@ func TestPlainHTTPIssuerOnlyInDevelopment(t *testing.T) {
 				t.Fatalf("development: %v, %d sources, want the loopback key set fetched", err, len(srcs))
 			}
 		})
-	}
-}
-
-// TestJWKSOptionsTakeTheIssuersBounds: the jwks section reaches the
-// Source; zero values are left for the jwks defaults.
-func TestJWKSOptionsTakeTheIssuersBounds(t *testing.T) {
-	ic := config.ExternalIssuer{Issuer: "https://idp.example.test/", Discovery: true, JWKS: config.JWKSFetch{
-		MinTTL: time.Minute, MaxTTL: 2 * time.Hour, StaleFor: 3 * time.Minute, Timeout: 4 * time.Second, MaxBytes: 5000}}
-	o := jwksOptions(ic, jwksClient(nil), false, zerolog.New(io.Discard))
-	if o.Issuer != ic.Issuer || !o.Discovery || o.JWKSURL != "" || o.AllowLoopbackHTTP ||
-		o.MinTTL != time.Minute || o.MaxTTL != 2*time.Hour || o.StaleFor != 3*time.Minute || o.Timeout != 4*time.Second || o.MaxBody != 5000 {
-		t.Fatalf("options %+v do not carry the config %+v", o, ic)
-	}
-	z := jwksOptions(config.ExternalIssuer{Issuer: "https://idp.example.test", JWKSURL: "https://idp.example.test/k"}, jwksClient(nil), true, zerolog.New(io.Discard))
-	if z.MinTTL != 0 || z.MaxTTL != 0 || z.StaleFor != 0 || z.Timeout != 0 || z.MaxBody != 0 || !z.AllowLoopbackHTTP {
-		t.Fatalf("zero bounds must stay zero for the jwks defaults: %+v", z)
 	}
 }
 

@@ -96,6 +96,7 @@ func fullConfig(t *testing.T) (*config.Config, *app.Core) {
 		JWKSURL:   "https://ci.example.test/jwks",
 		Audiences: []string{"gatehouse"},
 	}}
+	cfg.ExternalJWT.Issuers[0].ApplyDefaults()
 	if _, err := config.EnsureDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func fullWiring(t *testing.T, cfg *config.Config) wired {
 	// The key sources as New builds them, without their first fetch.
 	var external []verifier.ExternalIssuer
 	for _, ic := range cfg.ExternalJWT.Issuers {
-		src, err := jwks.New(jwksOptions(ic, jwksClient(cfg.ExternalJWT.Issuers), !cfg.IsProduction(), zerolog.New(io.Discard)))
+		src, err := jwks.New(app.JWKSOptions(ic, cfg.IsProduction(), jwksClient(cfg.ExternalJWT.Issuers)))
 		if err != nil {
 			t.Fatal(err)
 		}
