@@ -25,4 +25,3 @@ func TestJWKSOptionsTakeTheIssuersBounds(t *testing.T) {
 		t.Fatalf("zero bounds must stay zero for the jwks defaults: %+v", z)
 	}
 }
-
