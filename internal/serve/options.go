@@ -69,7 +69,7 @@ func headerNames(h config.Headers) verifier.HeaderNames {
 		Scopes:        h.Scopes,
 		ContentSHA256: h.ContentSHA256,
 		Assertion:     h.Assertion,
-		// TODO(lead): map h.Issuer once h-xverify's HeaderNames.Issuer is merged: `Issuer: h.Issuer,`
+		Issuer:        h.Issuer,
 	}
 }
 

@@ -226,6 +226,7 @@ func TestOptionsCarryTheConfiguredValues(t *testing.T) {
 		{"verifier SigningKeyring", v.SigningKeyring, c.Keyrings["api_key_signing"]},
 		{"verifier Headers.UserID", v.Headers.UserID, cfg.Verifier.Headers.UserID},
 		{"verifier Headers.Email", v.Headers.Email, cfg.Verifier.Headers.Email},
+		{"verifier Headers.Issuer", v.Headers.Issuer, cfg.Verifier.Headers.Issuer},
 		{"verifier ExternalIssuers[0].Config", v.ExternalIssuers[0].Config, cfg.ExternalJWT.Issuers[0]},
 		{"verifier ExternalIssuers[0].Keys", v.ExternalIssuers[0].Keys, w.external[0].Keys},
 		{"portal CookieName", p.CookieName, cfg.Cookie.Name},
