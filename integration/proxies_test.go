@@ -166,6 +166,7 @@ func startTraefik(t *testing.T, r renderer, upstream string) string {
 var identityHeaders = []string{
 	"Remote-User", "Remote-User-Id", "Remote-Email", "Remote-Name",
 	"Remote-Groups", "Remote-Auth-Method", "Remote-Api-Key-Id", "Remote-Scopes",
+	"Remote-Issuer",
 }
 
 // result is a proxy's answer with its body read.
