@@ -28,8 +28,9 @@ const hydraAudience = "gatehouse-it"
 //
 //  1. client A's access token passes as A: Remote-User = client id (sub),
 //     Remote-Auth-Method external_jwt, Remote-Issuer = Hydra's issuer;
-//     client B's token (same audience) is refused by a claims rule that
-//     names A; client C's token (another audience) is refused;
+//     client B's token (same audience) is refused (403) by the rule whose
+//     claims name A, not passed on to the catch-all rule after it; client
+//     C's token (another audience) is refused (401);
 //  2. Hydra rotates its signing key and the old key leaves its JWKS:
 //     "ttl" refuses A's old token after its next refresh; "cached" still
 //     takes it (no fetch per request) until A's new token, whose kid it
@@ -52,9 +53,6 @@ func TestExternalJWTAgainstHydra(t *testing.T) {
     credentials: [external_jwt]
     issuers: [%q]
     claims: {client_id: %q}
-  - name: m2m-others
-    paths: ["/m2m/"]
-    policy: deny
 `, h.Issuer(), a.ID)
 	external := func(ttl string) string {
 		return fmt.Sprintf(`external_jwt:
