@@ -30,10 +30,11 @@ type page struct {
 	Notice           string
 	User             *keystore.User
 	RegistrationOpen bool
-	Users            []view.User // admin.html
-	Query            string      // admin.html
-	Target           view.User   // admin_user.html
-	Self             bool        // admin_user.html: the admin's own account
+	Users            []view.User   // admin.html
+	Query            string        // admin.html
+	Target           view.User     // admin_user.html
+	Self             bool          // admin_user.html: the admin's own account
+	Passkeys         []passkeyView // admin_user.html
 }
 
 // render writes t with status. Pages are never cached.
@@ -107,15 +108,23 @@ func (f *Feature) pageUser(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	d.Title, d.Target, d.Self = "User", view.Of(u), u.ID == c.User.ID
+	ps, err := f.listPasskeys(r, u)
+	if err != nil {
+		return err
+	}
+	d.Title, d.Target, d.Self, d.Passkeys = "User", view.Of(u), u.ID == c.User.ID, ps
+	d.Notice = adminNotices[r.URL.Query().Get("done")]
 	f.render(w, f.userTmpl, "admin_user", http.StatusOK, d)
 	return nil
 }
 
 // renderFailure shows the user page again with the failure of a form.
-func (f *Feature) renderFailure(w http.ResponseWriter, d *page, c *feature.Caller, u *keystore.User, err error) {
+func (f *Feature) renderFailure(w http.ResponseWriter, r *http.Request, d *page, c *feature.Caller, u *keystore.User, err error) {
 	e := web.As(err)
 	d.Title, d.Target, d.Self, d.Error = "User", view.Of(u), u.ID == c.User.ID, e.Detail
+	// The list is shown again when it can be read; the failure is the
+	// page's message either way.
+	d.Passkeys, _ = f.listPasskeys(r, u)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
@@ -142,7 +151,7 @@ func (f *Feature) pageUserPost(w http.ResponseWriter, r *http.Request) error {
 	active, verified, super := fv.Get("active") == "1", fv.Get("verified") == "1", fv.Get("superuser") == "1"
 	req := patch{CurrentPassword: fv.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
 	if err := f.update(r, c, u, req); err != nil {
-		f.renderFailure(w, d, c, u, err)
+		f.renderFailure(w, r, d, c, u, err)
 		return nil
 	}
 	redirect(w, r, "/admin?done=saved")
@@ -160,7 +169,7 @@ func (f *Feature) pageUserDelete(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if err := f.deleteUser(r, c, u.ID, r.PostForm.Get("current_password")); err != nil {
-		f.renderFailure(w, d, c, u, err)
+		f.renderFailure(w, r, d, c, u, err)
 		return nil
 	}
 	redirect(w, r, "/admin?done=deleted")
