@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/view"
@@ -30,11 +31,11 @@ type page struct {
 	Notice           string
 	User             *keystore.User
 	RegistrationOpen bool
-	Users            []view.User   // admin.html
-	Query            string        // admin.html
-	Target           view.User     // admin_user.html
-	Self             bool          // admin_user.html: the admin's own account
-	Passkeys         []passkeyView // admin_user.html
+	Users            []view.User            // admin.html
+	Query            string                 // admin.html
+	Target           view.User              // admin_user.html
+	Self             bool                   // admin_user.html: the admin's own account
+	Passkeys         []accounts.PasskeyView // admin_user.html
 }
 
 // render writes t with status. Pages are never cached.

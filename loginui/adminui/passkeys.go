@@ -1,80 +1,36 @@
 package adminui
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/internal/errcode"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
 )
 
-// A user's passkeys for the admin (README "Two-factor and passkeys"): the
+// A user's passkeys for the admin (docs/design.md "Answer shapes"): the
 // JSON routes GET /api/users/{id}/passkeys and DELETE
 // /api/users/{id}/passkeys/{credential_id}, and the list and remove form
-// of the user's admin page. Credential ids travel as unpadded base64url.
-
-// passkeyView is one passkey as the admin sees it; never the public key
-// or the user handle.
-type passkeyView struct {
-	ID             string    `json:"id"` // base64url credential id
-	Name           string    `json:"name"`
-	CreatedAt      time.Time `json:"created_at"`
-	LastUsedAt     time.Time `json:"last_used_at,omitzero"`
-	BackupEligible bool      `json:"backup_eligible"`
-	BackupState    bool      `json:"backup_state"`
-	Transports     []string  `json:"transports"`
-	SignCount      uint32    `json:"sign_count"`
-}
-
-func viewPasskey(p *keystore.Passkey) passkeyView {
-	tr := p.Transports
-	if tr == nil {
-		tr = []string{}
-	}
-	return passkeyView{ID: base64.RawURLEncoding.EncodeToString(p.CredentialID), Name: p.Name,
-		CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt, BackupEligible: p.BackupEligible,
-		BackupState: p.BackupState, Transports: tr, SignCount: p.SignCount}
-}
+// of the user's admin page. Credential ids travel as unpadded base64url;
+// the view and the ownership check of a removal are internal/accounts'.
 
 var opPasskeyNotFound = web.New(http.StatusNotFound, errcode.PasskeyNotFound, "the user has no passkey with that id")
 
-// maxCredentialIDParam bounds the path segment before decoding: the
-// unpadded base64url of keystore.MaxCredentialIDLen bytes.
-var maxCredentialIDParam = base64.RawURLEncoding.EncodedLen(keystore.MaxCredentialIDLen)
-
-// parseCredentialID decodes a {credential_id} path segment; anything that
-// cannot name a passkey is opPasskeyNotFound.
-func parseCredentialID(s string) ([]byte, error) {
-	if s == "" || len(s) > maxCredentialIDParam {
-		return nil, opPasskeyNotFound
-	}
-	id, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || !keystore.ValidCredentialID(id) {
-		return nil, opPasskeyNotFound
-	}
-	return id, nil
-}
-
 // listPasskeys returns u's passkeys in the store's order (oldest first).
-func (f *Feature) listPasskeys(r *http.Request, u *keystore.User) ([]passkeyView, error) {
-	out := []passkeyView{}
+func (f *Feature) listPasskeys(r *http.Request, u *keystore.User) ([]accounts.PasskeyView, error) {
 	if f.passkeys == nil {
-		return out, nil
+		return []accounts.PasskeyView{}, nil
 	}
 	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
-	ps, err := f.passkeys.ListUserPasskeys(ctx, u.ID)
-	if err != nil && !errors.Is(err, keystore.ErrNotFound) {
+	ps, err := accounts.ListUserPasskeys(ctx, f.passkeys, u.ID)
+	if err != nil {
 		return nil, web.Unavailable.WithCause(err)
 	}
-	for _, p := range ps {
-		out = append(out, viewPasskey(p))
-	}
-	return out, nil
+	return ps, nil
 }
 
 // removePasskey deletes u's passkey named by the credential id segment for
@@ -82,11 +38,7 @@ func (f *Feature) listPasskeys(r *http.Request, u *keystore.User) ([]passkeyView
 // PASSKEY_NOT_FOUND unless it is u's. The audit event names the users
 // only, never the credential id.
 func (f *Feature) removePasskey(r *http.Request, c *feature.Caller, u *keystore.User, credentialID, currentPassword string) error {
-	id, err := parseCredentialID(credentialID)
-	if err != nil {
-		return err
-	}
-	if f.passkeys == nil {
+	if _, err := accounts.ParseCredentialID(credentialID); err != nil || f.passkeys == nil {
 		return opPasskeyNotFound
 	}
 	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
@@ -97,17 +49,8 @@ func (f *Feature) removePasskey(r *http.Request, c *feature.Caller, u *keystore.
 	}
 	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
-	p, err := f.passkeys.GetPasskey(ctx, id)
-	switch {
-	case errors.Is(err, keystore.ErrNotFound):
-		return opPasskeyNotFound
-	case err != nil:
-		return web.Unavailable.WithCause(err)
-	case p.UserID != u.ID:
-		return opPasskeyNotFound
-	}
-	switch err := f.passkeys.DeletePasskey(ctx, id); {
-	case errors.Is(err, keystore.ErrNotFound):
+	switch err := accounts.RemoveUserPasskey(ctx, f.passkeys, u.ID, credentialID); {
+	case errors.Is(err, accounts.ErrPasskeyNotFound):
 		return opPasskeyNotFound
 	case err != nil:
 		return web.Unavailable.WithCause(err)
