@@ -149,10 +149,7 @@ func invalid(detail string) *web.Error {
 // update applies req to u (updated in place on success) for admin c. The
 // error is a *web.Error.
 func (f *Feature) update(r *http.Request, c *feature.Caller, u *keystore.User, req patch) error {
-	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
-		return err
-	}
-	if err := f.h.CheckPassword(r.Context(), c.User, req.CurrentPassword, errWrongPassword); err != nil {
+	if err := f.confirm(r, c, req.CurrentPassword); err != nil {
 		return err
 	}
 	if req.Email != nil && !keystore.ValidEmail(*req.Email) {
@@ -241,15 +238,21 @@ func (f *Feature) update(r *http.Request, c *feature.Caller, u *keystore.User, r
 	return nil
 }
 
+// confirm is the check before every admin change: admin c's current
+// password, rate limited per admin.
+func (f *Feature) confirm(r *http.Request, c *feature.Caller, currentPassword string) error {
+	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
+		return err
+	}
+	return f.h.CheckPassword(r.Context(), c.User, currentPassword, errWrongPassword)
+}
+
 // deleteUser deletes user id for admin c after checking c's password.
 func (f *Feature) deleteUser(r *http.Request, c *feature.Caller, id, currentPassword string) error {
 	if id == c.User.ID {
 		return web.New(http.StatusForbidden, errcode.SuperuserCannotDelete, "a superuser cannot delete their own account")
 	}
-	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
-		return err
-	}
-	if err := f.h.CheckPassword(r.Context(), c.User, currentPassword, errWrongPassword); err != nil {
+	if err := f.confirm(r, c, currentPassword); err != nil {
 		return err
 	}
 	ctx, cancel := feature.StoreCtx(r)

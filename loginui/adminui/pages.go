@@ -134,33 +134,31 @@ func (f *Feature) renderFailure(w http.ResponseWriter, r *http.Request, d *page,
 
 // pageUserPost: POST /admin/users/{id} (roles and flags).
 func (f *Feature) pageUserPost(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok, err := f.adminPage(w, r, "/admin")
-	if !ok {
-		return err
-	}
-	u, ok := f.load(w, r)
-	if !ok {
-		return nil
-	}
-	fv := r.PostForm
-	roles := []string{}
-	for _, s := range strings.Split(fv.Get("roles"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			roles = append(roles, s)
+	return f.pageUserForm(w, r, func(c *feature.Caller, u *keystore.User) (string, error) {
+		fv := r.PostForm
+		roles := []string{}
+		for _, s := range strings.Split(fv.Get("roles"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				roles = append(roles, s)
+			}
 		}
-	}
-	active, verified, super := fv.Get("active") == "1", fv.Get("verified") == "1", fv.Get("superuser") == "1"
-	req := patch{CurrentPassword: fv.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
-	if err := f.update(r, c, u, req); err != nil {
-		f.renderFailure(w, r, d, c, u, err)
-		return nil
-	}
-	redirect(w, r, "/admin?done=saved")
-	return nil
+		active, verified, super := fv.Get("active") == "1", fv.Get("verified") == "1", fv.Get("superuser") == "1"
+		req := patch{CurrentPassword: fv.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
+		return "/admin?done=saved", f.update(r, c, u, req)
+	})
 }
 
 // pageUserDelete: POST /admin/users/{id}/delete.
 func (f *Feature) pageUserDelete(w http.ResponseWriter, r *http.Request) error {
+	return f.pageUserForm(w, r, func(c *feature.Caller, u *keystore.User) (string, error) {
+		return "/admin?done=deleted", f.deleteUser(r, c, u.ID, r.PostForm.Get("current_password"))
+	})
+}
+
+// pageUserForm answers a form of the {id} user's page: the admin gate
+// (CSRF included), the user, then do, which returns where to go on
+// success; a failure shows the user page again with it.
+func (f *Feature) pageUserForm(w http.ResponseWriter, r *http.Request, do func(c *feature.Caller, u *keystore.User) (string, error)) error {
 	d, c, ok, err := f.adminPage(w, r, "/admin")
 	if !ok {
 		return err
@@ -169,11 +167,12 @@ func (f *Feature) pageUserDelete(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if err := f.deleteUser(r, c, u.ID, r.PostForm.Get("current_password")); err != nil {
+	to, err := do(c, u)
+	if err != nil {
 		f.renderFailure(w, r, d, c, u, err)
 		return nil
 	}
-	redirect(w, r, "/admin?done=deleted")
+	redirect(w, r, to)
 	return nil
 }
 

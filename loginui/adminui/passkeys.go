@@ -41,10 +41,7 @@ func (f *Feature) removePasskey(r *http.Request, c *feature.Caller, u *keystore.
 	if _, err := accounts.ParseCredentialID(credentialID); err != nil || f.passkeys == nil {
 		return opPasskeyNotFound
 	}
-	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
-		return err
-	}
-	if err := f.h.CheckPassword(r.Context(), c.User, currentPassword, errWrongPassword); err != nil {
+	if err := f.confirm(r, c, currentPassword); err != nil {
 		return err
 	}
 	ctx, cancel := feature.StoreCtx(r)
@@ -104,18 +101,8 @@ func (f *Feature) apiPasskeyDelete(w http.ResponseWriter, r *http.Request) error
 // (the remove form of the user's page; CSRF, the admin gate and the
 // current password as the page's other forms).
 func (f *Feature) pagePasskeyRemove(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok, err := f.adminPage(w, r, "/admin")
-	if !ok {
-		return err
-	}
-	u, ok := f.load(w, r)
-	if !ok {
-		return nil
-	}
-	if err := f.removePasskey(r, c, u, r.PathValue("credential_id"), r.PostForm.Get("current_password")); err != nil {
-		f.renderFailure(w, r, d, c, u, err)
-		return nil
-	}
-	redirect(w, r, "/admin/users/"+u.ID+"?done=admin_passkey_removed")
-	return nil
+	return f.pageUserForm(w, r, func(c *feature.Caller, u *keystore.User) (string, error) {
+		err := f.removePasskey(r, c, u, r.PathValue("credential_id"), r.PostForm.Get("current_password"))
+		return "/admin/users/" + u.ID + "?done=admin_passkey_removed", err
+	})
 }
