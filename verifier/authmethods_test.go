@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +203,35 @@ type failingPasskeys struct{ *fakeStore }
 
 func (failingPasskeys) ListUserPasskeys(context.Context, string) ([]*keystore.Passkey, error) {
 	return nil, errFakeOutage
+}
+
+// BenchmarkSessionRequirements: a cookie through a plain rule, an
+// auth_methods rule, and a step_up rule for a user without TOTP (the
+// cached passkey answer), to show what each requirement adds.
+func BenchmarkSessionRequirements(b *testing.B) {
+	e := newEnv(b, authMethodRules)
+	cookie := e.session(aliceID, func(s *keystore.Session) { s.AuthMethod = "password+passkey" })
+	for _, c := range []struct{ name, path string }{
+		{"plain", "/x"},
+		{"auth_methods", "/am-2fa/x"},
+		{"step_up without totp", "/billing/x"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchHandler(b, e, withCookie(fwd("nginx", "GET", "https://"+appHost+c.path), cookie))
+		})
+	}
+}
+
+// TestCompileRulesRefusesBadAuthMethods: the verifier compiles only the
+// factor names config accepts (keystore.ParseAuthFactorName).
+func TestCompileRulesRefusesBadAuthMethods(t *testing.T) {
+	for _, am := range [][]string{{"webauthn"}, {"password+totp"}, {}, {"passkey", "uv"}} {
+		_, err := verifier.CompileRules([]config.Rule{{Policy: config.PolicyAuthenticated, AuthMethods: am}}, "deny")
+		if !errors.Is(err, verifier.ErrRuleInvalid) {
+			t.Errorf("auth_methods %q: %v, want ErrRuleInvalid", am, err)
+		}
+	}
+	if _, err := verifier.CompileRules([]config.Rule{{Policy: config.PolicyAuthenticated, AuthMethods: []string{"password", "oauth", "totp", "passkey"}}}, "deny"); err != nil {
+		t.Fatal(err)
+	}
 }
