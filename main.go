@@ -33,6 +33,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = command.User(env, rest)
 	case "apikey":
 		err = command.APIKey(env, rest)
+	case "passkey":
+		err = command.Passkey(env, rest)
 	case "token":
 		err = command.Token(env, rest)
 	case "keys":

@@ -463,6 +463,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"user add without password-stdin", []string{"user", "add", "--email", "a@b.test"}, "--password-stdin is required"},
 		{"apikey revoke without id", []string{"apikey", "revoke"}, "missing argument"},
 		{"apikey create without user", []string{"apikey", "create", "--name", "x"}, "--user and --name"},
+		{"passkey without subcommand", []string{"passkey"}, "missing subcommand"},
+		{"passkey list without user", []string{"passkey", "list"}, "--user is required"},
+		{"passkey remove without id", []string{"passkey", "remove", "--user", "a@b.test"}, "missing argument"},
+		{"passkey remove without user", []string{"passkey", "remove", "AQID"}, "--user is required"},
+		{"passkey unknown", []string{"passkey", "rename"}, "unknown subcommand"},
 		{"token unknown", []string{"token", "mint"}, "token:"},
 		{"keys bad ring", []string{"keys", "status", "--ring", "nope"}, "unknown --ring"},
 		{"backup without file", []string{"backup"}, "missing argument"},
@@ -536,6 +541,14 @@ func TestOfflineStoreCommands(t *testing.T) {
 	}
 	if strings.Contains(c("", "apikey", "list", "--user", "bob@example.test", "--json"), raw[strings.IndexByte(raw, '.')+1:]) {
 		t.Fatal("apikey list shows the secret")
+	}
+	// The passkey commands: bob has none, so the list is empty and a
+	// removal names nothing (the portal registers passkeys).
+	if out := strings.TrimSpace(c("", "passkey", "list", "--user", "bob@example.test", "--json")); out != "[]" {
+		t.Fatalf("passkey list: %q", out)
+	}
+	if _, errOut, code := cli(t, dir, "", "passkey", "remove", "--user", "bob@example.test", "AQID", "--config", cfg); code != 1 || !strings.Contains(errOut, "no passkey") {
+		t.Fatalf("passkey remove of an unknown id: exit %d %s", code, errOut)
 	}
 	keyID := keys[0]["key_id"].(string)
 	c("", "apikey", "revoke", keyID)

@@ -17,6 +17,8 @@ const (
 	OpAPIKeyCreate    = "apikey.create"
 	OpAPIKeyList      = "apikey.list"
 	OpAPIKeyRevoke    = "apikey.revoke"
+	OpPasskeyList     = "passkey.list"
+	OpPasskeyRemove   = "passkey.remove"
 	OpTokenIssue      = "token.issue"
 	OpKeysStatus      = "keys.status"
 	OpKeysReencrypt   = "keys.reencrypt"
@@ -75,6 +77,10 @@ func Dispatch(ctx context.Context, o *Ops, op string, body []byte) (any, error) 
 		return run(ctx, body, o.APIKeyList)
 	case OpAPIKeyRevoke:
 		return run(ctx, body, o.APIKeyRevoke)
+	case OpPasskeyList:
+		return run(ctx, body, o.PasskeyList)
+	case OpPasskeyRemove:
+		return run(ctx, body, o.PasskeyRemove)
 	case OpTokenIssue:
 		return run(ctx, body, o.TokenIssue)
 	case OpKeysStatus:

@@ -468,6 +468,14 @@ func TestValidateRules(t *testing.T) {
 		{"requirement on deny", `{paths: ["/x"], policy: deny, step_up: 5m}`, "rules[0].step_up", false},
 		{"role with comma", `{paths: ["/x"], policy: authenticated, roles_all: ["a,b"]}`, "rules[0].roles_all[0]", false},
 		{"scope not allowed", `{paths: ["/x"], policy: authenticated, scopes: [admin]}`, "rules[0].scopes[0]", true},
+		{"unknown auth method", `{policy: authenticated, auth_methods: [webauthn]}`, "rules[0].auth_methods[0]", false},
+		{"auth method of a stored record, not a factor", `{policy: authenticated, auth_methods: ["password+totp"]}`, "rules[0].auth_methods[0]", false},
+		{"auth method in upper case", `{policy: authenticated, auth_methods: [Passkey]}`, "rules[0].auth_methods[0]", false},
+		{"duplicate auth method", `{policy: authenticated, auth_methods: [passkey, totp, passkey]}`, "rules[0].auth_methods[2]", false},
+		{"empty auth methods", `{policy: authenticated, auth_methods: []}`, "rules[0].auth_methods", false},
+		{"auth methods without cookies", `{policy: authenticated, credentials: [jwt, api_key], auth_methods: [passkey]}`, "rules[0].auth_methods", false},
+		{"auth methods on bypass", `{paths: ["/x"], policy: bypass, auth_methods: [passkey]}`, "rules[0].auth_methods", false},
+		{"auth methods on external only", `{policy: authenticated, credentials: [external_jwt], auth_methods: [totp]}`, "rules[0].auth_methods", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -487,6 +495,8 @@ api_keys: {allowed_scopes: [read]}
 rules:
   - {hosts: ["*.example.com", "app.example.com:8443", "[::1]:8080"], paths: ["/api/", "=/health", "~^/v[0-9]+/"], methods: [GET, POST], networks: ["10.0.0.0/8"], policy: authenticated, credentials: [api_key], scopes: [read], step_up: 5m, roles_any: [admin]}
   - {paths: ["/a%20b"], policy: bypass}
+  - {paths: ["/vault/"], policy: authenticated, auth_methods: [totp, passkey]}
+  - {paths: ["/vault2/"], policy: authenticated, credentials: [cookie, jwt], auth_methods: [password, oauth, totp, passkey]}
 `
 	for _, p := range problems(t, load(t, good).Validate()) {
 		if strings.HasPrefix(p.Path, "rules") || strings.HasPrefix(p.Path, "api_keys") {

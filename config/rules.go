@@ -19,6 +19,11 @@ type Rule struct {
 	StepUp        time.Duration `yaml:"step_up"`     // 0: none
 	RequireTOTP   bool          `yaml:"require_totp"`
 	VerifiedEmail bool          `yaml:"verified_email"`
+	// AuthMethods: the session's login must have used at least one of
+	// these factors (keystore.AuthFactorNames: password, oauth, totp,
+	// passkey). Only cookie sessions record their login, so any other
+	// credential fails such a rule (docs/design.md "Rules").
+	AuthMethods []string `yaml:"auth_methods"`
 	// Claims and Issuers apply to external_jwt credentials only: a request
 	// with another credential never matches a rule that sets them. Every
 	// named claim must match one of its values (a missing claim matches

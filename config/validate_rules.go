@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // maxRulePattern bounds one path or host pattern.
@@ -122,6 +124,7 @@ func (v *validator) rule(path string, r *Rule, allowedScopes map[string]bool) {
 			v.warnf(sp, "%q is not in api_keys.allowed_scopes, so no API key can carry it", s)
 		}
 	}
+	v.ruleAuthMethods(path, r, seen)
 	v.ruleExternal(path, r, seen)
 	if len(r.Scopes) > 0 && len(r.Credentials) > 0 && !seen["api_key"] && !seen["signed"] {
 		v.warnf(path+".scopes", "scopes restrict only api_key and signed credentials, which this rule does not accept")
@@ -142,6 +145,7 @@ func (v *validator) rule(path string, r *Rule, allowedScopes map[string]bool) {
 			{"credentials", len(r.Credentials) > 0}, {"step_up", r.StepUp != 0},
 			{"require_totp", r.RequireTOTP}, {"verified_email", r.VerifiedEmail},
 			{"claims", len(r.Claims) > 0}, {"issuers", len(r.Issuers) > 0},
+			{"auth_methods", len(r.AuthMethods) > 0},
 		} {
 			if req.set {
 				v.errf(path+"."+req.key, "only applies with policy authenticated, not %s", r.Policy)
@@ -217,6 +221,7 @@ func (v *validator) ruleExternal(path string, r *Rule, kinds map[string]bool) {
 			{"roles_any", len(r.RolesAny) > 0}, {"roles_all", len(r.RolesAll) > 0},
 			{"superuser", r.Superuser}, {"step_up", r.StepUp != 0},
 			{"require_totp", r.RequireTOTP}, {"verified_email", r.VerifiedEmail},
+			{"auth_methods", len(r.AuthMethods) > 0},
 		} {
 			if req.set {
 				v.errf(path+"."+req.key, "an external_jwt token has no gatehouse account, so this rule, which only such a token can meet, can never be met")
@@ -234,7 +239,36 @@ func (v *validator) ruleExternal(path string, r *Rule, kinds map[string]bool) {
 // onlyUsers reports whether r asks for something only a gatehouse
 // account has, which no external token meets.
 func onlyUsers(r *Rule) bool {
-	return len(r.RolesAny) > 0 || len(r.RolesAll) > 0 || r.Superuser || r.StepUp != 0 || r.RequireTOTP || r.VerifiedEmail
+	return len(r.RolesAny) > 0 || len(r.RolesAll) > 0 || r.Superuser || r.StepUp != 0 || r.RequireTOTP || r.VerifiedEmail ||
+		len(r.AuthMethods) > 0
+}
+
+// ruleAuthMethods checks auth_methods: known factor names
+// (keystore.ParseAuthFactorName), each once, and a credentials list that
+// still admits cookie sessions, the only credential that records its
+// login. kinds is the set of the rule's credentials.
+func (v *validator) ruleAuthMethods(path string, r *Rule, kinds map[string]bool) {
+	if r.AuthMethods == nil {
+		return
+	}
+	if len(r.AuthMethods) == 0 {
+		v.errf(path+".auth_methods", "must list at least one of %s, or be left out", strings.Join(keystore.AuthFactorNames, ", "))
+		return
+	}
+	seen := map[string]bool{}
+	for i, m := range r.AuthMethods {
+		mp := fmt.Sprintf("%s.auth_methods[%d]", path, i)
+		switch _, ok := keystore.ParseAuthFactorName(m); {
+		case !ok:
+			v.errf(mp, "%q is not one of %s", m, strings.Join(keystore.AuthFactorNames, ", "))
+		case seen[m]:
+			v.errf(mp, "%q is listed twice", m)
+		}
+		seen[m] = true
+	}
+	if len(r.Credentials) > 0 && !kinds["cookie"] {
+		v.errf(path+".auth_methods", "only cookie sessions record how they logged in, and credentials leaves out cookie, so the rule can never be met")
+	}
 }
 
 // unscopedExternal flags a rule (or default_policy, at path) that admits

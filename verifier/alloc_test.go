@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // allocsThroughHandler runs one warm decision repeatedly on a reused
@@ -53,6 +55,32 @@ func TestZeroAllocsAllowedDecisions(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if n := allocsThroughHandler(t, e, c.req); n != 0 {
+				t.Fatalf("%v allocations per allowed decision, want 0", n)
+			}
+		})
+	}
+}
+
+// TestZeroAllocsAuthMethodsAndStepUpRules: a cookie through an
+// auth_methods rule (the factors are parsed once, into the cached session
+// snapshot) and through a step_up rule for a user without TOTP (the
+// cached "has passkeys" answer) allocates nothing.
+func TestZeroAllocsAuthMethodsAndStepUpRules(t *testing.T) {
+	e := newEnv(t, authMethodRules)
+	cookie := func(method string) string {
+		return e.session(aliceID, func(s *keystore.Session) { s.AuthMethod = method })
+	}
+	cases := []struct{ name, path, cookie string }{
+		{"auth_methods passkey", "/am-passkey/x", cookie("passkey+uv")},
+		{"auth_methods totp or passkey", "/am-2fa/x", cookie("password+totp")},
+		{"auth_methods any", "/am-any/x", cookie("oauth:github")},
+		{"step_up, no totp, no passkey", "/billing/x", cookie("password")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := fwd("nginx", "GET", "https://app.example.test"+c.path)
+			r.Header.Set("Cookie", "gatehouse_session="+c.cookie)
+			if n := allocsThroughHandler(t, e, r); n != 0 {
 				t.Fatalf("%v allocations per allowed decision, want 0", n)
 			}
 		})

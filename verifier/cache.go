@@ -166,6 +166,9 @@ type sessionSnap struct {
 	kind        string
 	expiresAt   int64
 	stepUpUntil int64
+	// factors is the login's keystore.ParseAuthMethod, parsed once per
+	// snapshot so a rule's auth_methods check allocates nothing.
+	factors keystore.AuthFactors
 }
 
 // secretSnap is a decrypted signing secret with the envelope it came from,

@@ -51,5 +51,6 @@ func (v *Verifier) checkCookie(s *scratch, token []byte, now int64) Reason {
 	s.id.kind = KindCookie
 	s.id.user = u
 	s.id.stepUpUntil = sess.stepUpUntil
+	s.id.factors = sess.factors
 	return ReasonNone
 }

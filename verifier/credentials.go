@@ -26,9 +26,10 @@ type identity struct {
 	kind        CredentialKind
 	user        *userSnap
 	key         *keySnap
-	stepUpUntil int64     // unix nanoseconds, sessions only
-	contentSHA  []byte    // signed requests without a forwarded body
-	ext         *extEntry // external_jwt only; immutable
+	stepUpUntil int64                // unix nanoseconds, sessions only
+	factors     keystore.AuthFactors // the session's login, sessions only
+	contentSHA  []byte               // signed requests without a forwarded body
+	ext         *extEntry            // external_jwt only; immutable
 }
 
 func (id *identity) reset() {
@@ -36,6 +37,7 @@ func (id *identity) reset() {
 	id.user = nil
 	id.key = nil
 	id.stepUpUntil = 0
+	id.factors = 0
 	id.contentSHA = id.contentSHA[:0]
 	id.ext = nil
 }
@@ -229,7 +231,8 @@ func (v *Verifier) lookupSession(digest []byte, now int64) (*sessionSnap, Reason
 	var snap *sessionSnap
 	switch {
 	case err == nil && rec != nil:
-		snap = &sessionSnap{found: true, userID: rec.UserID, kind: rec.Kind, expiresAt: rec.ExpiresAt.UnixNano()}
+		snap = &sessionSnap{found: true, userID: rec.UserID, kind: rec.Kind, expiresAt: rec.ExpiresAt.UnixNano(),
+			factors: keystore.ParseAuthMethod(rec.AuthMethod)}
 		if !rec.StepUpUntil.IsZero() {
 			snap.stepUpUntil = rec.StepUpUntil.UnixNano()
 		}

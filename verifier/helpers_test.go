@@ -126,6 +126,7 @@ func newEnv(t testing.TB, mut func(*verifier.Options)) *env {
 		APIKeys:        st,
 		Denylist:       st,
 		Nonces:         st,
+		Passkeys:       st,
 		TokenHashKey:   tokenKey,
 		APIKeyHashKey:  apiKeyKey,
 		FingerprintKey: fpKey,

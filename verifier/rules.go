@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/keystore"
 )
 
 // Sentinel errors of rule compilation.
@@ -83,8 +84,9 @@ type rule struct {
 	stepUp        time.Duration
 	requireTOTP   bool
 	verifiedEmail bool
-	claims        []claimCond // external_jwt only (rules_claims.go)
-	issuers       []string    // external_jwt only
+	authMethods   keystore.AuthFactors // the login used one of these; 0: any
+	claims        []claimCond          // external_jwt only (rules_claims.go)
+	issuers       []string             // external_jwt only
 }
 
 // ruleSet is an immutable compiled rule list.
@@ -209,6 +211,17 @@ func compileRules(in []config.Rule, defaultPolicy string) (*ruleSet, error) {
 			default:
 				bad(i, cr.Name, "unknown credential kind")
 			}
+		}
+		if cr.AuthMethods != nil && len(cr.AuthMethods) == 0 {
+			bad(i, cr.Name, "auth_methods lists no factor")
+		}
+		for _, m := range cr.AuthMethods {
+			f, ok := keystore.ParseAuthFactorName(strings.TrimSpace(m))
+			if !ok {
+				bad(i, cr.Name, "unknown auth method")
+				continue
+			}
+			r.authMethods |= f
 		}
 		if err := r.compileExternalConds(cr); err != nil {
 			bad(i, cr.Name, err.Error())

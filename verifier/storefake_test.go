@@ -20,7 +20,8 @@ type fakeStore struct {
 	keys     map[string]*keystore.APIKey
 	denied   map[string]time.Time
 	markers  map[string]time.Time
-	mode     atomic.Value // "", "error", "hang"
+	passkeys map[string][]*keystore.Passkey // by user id
+	mode     atomic.Value                   // "", "error", "hang"
 	calls    atomic.Int64
 	touches  atomic.Int64
 	touched  map[string]int
@@ -33,6 +34,7 @@ var (
 	_ keystore.APIKeys  = (*fakeStore)(nil)
 	_ keystore.Denylist = (*fakeStore)(nil)
 	_ keystore.Markers  = (*fakeStore)(nil)
+	_ keystore.Passkeys = (*fakeStore)(nil)
 )
 
 var errFakeOutage = errors.New("fake: store unavailable")
@@ -44,6 +46,7 @@ func newFakeStore(now func() time.Time) *fakeStore {
 		keys:     map[string]*keystore.APIKey{},
 		denied:   map[string]time.Time{},
 		markers:  map[string]time.Time{},
+		passkeys: map[string][]*keystore.Passkey{},
 		touched:  map[string]int{},
 		now:      now,
 	}
@@ -350,4 +353,36 @@ func (f *fakeStore) touchCount(keyID string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.touched[keyID]
+}
+
+func (f *fakeStore) CreatePasskey(ctx context.Context, p *keystore.Passkey) error {
+	if err := f.enter(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cp := *p
+	f.passkeys[p.UserID] = append(f.passkeys[p.UserID], &cp)
+	return nil
+}
+
+func (f *fakeStore) GetPasskey(ctx context.Context, credentialID []byte) (*keystore.Passkey, error) {
+	return nil, errors.New("fake: GetPasskey is not used by the verifier")
+}
+
+func (f *fakeStore) ListUserPasskeys(ctx context.Context, userID string) ([]*keystore.Passkey, error) {
+	if err := f.enter(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*keystore.Passkey(nil), f.passkeys[userID]...), nil
+}
+
+func (f *fakeStore) UsePasskey(ctx context.Context, credentialID []byte, use keystore.PasskeyUse) (*keystore.Passkey, error) {
+	return nil, errors.New("fake: UsePasskey is not used by the verifier")
+}
+
+func (f *fakeStore) DeletePasskey(ctx context.Context, credentialID []byte) error {
+	return errors.New("fake: DeletePasskey is not used by the verifier")
 }

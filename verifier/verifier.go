@@ -52,6 +52,9 @@ type Options struct {
 	APIKeys  keystore.APIKeys
 	Denylist keystore.Denylist
 	Nonces   keystore.Markers
+	// Passkeys tells the step_up check which users without TOTP have a
+	// passkey, and so need a step-up proof too; nil: nobody has one.
+	Passkeys keystore.Passkeys
 
 	TokenHashKey   signing.Secret // session cookie digests
 	APIKeyHashKey  signing.Secret // API key secret digests
@@ -132,6 +135,7 @@ type Verifier struct {
 	keysStore     keystore.APIKeys
 	denylist      keystore.Denylist
 	nonces        keystore.Markers
+	passkeysStore keystore.Passkeys
 	localNonces   localMarkers // nonces, when in this process
 	// requestClock: no clock was injected, so a decision takes its time
 	// from the request (fasthttp reads the clock before the handler runs)
@@ -157,7 +161,10 @@ type Verifier struct {
 	sessions *ttlCache[*sessionSnap]
 	denied   *ttlCache[bool]
 	secrets  *ttlCache[*secretSnap]
-	tokens   *tokenCache[signing.AccessClaims] // nil: off
+	// passkeyUsers: whether a user id has a passkey (stepup.go), fetched
+	// only for a step_up rule and a user without TOTP.
+	passkeyUsers *ttlCache[bool]
+	tokens       *tokenCache[signing.AccessClaims] // nil: off
 
 	ext       []*extIssuer           // external issuers (external.go); nil: none
 	extTokens *tokenCache[*extEntry] // verified external tokens; nil: off
@@ -209,6 +216,7 @@ func New(opts Options) (*Verifier, error) {
 		keysStore:     opts.APIKeys,
 		denylist:      opts.Denylist,
 		nonces:        opts.Nonces,
+		passkeysStore: opts.Passkeys,
 		jwt:           opts.JWT,
 		apiKeyPrefix:  opts.APIKeyPrefix,
 		scopeSubset:   opts.ScopeSubsetCheck,
@@ -349,6 +357,7 @@ func New(opts Options) (*Verifier, error) {
 	v.sessions = newTTLCache[*sessionSnap](int64(ttl), n)
 	v.denied = newTTLCache[bool](int64(ttl), n)
 	v.secrets = newTTLCache[*secretSnap](int64(secretTTL), n/16)
+	v.passkeyUsers = newTTLCache[bool](int64(ttl), n)
 	if opts.JWT != nil {
 		tt := opts.TokenCacheTTL
 		if tt <= 0 {
@@ -444,8 +453,11 @@ func (v *Verifier) Close() {
 }
 
 // InvalidateUser drops a cached user record (after an update, role change,
-// disable or delete).
-func (v *Verifier) InvalidateUser(userID string) { v.users.invalidate(userID) }
+// disable or delete) and whether the user has a passkey.
+func (v *Verifier) InvalidateUser(userID string) {
+	v.users.invalidate(userID)
+	v.passkeyUsers.invalidate(userID)
+}
 
 // InvalidateAPIKey drops a cached API key and its signing secret.
 func (v *Verifier) InvalidateAPIKey(keyID string) {
@@ -470,6 +482,7 @@ func (v *Verifier) InvalidateAll() {
 	v.sessions.clear()
 	v.denied.clear()
 	v.secrets.clear()
+	v.passkeyUsers.clear()
 	v.tokens.clear()
 	v.extTokens.clear()
 }
@@ -612,6 +625,12 @@ func (v *Verifier) authorize(rl *rule, s *scratch, now int64) Reason {
 	if !rl.allowsKind(id.kind) {
 		return ReasonAuthorizationDenied
 	}
+	// auth_methods: only a browser session records its login; the same
+	// 403 as credentials, since no step-up can change how a session was
+	// opened (docs/design.md "Rules").
+	if rl.authMethods != 0 && (id.kind != KindCookie || !id.factors.Any(rl.authMethods)) {
+		return ReasonAuthorizationDenied
+	}
 	if id.kind == KindExternalJWT {
 		return rl.authorizeExternal(id.ext)
 	}
@@ -648,14 +667,8 @@ func (v *Verifier) authorize(rl *rule, s *scratch, now int64) Reason {
 	if rl.requireTOTP && !u.totpEnabled {
 		return ReasonTOTPStepUpRequired
 	}
-	if rl.stepUp > 0 && u.totpEnabled {
-		// Only a browser session carries a step-up marker. The proof was
-		// made at stepUpUntil-stepUpTTL and must be within the rule's
-		// window as well as unexpired.
-		if id.kind != KindCookie || id.stepUpUntil == 0 || now > id.stepUpUntil ||
-			now > id.stepUpUntil-v.stepUpTTL+int64(rl.stepUp) {
-			return ReasonTOTPStepUpRequired
-		}
+	if rl.stepUp > 0 {
+		return v.checkStepUp(rl, id, now)
 	}
 	return ReasonNone
 }

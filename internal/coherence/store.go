@@ -27,10 +27,15 @@ type Invalidator interface {
 //	UpdateAPIKey, RevokeAPIKey,
 //	DeleteAPIKey                    → the key
 //	Deny                            → the token id
+//	CreatePasskey                   → the owner (a step_up rule now applies
+//	                                  to a user without TOTP)
 //
 // Other writes change no cached answer: creations add records the
 // verifier has not cached, touches write last-use times it does not
-// read, OAuth links are not read by the verifier, and SwapSealed
+// read, OAuth links are not read by the verifier, the verifier reads only
+// whether a user has a passkey (UsePasskey changes counters; DeletePasskey
+// can only make a step_up rule less strict, so a stale answer asks for a
+// step-up at most a cache TTL longer: fail closed), and SwapSealed
 // re-encrypts an envelope whose plaintext stays the same (the verifier
 // re-opens a signing secret when its envelope changes).
 type Store struct {
@@ -110,6 +115,17 @@ func (n Store) DeleteAPIKey(ctx context.Context, keyID string) error {
 	err := n.Store.DeleteAPIKey(ctx, keyID)
 	if err == nil {
 		n.Drop.InvalidateAPIKey(keyID)
+	}
+	return err
+}
+
+// CreatePasskey stores the passkey and drops its owner from the cache:
+// whether a user has a passkey decides step_up rules (docs/design.md
+// "Rules").
+func (n Store) CreatePasskey(ctx context.Context, p *keystore.Passkey) error {
+	err := n.Store.CreatePasskey(ctx, p)
+	if err == nil {
+		n.Drop.InvalidateUser(p.UserID)
 	}
 	return err
 }

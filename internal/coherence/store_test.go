@@ -78,6 +78,11 @@ func (f *fakeStore) TouchAPIKey(context.Context, string, time.Time) error {
 	return f.err
 }
 
+func (f *fakeStore) CreatePasskey(context.Context, *keystore.Passkey) error {
+	f.calls = append(f.calls, "CreatePasskey")
+	return f.err
+}
+
 func (f *fakeStore) CreateSession(context.Context, *keystore.Session) error {
 	f.calls = append(f.calls, "CreateSession")
 	return f.err
@@ -117,6 +122,7 @@ var writes = []struct {
 	{"RevokeAPIKey", 0, func(s keystore.Store) error { return s.RevokeAPIKey(ctx(), "k1", at()) }, []string{"APIKey(k1)"}},
 	{"DeleteAPIKey", 0, func(s keystore.Store) error { return s.DeleteAPIKey(ctx(), "k1") }, []string{"APIKey(k1)"}},
 	{"Deny", 0, func(s keystore.Store) error { return s.Deny(ctx(), "jti-1", at()) }, []string{"TokenID(jti-1)"}},
+	{"CreatePasskey", 0, func(s keystore.Store) error { return s.CreatePasskey(ctx(), &keystore.Passkey{UserID: "u1"}) }, []string{"User(u1)"}},
 	// Writes that change no cached answer pass straight through.
 	{"TouchSession", 0, func(s keystore.Store) error { return s.TouchSession(ctx(), digest(), at()) }, nil},
 	{"TouchAPIKey", 0, func(s keystore.Store) error { return s.TouchAPIKey(ctx(), "k1", at()) }, nil},
@@ -166,7 +172,7 @@ func TestEveryStoreWriteHasACoherenceDecision(t *testing.T) {
 		// Wrapped (see the writes table).
 		"UpdateUser": "wrapped", "DeleteUser": "wrapped", "DeleteSession": "wrapped",
 		"DeleteUserSessions": "wrapped", "SetSessionStepUp": "wrapped", "UpdateAPIKey": "wrapped",
-		"RevokeAPIKey": "wrapped", "DeleteAPIKey": "wrapped", "Deny": "wrapped",
+		"RevokeAPIKey": "wrapped", "DeleteAPIKey": "wrapped", "Deny": "wrapped", "CreatePasskey": "wrapped",
 		// Writes that change no cached answer.
 		"CreateUser":           "a new user is not cached yet",
 		"CreateSession":        "a new session is not cached yet",
@@ -177,9 +183,8 @@ func TestEveryStoreWriteHasACoherenceDecision(t *testing.T) {
 		"CreateOAuthLink":      "the verifier does not read OAuth links",
 		"DeleteOAuthLink":      "the verifier does not read OAuth links",
 		"SwapSealed":           "same plaintext; the verifier re-opens a changed envelope",
-		"CreatePasskey":        "the verifier does not read passkeys",
-		"UsePasskey":           "the verifier does not read passkeys",
-		"DeletePasskey":        "the verifier does not read passkeys",
+		"UsePasskey":           "counters and last use; the verifier reads only whether a user has a passkey",
+		"DeletePasskey":        "a removal only makes step_up less strict: a stale answer asks for a step-up a cache TTL longer (fail closed)",
 		// Reads and lifecycle.
 		"GetUser": "read", "GetUserByEmail": "read", "ListUsers": "read", "CountUsers": "read",
 		"GetSession": "read", "ListUserSessions": "read", "GetAPIKey": "read", "ListUserAPIKeys": "read",

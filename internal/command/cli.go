@@ -23,6 +23,8 @@ Usage:
   gatehouse apikey create --user E --name N --scopes a,b [--expires DUR] [--signing-required]
   gatehouse apikey list --user E [--json]
   gatehouse apikey revoke KEY_ID
+  gatehouse passkey list --user E [--json]
+  gatehouse passkey remove --user E CREDENTIAL_ID
   gatehouse token issue --user E [--lifetime 15m]
   gatehouse keys status|rotate|reencrypt [--ring NAME]
   gatehouse proxyconf nginx|traefik|caddy|envoy|haproxy [flags]

@@ -48,6 +48,9 @@ const (
 	// EmailUnverified: the account's email address is not verified, and
 	// the action (creating an API key, linking a provider) needs it.
 	EmailUnverified = "EMAIL_UNVERIFIED"
+	// PasskeyNotFound: no passkey with that credential id belongs to the
+	// user the route names.
+	PasskeyNotFound = "PASSKEY_NOT_FOUND"
 
 	OAuthStateInvalid         = "OAUTH_STATE_INVALID"
 	OAuthNotAvailableEmail    = "OAUTH_NOT_AVAILABLE_EMAIL"
@@ -118,6 +121,7 @@ var table = []Entry{
 	{APIKeyLimitReached, http.StatusConflict},
 	{APIKeyScopeDenied, http.StatusForbidden},
 	{EmailUnverified, http.StatusForbidden},
+	{PasskeyNotFound, http.StatusNotFound},
 	{OAuthStateInvalid, http.StatusBadRequest},
 	{OAuthNotAvailableEmail, http.StatusBadRequest},
 	{OAuthEmailNotVerified, http.StatusBadRequest},

@@ -33,6 +33,7 @@ func verifierOptions(cfg *config.Config, c *app.Core, w wired) verifier.Options 
 		APIKeys:          c.Store,
 		Denylist:         w.deny,
 		Nonces:           w.nonces,
+		Passkeys:         c.Store,
 		TokenHashKey:     cfg.Secrets.TokenHash,
 		APIKeyHashKey:    cfg.Secrets.APIKeyHash,
 		FingerprintKey:   c.FingerprintKey,

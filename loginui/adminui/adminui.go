@@ -31,12 +31,16 @@ var ErrConfig = errors.New("loginui: the admin area needs a user and a session s
 type Config struct {
 	Users    keystore.Users
 	Sessions keystore.Sessions
+	// Passkeys, when set, lets the admin see and remove a user's
+	// passkeys (passkeys.go); nil: the lists are empty.
+	Passkeys keystore.Passkeys
 }
 
 // Feature is the admin area. Build it with New.
 type Feature struct {
 	users    keystore.Users
 	sessions keystore.Sessions
+	passkeys keystore.Passkeys // nil: none
 	h        feature.Host
 
 	listTmpl, userTmpl *template.Template
@@ -53,7 +57,7 @@ func New(c Config) (*Feature, error) {
 	if c.Users == nil || c.Sessions == nil {
 		return nil, ErrConfig
 	}
-	return &Feature{users: c.Users, sessions: c.Sessions}, nil
+	return &Feature{users: c.Users, sessions: c.Sessions, passkeys: c.Passkeys}, nil
 }
 
 // Register implements feature.Feature.
@@ -71,12 +75,17 @@ func (f *Feature) Register(r feature.Router, h feature.Host) {
 	r.Page("GET /admin/users/{id}", f.pageUser)
 	r.Page("POST /admin/users/{id}", f.pageUserPost)
 	r.Page("POST /admin/users/{id}/delete", f.pageUserDelete)
+	r.JSON("GET /api/users/{id}/passkeys", f.apiPasskeys)
+	r.JSON("DELETE /api/users/{id}/passkeys/{credential_id}", f.apiPasskeyDelete)
+	r.Page("POST /admin/users/{id}/passkeys/{credential_id}/remove", f.pagePasskeyRemove)
 }
 
 // adminNotices maps the ?done= values of the admin pages' redirects.
 var adminNotices = map[string]string{
 	"saved":   "The user has been saved.",
 	"deleted": "The user has been deleted.",
+	// admin_passkey_removed: the user's page after its passkey remove form.
+	"admin_passkey_removed": "The passkey has been removed.",
 }
 
 // Notices implements feature.Notices.
@@ -140,10 +149,7 @@ func invalid(detail string) *web.Error {
 // update applies req to u (updated in place on success) for admin c. The
 // error is a *web.Error.
 func (f *Feature) update(r *http.Request, c *feature.Caller, u *keystore.User, req patch) error {
-	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
-		return err
-	}
-	if err := f.h.CheckPassword(r.Context(), c.User, req.CurrentPassword, errWrongPassword); err != nil {
+	if err := f.confirm(r, c, req.CurrentPassword); err != nil {
 		return err
 	}
 	if req.Email != nil && !keystore.ValidEmail(*req.Email) {
@@ -232,15 +238,21 @@ func (f *Feature) update(r *http.Request, c *feature.Caller, u *keystore.User, r
 	return nil
 }
 
+// confirm is the check before every admin change: admin c's current
+// password, rate limited per admin.
+func (f *Feature) confirm(r *http.Request, c *feature.Caller, currentPassword string) error {
+	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
+		return err
+	}
+	return f.h.CheckPassword(r.Context(), c.User, currentPassword, errWrongPassword)
+}
+
 // deleteUser deletes user id for admin c after checking c's password.
 func (f *Feature) deleteUser(r *http.Request, c *feature.Caller, id, currentPassword string) error {
 	if id == c.User.ID {
 		return web.New(http.StatusForbidden, errcode.SuperuserCannotDelete, "a superuser cannot delete their own account")
 	}
-	if err := f.h.Rate(r, feature.SlotChangePassword, []string{"user", c.User.ID}); err != nil {
-		return err
-	}
-	if err := f.h.CheckPassword(r.Context(), c.User, currentPassword, errWrongPassword); err != nil {
+	if err := f.confirm(r, c, currentPassword); err != nil {
 		return err
 	}
 	ctx, cancel := feature.StoreCtx(r)

@@ -1,9 +1,11 @@
 // Package adminui is the portal's admin area, a feature of the portal
 // core (loginui/internal/feature): the superuser's management of other
 // accounts through the portal. It owns the admin JSON API (GET
-// /api/users, GET/PATCH/DELETE /api/users/{id}), the /admin pages (the
-// user list with search, a user's page, and its save and delete forms)
-// and their templates. loginui/doc.go, "Answer shapes", lists the
+// /api/users, GET/PATCH/DELETE /api/users/{id}, GET
+// /api/users/{id}/passkeys, DELETE /api/users/{id}/passkeys/{credential_id}),
+// the /admin pages (the user list with search, a user's page with its
+// passkeys, and its save, delete and passkey remove forms) and their
+// templates. loginui/doc.go, "Answer shapes", lists the
 // decisions.
 //
 // Who is calling, the admin gate (superuser, password session, step-up),

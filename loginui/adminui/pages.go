@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/view"
@@ -30,10 +31,11 @@ type page struct {
 	Notice           string
 	User             *keystore.User
 	RegistrationOpen bool
-	Users            []view.User // admin.html
-	Query            string      // admin.html
-	Target           view.User   // admin_user.html
-	Self             bool        // admin_user.html: the admin's own account
+	Users            []view.User            // admin.html
+	Query            string                 // admin.html
+	Target           view.User              // admin_user.html
+	Self             bool                   // admin_user.html: the admin's own account
+	Passkeys         []accounts.PasskeyView // admin_user.html
 }
 
 // render writes t with status. Pages are never cached.
@@ -107,15 +109,23 @@ func (f *Feature) pageUser(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	d.Title, d.Target, d.Self = "User", view.Of(u), u.ID == c.User.ID
+	ps, err := f.listPasskeys(r, u)
+	if err != nil {
+		return err
+	}
+	d.Title, d.Target, d.Self, d.Passkeys = "User", view.Of(u), u.ID == c.User.ID, ps
+	d.Notice = adminNotices[r.URL.Query().Get("done")]
 	f.render(w, f.userTmpl, "admin_user", http.StatusOK, d)
 	return nil
 }
 
 // renderFailure shows the user page again with the failure of a form.
-func (f *Feature) renderFailure(w http.ResponseWriter, d *page, c *feature.Caller, u *keystore.User, err error) {
+func (f *Feature) renderFailure(w http.ResponseWriter, r *http.Request, d *page, c *feature.Caller, u *keystore.User, err error) {
 	e := web.As(err)
 	d.Title, d.Target, d.Self, d.Error = "User", view.Of(u), u.ID == c.User.ID, e.Detail
+	// The list is shown again when it can be read; the failure is the
+	// page's message either way.
+	d.Passkeys, _ = f.listPasskeys(r, u)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
@@ -124,33 +134,31 @@ func (f *Feature) renderFailure(w http.ResponseWriter, d *page, c *feature.Calle
 
 // pageUserPost: POST /admin/users/{id} (roles and flags).
 func (f *Feature) pageUserPost(w http.ResponseWriter, r *http.Request) error {
-	d, c, ok, err := f.adminPage(w, r, "/admin")
-	if !ok {
-		return err
-	}
-	u, ok := f.load(w, r)
-	if !ok {
-		return nil
-	}
-	fv := r.PostForm
-	roles := []string{}
-	for _, s := range strings.Split(fv.Get("roles"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			roles = append(roles, s)
+	return f.pageUserForm(w, r, func(c *feature.Caller, u *keystore.User) (string, error) {
+		fv := r.PostForm
+		roles := []string{}
+		for _, s := range strings.Split(fv.Get("roles"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				roles = append(roles, s)
+			}
 		}
-	}
-	active, verified, super := fv.Get("active") == "1", fv.Get("verified") == "1", fv.Get("superuser") == "1"
-	req := patch{CurrentPassword: fv.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
-	if err := f.update(r, c, u, req); err != nil {
-		f.renderFailure(w, d, c, u, err)
-		return nil
-	}
-	redirect(w, r, "/admin?done=saved")
-	return nil
+		active, verified, super := fv.Get("active") == "1", fv.Get("verified") == "1", fv.Get("superuser") == "1"
+		req := patch{CurrentPassword: fv.Get("current_password"), Roles: &roles, Active: &active, Verified: &verified, Superuser: &super}
+		return "/admin?done=saved", f.update(r, c, u, req)
+	})
 }
 
 // pageUserDelete: POST /admin/users/{id}/delete.
 func (f *Feature) pageUserDelete(w http.ResponseWriter, r *http.Request) error {
+	return f.pageUserForm(w, r, func(c *feature.Caller, u *keystore.User) (string, error) {
+		return "/admin?done=deleted", f.deleteUser(r, c, u.ID, r.PostForm.Get("current_password"))
+	})
+}
+
+// pageUserForm answers a form of the {id} user's page: the admin gate
+// (CSRF included), the user, then do, which returns where to go on
+// success; a failure shows the user page again with it.
+func (f *Feature) pageUserForm(w http.ResponseWriter, r *http.Request, do func(c *feature.Caller, u *keystore.User) (string, error)) error {
 	d, c, ok, err := f.adminPage(w, r, "/admin")
 	if !ok {
 		return err
@@ -159,11 +167,12 @@ func (f *Feature) pageUserDelete(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if err := f.deleteUser(r, c, u.ID, r.PostForm.Get("current_password")); err != nil {
-		f.renderFailure(w, d, c, u, err)
+	to, err := do(c, u)
+	if err != nil {
+		f.renderFailure(w, r, d, c, u, err)
 		return nil
 	}
-	redirect(w, r, "/admin?done=deleted")
+	redirect(w, r, to)
 	return nil
 }
 
