@@ -57,7 +57,6 @@ type Authenticator struct {
 // New returns an authenticator with user verification.
 func New() *Authenticator { return &Authenticator{CounterStep: 1} }
 
-
 func enc(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func dec(s string) ([]byte, error) {
