@@ -57,6 +57,14 @@ type pageData struct {
 	ownFrom       feature.Section
 	ownHTML       template.HTML
 	LoginSections []template.HTML // login page: the features' other ways in
+	// Script, when set, is the path of the passkey script the page
+	// includes; render relaxes the page's CSP to script-src 'self'.
+	Script string
+	// Passkey is the ceremony a login or /2fa page offers (options and
+	// state, begun when the page was rendered).
+	Passkey *passkeyCeremony
+	// TOTP: the /2fa page offers the code form (the user has TOTP on).
+	TOTP bool
 }
 
 type renderedSection struct {
@@ -75,9 +83,13 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 	d.RegistrationOpen = !p.o.RegistrationDisabled
 	if name == "login" {
 		d.LoginSections = p.loginSectionsFor(d.RD)
+		p.passkeyLoginForm(d)
 	}
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
+	}
+	if d.Script != "" {
+		w.Header().Set("Content-Security-Policy", withScript(w.Header().Get("Content-Security-Policy")))
 	}
 	if err := web.WritePage(w, p.pages[name], status, d); err != nil {
 		p.log.Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")
@@ -222,6 +234,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *featur
 	}
 	if err := p.renderFeatureSections(r, c, d); err != nil {
 		return err
+	}
+	if p.passkeys != nil {
+		d.Script = p.passkeys.ScriptPath()
 	}
 	p.render(w, status, "account", d)
 	return nil
