@@ -148,6 +148,9 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *feature.Caller, d *pa
 				continue
 			}
 		}
+		if pk, isPasskeys := s.(feature.Passkeys); ok && isPasskeys {
+			d.Script = pk.ScriptPath()
+		}
 		switch {
 		case !ok:
 		case framed:

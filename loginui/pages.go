@@ -28,7 +28,7 @@ type pageSet map[string]*template.Template
 func parsePages() (pageSet, error) {
 	ps := pageSet{}
 	for _, n := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/base.html", "templates/"+n+".html")
+		t, err := template.ParseFS(templateFS, "templates/base.html", "templates/head.html", "templates/"+n+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -234,9 +234,6 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, c *featur
 	}
 	if err := p.renderFeatureSections(r, c, d); err != nil {
 		return err
-	}
-	if p.passkeys != nil {
-		d.Script = p.passkeys.ScriptPath()
 	}
 	p.render(w, status, "account", d)
 	return nil

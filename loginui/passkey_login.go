@@ -25,7 +25,7 @@ type passkeyCeremony struct {
 // passkeyLoginForm adds the passwordless ceremony to a login page whose
 // CSRF token is set (render calls it).
 func (p *Portal) passkeyLoginForm(d *pageData) {
-	if p.passkeys == nil || d.CSRF == "" {
+	if p.passkeys == nil || !p.passkeys.Enabled() || d.CSRF == "" {
 		return
 	}
 	opts, st, err := p.passkeys.BeginPasswordless(login.PasskeyPageBinding(d.CSRF))

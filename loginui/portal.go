@@ -102,6 +102,9 @@ func New(o Options) (*Portal, error) {
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
+	if err := p.initPasskeys(); err != nil {
+		return nil, err
+	}
 	if err := p.initOAuth(); err != nil {
 		return nil, err
 	}

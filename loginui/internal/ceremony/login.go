@@ -65,7 +65,8 @@ func (rp *RP) began(kind, userID, binding string, a *protocol.CredentialAssertio
 // FinishAssertion verifies the answer to a ceremony begun with
 // BeginAssertion (userID set) or BeginLogin (userID empty, kind
 // KindLogin), and records the use of the passkey. The caller checks that
-// the user may log in.
+// the user may log in. ErrCloned comes with a Result naming only the
+// credential's owner (for the audit log).
 func (rp *RP) FinishAssertion(ctx context.Context, kind, userID, binding, st string, answer []byte) (*Result, error) {
 	s, err := rp.open(st, kind, userID, binding)
 	if err != nil {
@@ -129,7 +130,8 @@ func (rp *RP) FinishAssertion(ctx context.Context, kind, userID, binding, st str
 	})
 	switch {
 	case errors.Is(err, keystore.ErrSignCount):
-		return nil, ErrCloned
+		// The owner is named so the caller can audit the refusal.
+		return &Result{UserID: owner}, ErrCloned
 	case errors.Is(err, keystore.ErrNotFound):
 		return nil, ErrUnknownCredential
 	case err != nil:

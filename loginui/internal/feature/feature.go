@@ -140,6 +140,9 @@ type Passkeys interface {
 	// user as stored (the core checks it may log in) and whether the
 	// authenticator verified the person (the UV flag).
 	FinishPasswordless(r *http.Request, binding, state string, answer []byte) (u *keystore.User, userVerified bool, err error)
+	// Enabled reports whether users may add passkeys and log in without
+	// a password (passkeys already registered work either way).
+	Enabled() bool
 	// ScriptPath is the path of the first-party script that runs the
 	// ceremonies in a browser; pages that include it get CSP script-src
 	// 'self'.

@@ -18,9 +18,6 @@ type Shell struct {
 	Title, CSRF, Error, Notice string
 	User                       *keystore.User
 	RegistrationOpen           bool
-	// Script: the path of a first-party script the page includes; empty
-	// for a feature's pages (their CSP allows no script).
-	Script string
 }
 
 // Pages is a feature's set of full pages: templates/<name>.html of FS,
