@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -85,6 +86,9 @@ type ClaimValues []string
 // UnmarshalYAML accepts a scalar or a sequence of scalars.
 func (c *ClaimValues) UnmarshalYAML(n *yaml.Node) error {
 	n = deref(n)
+	if n == nil {
+		return errors.New("a claim value is a string or a list of strings, not an alias loop")
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		*c = ClaimValues{n.Value}
@@ -93,8 +97,8 @@ func (c *ClaimValues) UnmarshalYAML(n *yaml.Node) error {
 		out := make(ClaimValues, 0, len(n.Content))
 		for _, e := range n.Content {
 			e = deref(e)
-			if e.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d: a claim value is a string or a list of strings", e.Line)
+			if e == nil || e.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: a claim value is a string or a list of strings", n.Line)
 			}
 			out = append(out, e.Value)
 		}

@@ -31,6 +31,10 @@ func FuzzLoad(f *testing.F) {
 		"oauth: {enabled: true, providers: [{name: corp, client_secret: abc}]}\n",
 		"rate_limits: {login: {max: 1, window: 1s}}\n",
 		"secrets: &s {csrf: *s}\n",
+		"external_jwt: {issuers: [{preset: github-actions, audiences: [a], leeway: &l 0s, jwks: {stale_for: *l}}]}\n",
+		"external_jwt: {issuers: [{preset: kubernetes, issuer: 'http://[::1]:1', audiences: ['']}]}\n",
+		"rules: [{policy: authenticated, claims: {sub: [a, '~^(b$'], /k~1x/~0y: &v [c], z: *v, n: null}, issuers: [x]}]\n",
+		"rules: [{policy: authenticated, claims: {sub: &c [*c]}}]\n",
 	} {
 		f.Add([]byte(s))
 	}

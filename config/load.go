@@ -76,6 +76,9 @@ func LoadBytes(data []byte, baseDir string, env func(string) string) (*Config, e
 		Shared struct {
 			AllowInMemory *bool `yaml:"allow_in_memory"`
 		} `yaml:"shared"`
+		ExternalJWT struct {
+			Issuers []writtenIssuer `yaml:"issuers"`
+		} `yaml:"external_jwt"`
 	}
 	if err := yaml.Unmarshal(data, &explicit); err != nil {
 		return nil, fmt.Errorf("config: %s", scrubYAMLError(err))
@@ -85,7 +88,7 @@ func LoadBytes(data []byte, baseDir string, env func(string) string) (*Config, e
 		// file says so (docs/design.md "Running"); the default of true is for development.
 		cfg.Shared.AllowInMemory = false
 	}
-	cfg.applyDerivedDefaults()
+	cfg.applyDerivedDefaults(explicit.ExternalJWT.Issuers)
 	resolveSources(cfg, baseDir, env)
 	return cfg, nil
 }
@@ -107,8 +110,10 @@ func scrubYAMLError(err error) string {
 	return backticked.ReplaceAllString(err.Error(), "(value hidden)")
 }
 
-// applyDerivedDefaults fills defaults that depend on other keys.
-func (c *Config) applyDerivedDefaults() {
+// applyDerivedDefaults fills defaults that depend on other keys; written
+// says which keys of each external_jwt issuer the file writes out.
+func (c *Config) applyDerivedDefaults(written []writtenIssuer) {
+	c.applyExternalJWTDefaults(written)
 	for i := range c.OAuth.Providers {
 		p := &c.OAuth.Providers[i]
 		if p.Kind == "" {

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	v.tokens()
 	v.secrets()
 	v.keyrings()
+	v.externalJWT()
 	v.rules()
 	v.apiKeys()
 	v.rateLimits()
@@ -723,6 +724,7 @@ func (v *validator) verifier() {
 		{"user", h.User}, {"user_id", h.UserID}, {"email", h.Email}, {"name", h.Name},
 		{"groups", h.Groups}, {"auth_method", h.AuthMethod}, {"api_key_id", h.APIKeyID},
 		{"scopes", h.Scopes}, {"content_sha256", h.ContentSHA256}, {"assertion", h.Assertion},
+		{"issuer", h.Issuer},
 	} {
 		path := "verifier.headers." + f.key
 		lower := strings.ToLower(f.name)

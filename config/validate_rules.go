@@ -27,6 +27,9 @@ func (v *validator) rules() {
 	} else if c.DefaultPolicy == PolicyBypass {
 		v.warnf("default_policy", "bypass lets every request no rule matches through without a credential")
 	}
+	if c.DefaultPolicy == PolicyAuthenticated {
+		v.unscopedExternal("default_policy", nil)
+	}
 	allowed := map[string]bool{}
 	for _, s := range c.APIKeys.AllowedScopes {
 		allowed[s] = true
@@ -119,6 +122,7 @@ func (v *validator) rule(path string, r *Rule, allowedScopes map[string]bool) {
 			v.warnf(sp, "%q is not in api_keys.allowed_scopes, so no API key can carry it", s)
 		}
 	}
+	v.ruleExternal(path, r, seen)
 	if len(r.Scopes) > 0 && len(r.Credentials) > 0 && !seen["api_key"] && !seen["signed"] {
 		v.warnf(path+".scopes", "scopes restrict only api_key and signed credentials, which this rule does not accept")
 	}
@@ -137,12 +141,150 @@ func (v *validator) rule(path string, r *Rule, allowedScopes map[string]bool) {
 			{"superuser", r.Superuser}, {"scopes", len(r.Scopes) > 0},
 			{"credentials", len(r.Credentials) > 0}, {"step_up", r.StepUp != 0},
 			{"require_totp", r.RequireTOTP}, {"verified_email", r.VerifiedEmail},
+			{"claims", len(r.Claims) > 0}, {"issuers", len(r.Issuers) > 0},
 		} {
 			if req.set {
 				v.errf(path+"."+req.key, "only applies with policy authenticated, not %s", r.Policy)
 			}
 		}
 	}
+}
+
+// Bounds of a rule's claims.
+const (
+	maxRuleClaims      = 32
+	maxRuleClaimValues = 64
+)
+
+// ruleExternal checks claims and issuers, which only an external_jwt
+// credential can meet (README "Machine-to-machine tokens"), and the
+// requirements no external token can meet. kinds is the set of the
+// rule's credentials.
+func (v *validator) ruleExternal(path string, r *Rule, kinds map[string]bool) {
+	if len(r.Claims) > maxRuleClaims {
+		v.errf(path+".claims", "names more than %d claims", maxRuleClaims)
+	} else {
+		for _, name := range sortedKeys(r.Claims) {
+			cp := path + ".claims." + name
+			if msg := ClaimNameProblem(name); msg != "" {
+				v.errf(path+".claims", "%s", msg)
+				continue
+			}
+			vals := r.Claims[name]
+			switch {
+			case len(vals) == 0:
+				v.errf(cp, "must give at least one value")
+			case len(vals) > maxRuleClaimValues:
+				v.errf(cp, "lists more than %d values", maxRuleClaimValues)
+			default:
+				for i, val := range vals {
+					msg, warn := claimValueProblem(val)
+					switch {
+					case msg == "":
+					case warn:
+						v.warnf(fmt.Sprintf("%s[%d]", cp, i), "%s", msg)
+					default:
+						v.errf(fmt.Sprintf("%s[%d]", cp, i), "%s", msg)
+					}
+				}
+			}
+		}
+	}
+	configured := v.c.externalIssuers()
+	seen := make(map[string]bool, len(r.Issuers))
+	for i, iss := range r.Issuers {
+		ip := fmt.Sprintf("%s.issuers[%d]", path, i)
+		switch {
+		case iss == "":
+			v.errf(ip, "must not be empty")
+		case !configured[iss]:
+			v.errf(ip, "%q is not the issuer of any external_jwt.issuers entry", iss)
+		case seen[iss]:
+			v.errf(ip, "%q is listed twice", iss)
+		}
+		seen[iss] = true
+	}
+	needsExternal := len(r.Claims) > 0 || len(r.Issuers) > 0
+	if needsExternal && len(r.Credentials) > 0 && !kinds["external_jwt"] {
+		v.errf(path+".credentials", "claims and issuers are met only by external_jwt tokens, which this list leaves out, so the rule can never be met")
+	}
+	onlyExternal := needsExternal || len(r.Credentials) > 0 && len(kinds) == 1 && kinds["external_jwt"]
+	if onlyExternal {
+		for _, req := range []struct {
+			key string
+			set bool
+		}{
+			{"roles_any", len(r.RolesAny) > 0}, {"roles_all", len(r.RolesAll) > 0},
+			{"superuser", r.Superuser}, {"step_up", r.StepUp != 0},
+			{"require_totp", r.RequireTOTP}, {"verified_email", r.VerifiedEmail},
+		} {
+			if req.set {
+				v.errf(path+"."+req.key, "an external_jwt token has no gatehouse account, so this rule, which only such a token can meet, can never be met")
+			}
+		}
+	}
+	if r.Policy == PolicyAuthenticated && len(r.Claims) == 0 && !onlyUsers(r) && (len(r.Credentials) == 0 || kinds["external_jwt"]) {
+		v.unscopedExternal(path, r.Issuers)
+	}
+	if (kinds["external_jwt"] || needsExternal) && len(configured) == 0 {
+		v.warnf(path, "accepts external_jwt, but external_jwt.issuers is empty, so no external token can meet it")
+	}
+}
+
+// onlyUsers reports whether r asks for something only a gatehouse
+// account has, which no external token meets.
+func onlyUsers(r *Rule) bool {
+	return len(r.RolesAny) > 0 || len(r.RolesAll) > 0 || r.Superuser || r.StepUp != 0 || r.RequireTOTP || r.VerifiedEmail
+}
+
+// unscopedExternal flags a rule (or default_policy, at path) that admits
+// the tokens of an issuer many parties can get tokens from, without
+// claims to say which of them: any GitHub repository can get a GitHub
+// Actions token with the audience it asks for, and any service account of
+// a cluster a token of that cluster. only, when not empty, is the rule's
+// issuers.
+func (v *validator) unscopedExternal(path string, only []string) {
+	warned := map[string]bool{}
+	for _, e := range v.c.ExternalJWT.Issuers {
+		if e.Issuer == "" || len(only) > 0 && !contains(only, e.Issuer) || warned[e.Preset] {
+			continue
+		}
+		switch e.Preset {
+		case PresetGitHubActions:
+			v.prodf(path, "admits tokens of %s without claims, and every GitHub repository can get one with the audience it asks for; add claims (sub, repository or repository_owner), issuers that leave it out, or credentials without external_jwt", e.Issuer)
+		case PresetKubernetes:
+			v.warnf(path, "admits the tokens of every service account of the cluster at %s; add claims (/kubernetes.io/namespace, /kubernetes.io/serviceaccount/name or sub) for the ones you mean", e.Issuer)
+		default:
+			continue
+		}
+		warned[e.Preset] = true
+	}
+}
+
+// claimValueProblem checks one value of a rule's claims: a literal, or
+// "~regex" (Go RE2, unanchored unless it anchors itself). warn marks a
+// regular expression without ^ and $, which matches any claim containing
+// it ("~repo:acme/deploy" also matches "repo:acme/deploy-evil").
+func claimValueProblem(val string) (msg string, warn bool) {
+	switch {
+	case val == "":
+		return "a claim value must not be empty", false
+	case len(val) > maxRulePattern:
+		return "too long", false
+	case !strings.HasPrefix(val, "~"):
+		return "", false
+	}
+	re := val[1:]
+	if re == "" {
+		return "an empty regular expression matches every value; omit the claim instead", false
+	}
+	if _, err := regexp.Compile(re); err != nil {
+		return "regular expression does not compile: " + strings.TrimPrefix(err.Error(), "error parsing regexp: "), false
+	}
+	if !strings.HasPrefix(re, "^") || !strings.HasSuffix(re, "$") {
+		return "the regular expression is not anchored (^...$), so it matches any value that contains a match", true
+	}
+	return "", false
 }
 
 // hostPatternProblem checks "host", "host:port" or "*.domain".

@@ -41,3 +41,19 @@ func TestJWTVerifyHS256AllocatesNothing(t *testing.T) {
 		t.Fatalf("refusal allocated %v times per run", allocs)
 	}
 }
+
+// TestPeekIssuerAllocatesNothing: the issuer lookup runs before every
+// bearer token check when external issuers are configured.
+func TestPeekIssuerAllocatesNothing(t *testing.T) {
+	buf := make([]byte, 4096)
+	for _, tok := range []string{peekToken(`{"sub":"x","iss":"https://idp.example","aud":["a"]}`), peekToken(`{"iss":"https:\/\/idp.example"}`)} {
+		token := []byte(tok)
+		if n := testing.AllocsPerRun(200, func() {
+			if _, ok := signing.PeekIssuer(token, buf); !ok {
+				t.Fatal("not ok")
+			}
+		}); n != 0 {
+			t.Fatalf("%v allocations", n)
+		}
+	}
+}

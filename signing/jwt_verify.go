@@ -54,6 +54,9 @@ type jwtVerifyKey struct {
 
 // NewJWTVerifier validates cfg and builds a verifier. Configuration errors
 // wrap ErrJWTKey and name the offending kid, never key material.
+// Issuer is the exact iss the verifier requires.
+func (v *JWTVerifier) Issuer() string { return v.issuer }
+
 func NewJWTVerifier(cfg JWTVerifierConfig) (*JWTVerifier, error) {
 	if cfg.Issuer == "" || cfg.Audience == "" {
 		return nil, errors.New("signing: jwt verifier needs an issuer and an audience")

@@ -20,6 +20,7 @@ type HeaderNames struct {
 	Scopes        string // Remote-Scopes
 	ContentSHA256 string // Remote-Content-SHA256 (signed requests without a forwarded body)
 	Assertion     string // Gatehouse-Assertion
+	Issuer        string // Remote-Issuer (iss of an external_jwt credential, empty otherwise)
 }
 
 func (h HeaderNames) withDefaults() HeaderNames {
@@ -38,6 +39,7 @@ func (h HeaderNames) withDefaults() HeaderNames {
 	def(&h.Scopes, "Remote-Scopes")
 	def(&h.ContentSHA256, "Remote-Content-SHA256")
 	def(&h.Assertion, "Gatehouse-Assertion")
+	def(&h.Issuer, "Remote-Issuer")
 	return h
 }
 
@@ -45,7 +47,7 @@ func (h HeaderNames) withDefaults() HeaderNames {
 // computed once in New: ResponseHeader.Set would copy and normalise the
 // name on every call (ten times per allow).
 type headerKeys struct {
-	user, userID, email, name, groups, authMethod, apiKeyID, scopes, contentSHA, assertion []byte
+	user, userID, email, name, groups, authMethod, apiKeyID, scopes, contentSHA, assertion, issuer []byte
 }
 
 func (h HeaderNames) keys() headerKeys {
@@ -54,6 +56,7 @@ func (h HeaderNames) keys() headerKeys {
 		user: k(h.User), userID: k(h.UserID), email: k(h.Email), name: k(h.Name),
 		groups: k(h.Groups), authMethod: k(h.AuthMethod), apiKeyID: k(h.APIKeyID),
 		scopes: k(h.Scopes), contentSHA: k(h.ContentSHA256), assertion: k(h.Assertion),
+		issuer: k(h.Issuer),
 	}
 }
 
@@ -84,23 +87,30 @@ var (
 
 // writeAllow answers 200 with an empty body and every identity header,
 // empty where it does not apply, so a proxy that copies them overwrites
-// whatever a client sent under those names.
+// whatever a client sent under those names. An external_jwt identity
+// (docs/design.md "External issuers") has no gatehouse account: Remote-User
+// is its mapped subject, Remote-User-Id stays empty, Remote-Issuer names its
+// issuer, and no Gatehouse-Assertion is signed for it.
 func (v *Verifier) writeAllow(ctx *fasthttp.RequestCtx, s *scratch, now int64) {
 	ctx.Response.ResetBody()
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	h := &ctx.Response.Header
 	id := &s.id
 	hk := &v.hk
-	var email, uid, name, groups, keyID string
+	var user, email, uid, name, groups, keyID, iss string
 	if u := id.user; u != nil {
-		email, uid, name, groups = u.email, u.id, u.name, u.rolesCSV
+		user, email, uid, name, groups = u.email, u.email, u.id, u.name, u.rolesCSV
 	}
 	s.scopes = s.scopes[:0]
 	if k := id.key; k != nil {
 		keyID = k.keyID
 		s.scopes = v.appendScopes(s.scopes, k, id.user)
 	}
-	h.SetCanonical(hk.user, roBytes(email))
+	if e := id.ext; e != nil {
+		user, email, name, groups, iss = e.subject, e.email, e.name, e.groups, e.iss.iss
+		s.scopes = append(s.scopes, e.scopesCSV...)
+	}
+	h.SetCanonical(hk.user, roBytes(user))
 	h.SetCanonical(hk.userID, roBytes(uid))
 	h.SetCanonical(hk.email, roBytes(email))
 	h.SetCanonical(hk.name, roBytes(name))
@@ -109,6 +119,7 @@ func (v *Verifier) writeAllow(ctx *fasthttp.RequestCtx, s *scratch, now int64) {
 	h.SetCanonical(hk.apiKeyID, roBytes(keyID))
 	h.SetCanonical(hk.scopes, s.scopes)
 	h.SetCanonical(hk.contentSHA, id.contentSHA)
+	h.SetCanonical(hk.issuer, roBytes(iss))
 	if v.assert != nil {
 		s.assertion = s.assertion[:0]
 		if id.user != nil {

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/verifier"
 )
 
@@ -104,6 +106,29 @@ func BenchmarkTokenCache(b *testing.B) {
 				ce := newCacheEnv(b, func(o *verifier.Options) { o.TokenCacheEntries = mode.entries })
 				tok := ce.token(alg, aliceID, "", "", 15*time.Minute)
 				benchHandler(b, ce.env, bearer(fwd("nginx", "GET", "https://app.example.test/api/items?page=2"), tok))
+			})
+		}
+	}
+}
+
+// BenchmarkExternalJWT: decisions on external issuers' RS256 and ES256
+// tokens served from the verified-token cache (hit) and verified afresh
+// with golang-jwt on every request (miss: the cache off), next to an own
+// HS256 token.
+func BenchmarkExternalJWT(b *testing.B) {
+	for _, mode := range []struct {
+		name    string
+		entries int
+	}{{"hit", 1024}, {"miss", 0}} {
+		x := newExtEnv(b, func(_, _ *config.ExternalIssuer, o *verifier.Options) { o.TokenCacheEntries = mode.entries })
+		toks := map[string]string{
+			"rs256":     x.tokA("scope", "read write", "groups", []string{"ops"}),
+			"es256":     mint(b, jwt.SigningMethodES256, ecA, "a-ec", x.claims(extIssA, "scope", "read write", "groups", []string{"ops"})),
+			"own-hs256": x.jwt(aliceID),
+		}
+		for _, alg := range []string{"rs256", "es256", "own-hs256"} {
+			b.Run(alg+"/"+mode.name, func(b *testing.B) {
+				benchHandler(b, x.env, bearer(fwd("nginx", "GET", "https://app.example.test/m2m-read/x"), toks[alg]))
 			})
 		}
 	}

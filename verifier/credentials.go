@@ -26,8 +26,9 @@ type identity struct {
 	kind        CredentialKind
 	user        *userSnap
 	key         *keySnap
-	stepUpUntil int64  // unix nanoseconds, sessions only
-	contentSHA  []byte // signed requests without a forwarded body
+	stepUpUntil int64     // unix nanoseconds, sessions only
+	contentSHA  []byte    // signed requests without a forwarded body
+	ext         *extEntry // external_jwt only; immutable
 }
 
 func (id *identity) reset() {
@@ -36,10 +37,11 @@ func (id *identity) reset() {
 	id.key = nil
 	id.stepUpUntil = 0
 	id.contentSHA = id.contentSHA[:0]
+	id.ext = nil
 }
 
 // authenticate finds the first credential present (docs/design.md "Credentials": signed, API
-// key, JWT, cookie) and checks it. It returns ReasonNone with id.kind ==
+// key, external JWT, own JWT, cookie) and checks it. It returns ReasonNone with id.kind ==
 // KindNone when no credential is present. A present but invalid credential
 // returns its deny reason and never falls through to the next kind.
 func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect, now int64) (CredentialKind, Reason) {
@@ -80,6 +82,11 @@ func (v *Verifier) authenticate(ctx *fasthttp.RequestCtx, s *scratch, d Dialect,
 	if isBearer {
 		if len(bearer) == 0 {
 			return KindJWT, ReasonAuthenticationFailed
+		}
+		if v.ext != nil {
+			if kind, r, external := v.routeExternal(s, bearer, now); external {
+				return kind, r
+			}
 		}
 		return KindJWT, v.checkJWT(s, bearer, now)
 	}

@@ -5,8 +5,9 @@
 //
 // For each decision it reads the original request as the proxy dialect
 // reports it, normalises the path, picks the first matching access rule,
-// checks the first credential present (signed request, API key, JWT,
-// session cookie) against the stores through short-lived caches, applies
+// checks the first credential present (signed request, API key, external
+// issuer's JWT, own JWT, session cookie) against the stores through
+// short-lived caches, applies
 // the rule's requirements, and answers 200 with identity headers or a
 // fixed deny (401/403/400/503) with a {"code","detail"} body.
 //
@@ -30,8 +31,17 @@
 // It serves every algorithm, HS256 included: a hit (about 0.4 µs) is
 // cheaper than an HMAC check and parse (about 3 µs;
 // BenchmarkTokenCacheHitVsHS256Verify), and an EdDSA/ES256 check costs
-// 50 to 150 µs. Tokens of external OIDC issuers, once accepted, are to be
-// served from the same cache (it is generic in the claims it keeps).
+// 50 to 150 µs.
+//
+// External issuers (external.go, docs/design.md "External issuers"): a
+// bearer token whose unverified iss names a configured external issuer is
+// checked with golang-jwt against that issuer's internal/jwks keys only
+// (typ, crit, alg allow-list fitting the key, aud, exp, nbf, iat,
+// max_lifetime, required claims), mapped to Remote-User/-Groups/-Scopes/
+// -Name/-Email and Remote-Issuer, and kept in its own verified-token cache;
+// a hit re-checks that its key is still the issuer's and its times. Rules'
+// claims and issuers apply to these tokens only. Missing keys (stale set,
+// unknown kid) are 503, anything else 401; nothing is fetched per request.
 //
 // What it must never do:
 //   - allow on a parse error, a store error or timeout (503), a missing or
@@ -62,7 +72,11 @@
 //     cache, or on one of an EdDSA/ES256 JWT in the token cache, or hold
 //     a lock across a store call;
 //   - let a cached token skip anything but its signature check and parse,
-//     or answer for a token other than the one it was verified for.
+//     or answer for a token other than the one it was verified for;
+//   - accept an external token with alg none or HS*, a key from anywhere
+//     but the issuer's configured JWKS, or an iss other than the issuer
+//     whose keys verified it; or give an external token anything a
+//     gatehouse account's roles, TOTP or verified email would grant.
 //
 // Endpoints: /auth/nginx, /auth/traefik, /auth/caddy, /auth/haproxy and
 // /auth/envoy/<original path> accept any method of the auth request (the

@@ -34,10 +34,11 @@ const (
 	KindJWT
 	KindAPIKey
 	KindSigned
+	KindExternalJWT // a token of an external issuer (docs/design.md "External issuers")
 	kindCount
 )
 
-var kindNames = [...]string{"", "cookie", "jwt", "api_key", "signed"}
+var kindNames = [...]string{"", "cookie", "jwt", "api_key", "signed", "external_jwt"}
 
 func (k CredentialKind) String() string {
 	if int(k) < len(kindNames) {
@@ -82,6 +83,8 @@ type rule struct {
 	stepUp        time.Duration
 	requireTOTP   bool
 	verifiedEmail bool
+	claims        []claimCond // external_jwt only (rules_claims.go)
+	issuers       []string    // external_jwt only
 }
 
 // ruleSet is an immutable compiled rule list.
@@ -202,12 +205,13 @@ func compileRules(in []config.Rule, defaultPolicy string) (*ruleSet, error) {
 			case "signed":
 				r.credentials |= 1 << KindSigned
 			case "external_jwt":
-				// Accepted by the config schema; this verifier does not
-				// verify external issuers, so the kind never matches.
-				r.credentials |= 1 << kindCount
+				r.credentials |= 1 << KindExternalJWT
 			default:
 				bad(i, cr.Name, "unknown credential kind")
 			}
+		}
+		if err := r.compileExternalConds(cr); err != nil {
+			bad(i, cr.Name, err.Error())
 		}
 		rs.rules = append(rs.rules, r)
 	}

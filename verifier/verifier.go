@@ -76,8 +76,9 @@ type Options struct {
 	// the external_jwt kind never matches.
 	ExternalIssuers []ExternalIssuer
 
-	// TokenCacheEntries bounds the verified-token cache (tokencache.go);
-	// 0 turns it off. TokenCacheTTL is how long an entry lives at most
+	// TokenCacheEntries bounds the verified-token cache (tokencache.go),
+	// and separately the one of external tokens (external_check.go);
+	// 0 turns both off. TokenCacheTTL is how long an entry lives at most
 	// (never past the token's exp); default 60 s.
 	TokenCacheEntries int
 	TokenCacheTTL     time.Duration
@@ -101,6 +102,14 @@ type Decision struct {
 	Reason   Reason         // ReasonNone: allowed
 	Duration time.Duration
 }
+
+// MaxExternalTokenCacheEntries bounds the external_jwt part of the
+// verified-token cache: an entry keeps the decoded claims (about 4 KiB for
+// a GitHub Actions token), so it is capped near 40 MiB whatever
+// verifier.token_cache.max_entries says; machine tokens are few and long
+// lived, so the bound is rarely reached (docs/design.md "Verified-token
+// cache").
+const MaxExternalTokenCacheEntries = 10_000
 
 // Verifier is the forward-auth handler. It is safe for concurrent use.
 type Verifier struct {
@@ -150,6 +159,9 @@ type Verifier struct {
 	secrets  *ttlCache[*secretSnap]
 	tokens   *tokenCache[signing.AccessClaims] // nil: off
 
+	ext       []*extIssuer           // external issuers (external.go); nil: none
+	extTokens *tokenCache[*extEntry] // verified external tokens; nil: off
+
 	storeTimeout time.Duration
 	baseCtx      context.Context
 	cancel       context.CancelFunc
@@ -170,6 +182,7 @@ type scratch struct {
 	digest     [32]byte
 	jwtScratch signing.JWTScratch
 	claims     signing.AccessClaims
+	peek       [maxExternalTokenLen]byte // an external token's payload, for signing.PeekIssuer
 	url        []byte
 	loc        []byte
 	scopes     []byte
@@ -304,6 +317,15 @@ func New(opts Options) (*Verifier, error) {
 		}
 		v.assert = a
 	}
+	ownIssuer := ""
+	if opts.JWT != nil {
+		ownIssuer = opts.JWT.Issuer()
+	}
+	ext, extProblems := compileExternal(opts.ExternalIssuers, ownIssuer)
+	problems = append(problems, extProblems...)
+	if len(ext) > 0 {
+		v.ext = ext
+	}
 	rs, err := compileRules(opts.Rules, opts.DefaultPolicy)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -333,6 +355,13 @@ func New(opts Options) (*Verifier, error) {
 			tt = DefaultTokenCacheTTL
 		}
 		v.tokens = newTokenCache[signing.AccessClaims](int64(tt), opts.TokenCacheEntries)
+	}
+	if v.ext != nil {
+		tt := opts.TokenCacheTTL
+		if tt <= 0 {
+			tt = DefaultTokenCacheTTL
+		}
+		v.extTokens = newTokenCache[*extEntry](int64(tt), min(opts.TokenCacheEntries, MaxExternalTokenCacheEntries))
 	}
 	v.pool.New = func() any { return new(scratch) }
 	v.baseCtx, v.cancel = context.WithCancel(context.Background())
@@ -370,6 +399,7 @@ func (v *Verifier) ReloadKeyring(k *signing.Keyring) error {
 	}
 	v.keyring.Store(k)
 	v.tokens.clear()
+	v.extTokens.clear()
 	return nil
 }
 
@@ -441,6 +471,7 @@ func (v *Verifier) InvalidateAll() {
 	v.denied.clear()
 	v.secrets.clear()
 	v.tokens.clear()
+	v.extTokens.clear()
 }
 
 var (
@@ -580,6 +611,9 @@ func (v *Verifier) authorize(rl *rule, s *scratch, now int64) Reason {
 	u := id.user
 	if !rl.allowsKind(id.kind) {
 		return ReasonAuthorizationDenied
+	}
+	if id.kind == KindExternalJWT {
+		return rl.authorizeExternal(id.ext)
 	}
 	if rl.superuser && !u.superuser {
 		return ReasonInsufficientRoles

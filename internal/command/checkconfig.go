@@ -1,8 +1,10 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/config"
@@ -12,7 +14,9 @@ import (
 // CheckConfig runs `gatehouse check-config`: every problem on stdout,
 // exit 1 when any is an error. In production mode it also connects to
 // each Redis deployment the config uses and reports one that is
-// unreachable or misconfigured (app.CheckRedis); it writes nothing.
+// unreachable or misconfigured (app.CheckRedis), and fetches the key set
+// of each external_jwt issuer once (app.CheckExternalJWKS); it writes
+// nothing.
 func CheckConfig(env *Env, args []string) error {
 	fs := newFlags("check-config")
 	path := fs.String("config", "", "YAML config file")
@@ -40,6 +44,13 @@ func CheckConfig(env *Env, args []string) error {
 		// A production config is checked against the Redis it names,
 		// section by section, unless the section is already wrong.
 		problems = append(problems, app.CheckRedis(cfg, func(path string) bool {
+			return hasErrorUnder(problems, path)
+		})...)
+		client := env.HTTPClient
+		if client == nil {
+			client = &http.Client{}
+		}
+		problems = append(problems, app.CheckExternalJWKS(context.Background(), cfg, client, func(path string) bool {
 			return hasErrorUnder(problems, path)
 		})...)
 	}

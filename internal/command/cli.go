@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 )
 
@@ -48,6 +49,9 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// HTTPClient does check-config's fetches of external issuers' key
+	// sets; nil means a plain client with the host's trust store.
+	HTTPClient *http.Client
 }
 
 // usageError marks a command-line mistake: one line on stderr, exit 2.
