@@ -148,11 +148,12 @@ type Options struct {
 	// TOTP configures the built-in second factor.
 	TOTP TOTPOptions
 
-	// Passkey configures passkeys (docs/design.md "Passkeys"): RPID
-	// defaults to CookieDomain without a leading dot, else the public
-	// URL's host; Origins to the public URL's origin. The ceremony keys
-	// are derived from Secrets.TokenHash (purposes
-	// "loginui/webauthn-state" and "loginui/webauthn-user-handle").
+	// Passkey configures passkeys (docs/design.md "Passkeys"). Without an
+	// RPID (a domain name: the config's webauthn.rp_id, cookie.domain or
+	// the public URL's host) there are none; Origins default to the
+	// public URL's origin. The ceremony keys are derived from
+	// Secrets.TokenHash (purposes "loginui/webauthn-state" and
+	// "loginui/webauthn-user-handle").
 	Passkey PasskeyOptions
 	// Passkeys stores passkeys; nil: Users when it holds them. Without a
 	// store there are no passkeys (and Passkey.Enabled is refused).

@@ -3,7 +3,6 @@ package loginui
 import (
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/passkey"
@@ -35,15 +34,12 @@ func (p *Portal) initPasskeys() error {
 		return nil
 	}
 	po := o.Passkey
-	if po.RPID == "" {
-		po.RPID = strings.TrimPrefix(strings.ToLower(o.CookieDomain), ".")
-	}
-	if po.RPID == "" {
-		po.RPID = strings.ToLower(p.public.Hostname())
-	}
-	if net.ParseIP(po.RPID) != nil && !po.Enabled {
-		// No browser makes a passkey for an IP address: there can be
-		// none to keep asking for.
+	if po.RPID == "" || net.ParseIP(po.RPID) != nil {
+		// Without an RP ID (or with an IP address, for which no browser
+		// makes a passkey) there can be no passkeys to ask for.
+		if po.Enabled {
+			return ErrPasskeyConfig
+		}
 		return nil
 	}
 	if len(po.Origins) == 0 {

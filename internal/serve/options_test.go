@@ -44,6 +44,7 @@ var (
 		"MinResponseTime":             "no config key; 250ms",
 		"SecondStep":                  "hook for Go embedders; TOTP is built in",
 		"AccountSections":             "hook for Go embedders",
+		"Passkeys":                    "the user store holds them (loginui takes Users when it implements keystore.Passkeys)",
 		"OAuth.HTTPClient":            "default client with a 10 s timeout",
 		"OAuth.Providers[0].AuthURL":  "endpoint overrides are for tests and GitHub Enterprise; no config key",
 		"OAuth.Providers[0].TokenURL": "as AuthURL",
@@ -68,6 +69,7 @@ func fullConfig(t *testing.T) (*config.Config, *app.Core) {
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Passwords.Memory, cfg.Passwords.Time, cfg.Passwords.Threads = 1024, 1, 1
 	cfg.Cookie.Domain = "example.test"
+	cfg.PublicURL = "https://auth.example.test" // passkeys need a domain name
 	cfg.Rules = []config.Rule{{Name: "everyone", Policy: config.PolicyAuthenticated}}
 	cfg.Verifier.ForwardsBody = []string{"envoy"}
 	cfg.Verifier.Assertion.Enabled = true
