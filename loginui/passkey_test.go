@@ -307,3 +307,5 @@ func TestPasskeyStepUpIsRefusedForBearerAndOtherSessions(t *testing.T) {
 	tk.json(t, &bt)
 	wantStatus(t, h.bearer(bt.AccessToken).do("POST", "/api/auth/webauthn/step-up/begin", map[string]any{}), 403, loginui.CodeAuthorizationDenied)
 }
+
+func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
