@@ -212,6 +212,14 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.RD, _ = p.safeRedirect(r.PostForm.Get("rd"))
 	u, method, e := p.flow.CompleteSecond(r, p.cookies.Pending(r), r.PostForm.Get("code"))
+	return p.endSecondStep(w, r, d, u, method, e)
+}
+
+// endSecondStep answers a second step of the /2fa page (a code or a
+// passkey): its refusal e on the page (an expired or spent login sends
+// the browser back to log in), or the session and the redirect to rd or
+// the portal home.
+func (p *Portal) endSecondStep(w http.ResponseWriter, r *http.Request, d *pageData, u *keystore.User, method string, e *web.Error) error {
 	switch {
 	case e == nil:
 	case e.Code == CodeTOTPPendingBadToken:

@@ -97,33 +97,14 @@ func (p *Portal) page2faPasskey(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	d.RD, _ = p.safeRedirect(f.Get("rd"))
 	if e := p.limiter.Allow(r, SlotLogin, []string{"ip", p.clientIP(r)}); e != nil {
-		p.passkeySecondForm(r, d)
-		p.renderOp(w, e, "2fa", d)
-		return nil
+		return p.endSecondStep(w, r, d, nil, "", e)
 	}
 	u, method, err := p.flow.CompletePasskeySecond(r, p.cookies.Pending(r), f.Get("state"), []byte(f.Get("credential")))
+	var e *web.Error
 	if err != nil {
-		if e := web.As(err); e.Code == CodeTOTPPendingBadToken {
-			p.cookies.ClearPending(w)
-			p.render(w, e.Status, "message", &pageData{Title: "Log in again", Error: "Your login has expired or was already completed. Please log in again.", Link: "/login", LinkText: "Log in"})
-			return nil
-		}
-		p.passkeySecondForm(r, d)
-		return p.passkeyPageError(w, err, "2fa", d)
+		e = web.As(err)
 	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
-	if _, err := p.flow.OpenSession(ctx, w, r, u, method); err != nil {
-		return web.Unavailable
-	}
-	p.cookies.ClearPending(w)
-	p.audit("login_ok", u.ID)
-	if d.RD != "" {
-		redirect(w, r, d.RD)
-		return nil
-	}
-	redirect(w, r, p.home())
-	return nil
+	return p.endSecondStep(w, r, d, u, method, e)
 }
 
 // passkeyPageError shows a refused ceremony on page name (a store

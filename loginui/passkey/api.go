@@ -47,6 +47,18 @@ type ceremonyAnswer struct {
 	State   string          `json:"state"`
 }
 
+// registerCaller admits the caller of a registration route (mayRegister).
+func (f *Feature) registerCaller(r *http.Request) (*feature.Caller, error) {
+	c, err := f.h.APICaller(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.mayRegister(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // mayRegister: adding a passkey needs the feature on and a cookie session
 // opened with a password or holding a step-up proof (like TOTP
 // enrolment).
@@ -73,11 +85,8 @@ func (f *Feature) apiRegisterBegin(w http.ResponseWriter, r *http.Request) error
 	if err := web.DecodeJSON(r, &req, true); err != nil {
 		return opBody
 	}
-	c, err := f.h.APICaller(r)
+	c, err := f.registerCaller(r)
 	if err != nil {
-		return err
-	}
-	if err := f.mayRegister(c); err != nil {
 		return err
 	}
 	ctx, cancel := feature.StoreCtx(r)
@@ -104,11 +113,8 @@ func (f *Feature) apiRegisterFinish(w http.ResponseWriter, r *http.Request) erro
 	if err := web.DecodeJSON(r, &req, false); err != nil || req.State == "" || len(req.Credential) == 0 {
 		return opBody
 	}
-	c, err := f.h.APICaller(r)
+	c, err := f.registerCaller(r)
 	if err != nil {
-		return err
-	}
-	if err := f.mayRegister(c); err != nil {
 		return err
 	}
 	ctx, cancel := feature.StoreCtx(r)
