@@ -253,14 +253,14 @@ type Host interface {
 	// credentials are refused.
 	APICaller(r *http.Request) (*Caller, error)
 	// AdminCaller is APICaller plus: superuser, password session and,
-	// with TOTP on, a step-up proof.
+	// with a second factor (HasSecondFactor), a step-up proof.
 	AdminCaller(r *http.Request) (*Caller, error)
 	// AdminTarget loads the user named by the {id} path value (404
 	// USER_NOT_FOUND).
 	AdminTarget(r *http.Request) (*keystore.User, error)
 	// AdminGate is AdminCaller's check for a caller already admitted
 	// (a page session from PageCaller): superuser, password session and,
-	// with TOTP on, a step-up proof; the error is the 403.
+	// with a second factor, a step-up proof; the error is the 403.
 	AdminGate(c *Caller) error
 	// RevokeUnverifiedCredentials is the core's revocation policy after
 	// a change of u's address or verification made at before (an email
@@ -312,10 +312,11 @@ type Host interface {
 	CookieCaller(r *http.Request) (*Caller, error)
 	// SafeRedirect keeps rd only when the redirect policy accepts it.
 	SafeRedirect(rd string) (string, bool)
-	// FinishLogin completes a login whose first factor (an AuthMethod
-	// such as "oauth:github") succeeded: the core's second step for users
-	// with TOTP on and the SecondStep hook, or a new session and a
-	// redirect to rd (or the portal home). It answers in every case.
+	// FinishLogin completes a login whose first factor (an OAuth
+	// AuthMethod such as "oauth:github") succeeded: the core's second
+	// step for users with a second factor and the SecondStep hook, or a
+	// new session and a redirect to rd (or the portal home). It answers
+	// in every case.
 	FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string)
 	// RenderLoginError answers with the login page showing err.
 	RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error)
