@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/webauthntest"
 	"github.com/gatehouse/gatehouse/loginui"
@@ -309,3 +310,23 @@ func TestPasskeyStepUpIsRefusedForBearerAndOtherSessions(t *testing.T) {
 }
 
 func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
+
+// TestPasskeyUserNeedsStepUpForSensitiveChanges: a user whose only second
+// factor is a passkey needs a step-up proof (here a passkey's) for the
+// changes that need one with TOTP on (host.StepUp).
+func TestPasskeyUserNeedsStepUpForSensitiveChanges(t *testing.T) {
+	h := newHarness(t, withPasskeys(t, withAPIKeys(t, nil)))
+	h.addUser("sens@example.test", false)
+	c := h.client()
+	c.login("sens@example.test", testPassword)
+	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "before"}), 201, "")
+	a := webauthntest.New()
+	c.registerPasskey(a, "Key")
+	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k"}), 403, loginui.CodeTOTPStepUpRequired)
+	b := c.begin("/api/auth/webauthn/step-up/begin", map[string]any{})
+	ans, _ := a.Get(b.Options, pkGood)
+	wantStatus(t, c.do("POST", "/api/auth/webauthn/step-up/finish", map[string]any{"state": b.State, "credential": jsonRaw(ans)}), 200, "")
+	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k"}), 201, "")
+	h.clock.Advance(6 * time.Minute) // past the step-up
+	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k2"}), 403, loginui.CodeTOTPStepUpRequired)
+}
