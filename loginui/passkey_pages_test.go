@@ -30,7 +30,7 @@ func pageCeremony(t *testing.T, r resp, formID string) (options []byte, state, a
 	return []byte(html.UnescapeString(string(m[3]))), html.UnescapeString(string(s[1])), string(m[2])
 }
 
-const scriptSrc = "script-src 'self'"
+const scriptSrc = "script-src 'self'; connect-src 'self'"
 
 // TestPasskeyScriptCSPOnlyOnPagesThatIncludeIt: the pages that run the
 // passkey script get script-src 'self'; every other page keeps the

@@ -210,11 +210,12 @@ func withDataImages(csp string) string {
 	return strings.Replace(csp, cspImgSrc+";", cspImgSrc+" data:;", 1)
 }
 
-// withScript is csp with script-src 'self': only pages that include the
+// withScript is csp with script-src 'self' and connect-src 'self' (the
+// script calls the portal's JSON API): only pages that include the
 // portal's own passkey script (pageData.Script) get it; every other page
-// keeps default-src 'none' for scripts.
+// keeps default-src 'none' for scripts and connections.
 func withScript(csp string) string {
-	return strings.Replace(csp, cspDefault, cspDefault+" script-src 'self';", 1)
+	return strings.Replace(csp, cspDefault, cspDefault+" script-src 'self'; connect-src 'self';", 1)
 }
 
 const cspDefault = "default-src 'none';"
