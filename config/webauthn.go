@@ -110,6 +110,9 @@ func (v *validator) webauthn() {
 	case !ValidHostname(rpid):
 		v.errf(path, "%q is not a domain name", rpid)
 		return
+	case !strings.Contains(rpid, ".") && rpid != "localhost":
+		v.errf(path, "%q is a single label: browsers accept a registrable domain (or localhost) only", rpid)
+		return
 	case !domainMatch(host, rpid) && w.RPID != "":
 		v.errf(path, "must be public_url's host %s or a parent domain of it, not %q", host, rpid)
 		return

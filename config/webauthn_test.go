@@ -53,6 +53,7 @@ func TestValidateWebAuthn(t *testing.T) {
 		{"rp id suffix trick", "webauthn: {rp_id: ample.com}", "webauthn.rp_id", false},
 		{"rp id upper case", "webauthn: {rp_id: Example.com}", "webauthn.rp_id", false},
 		{"rp id leading dot", "webauthn: {rp_id: .example.com}", "webauthn.rp_id", false},
+		{"rp id a single label", "webauthn: {rp_id: com}", "webauthn.rp_id", false},
 		{"rp id an url", "webauthn: {rp_id: 'https://example.com'}", "webauthn.rp_id", false},
 		{"origin https within", "webauthn: {extra_origins: ['https://app.example.com:8443']}", "", true},
 		{"origin http", "webauthn: {extra_origins: ['http://app.example.com']}", "webauthn.extra_origins[0]", false},
