@@ -71,12 +71,15 @@ func (c *Config) WebAuthnUsable() bool {
 
 func (c *Config) webauthnRPFits() bool {
 	rpid := c.WebAuthnRPID()
-	if _, err := netip.ParseAddr(rpid); err == nil || !ValidHostname(rpid) {
+	if _, err := netip.ParseAddr(rpid); err == nil || !ValidHostname(rpid) || singleLabel(rpid) {
 		return false
 	}
 	u, err := url.Parse(c.PublicURL)
 	return err == nil && domainMatch(strings.ToLower(u.Hostname()), rpid)
 }
+
+// singleLabel: a name browsers refuse as an RP ID (localhost aside).
+func singleLabel(rpid string) bool { return !strings.Contains(rpid, ".") && rpid != "localhost" }
 
 // webauthn checks the webauthn section: an RP ID that is public_url's host
 // or a parent domain of it, https extra origins (http only on loopback in
@@ -110,8 +113,13 @@ func (v *validator) webauthn() {
 	case !ValidHostname(rpid):
 		v.errf(path, "%q is not a domain name", rpid)
 		return
-	case !strings.Contains(rpid, ".") && rpid != "localhost":
+	case singleLabel(rpid) && w.RPID != "":
 		v.errf(path, "%q is a single label: browsers accept a registrable domain (or localhost) only", rpid)
+		return
+	case singleLabel(rpid):
+		if w.Enabled {
+			v.warnf(path, "the single-label cookie.domain %s cannot be an RP ID: passkeys are off; set webauthn.rp_id", rpid)
+		}
 		return
 	case !domainMatch(host, rpid) && w.RPID != "":
 		v.errf(path, "must be public_url's host %s or a parent domain of it, not %q", host, rpid)
