@@ -184,9 +184,7 @@ func TestPasskeyAccountSectionRemovalNeedsStepUp(t *testing.T) {
 	if r.status != http.StatusForbidden || h.passkeyCount(u.ID) != 1 {
 		t.Fatalf("removal without step-up: %d", r.status)
 	}
-	b := c.begin("/api/auth/webauthn/step-up/begin", map[string]any{})
-	ans, _ := a.Get(b.Options, pkGood)
-	wantStatus(t, c.do("POST", "/api/auth/webauthn/step-up/finish", map[string]any{"state": b.State, "credential": jsonRaw(ans)}), 200, "")
+	c.stepUpWithPasskey(a)
 	r = c.do("POST", "/account/passkeys/remove", remove)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/account?done=passkey_removed" || h.passkeyCount(u.ID) != 0 {
 		t.Fatalf("removal: %d %q", r.status, r.header.Get("Location"))

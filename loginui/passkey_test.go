@@ -272,12 +272,7 @@ func TestPasskeyStepUpAndRemovalNeedsIt(t *testing.T) {
 
 	// The user now has a second factor: removing needs a step-up proof.
 	wantStatus(t, c.do("DELETE", "/api/auth/webauthn/credentials/"+v.ID, nil), 403, loginui.CodeTOTPStepUpRequired)
-	b := c.begin("/api/auth/webauthn/step-up/begin", map[string]any{})
-	ans, err := a.Get(b.Options, pkGood)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantStatus(t, c.do("POST", "/api/auth/webauthn/step-up/finish", map[string]any{"state": b.State, "credential": json.RawMessage(ans)}), 200, "")
+	c.stepUpWithPasskey(a)
 	// Someone else's id is not found.
 	wantStatus(t, c.do("DELETE", "/api/auth/webauthn/credentials/"+base64.RawURLEncoding.EncodeToString([]byte("nope")), nil), 404, "WEBAUTHN_CREDENTIAL_NOT_FOUND")
 	wantStatus(t, c.do("DELETE", "/api/auth/webauthn/credentials/!!", nil), 404, "WEBAUTHN_CREDENTIAL_NOT_FOUND")
@@ -309,7 +304,20 @@ func TestPasskeyStepUpIsRefusedForBearerAndOtherSessions(t *testing.T) {
 	wantStatus(t, h.bearer(bt.AccessToken).do("POST", "/api/auth/webauthn/step-up/begin", map[string]any{}), 403, loginui.CodeAuthorizationDenied)
 }
 
-func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
+// stepUpWithPasskey gives c's cookie session a step-up proof with a.
+func (c *client) stepUpWithPasskey(a *webauthntest.Authenticator) {
+	t := c.h.t
+	t.Helper()
+	b := c.begin("/api/auth/webauthn/step-up/begin", map[string]any{})
+	ans, err := a.Get(b.Options, pkGood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.do("POST", "/api/auth/webauthn/step-up/finish", map[string]any{"state": b.State, "credential": json.RawMessage(ans)})
+	if r.status != 200 {
+		t.Fatalf("step-up: %d %s", r.status, r.body)
+	}
+}
 
 // TestPasskeyUserNeedsStepUpForSensitiveChanges: a user whose only second
 // factor is a passkey needs a step-up proof (here a passkey's) for the
@@ -323,9 +331,7 @@ func TestPasskeyUserNeedsStepUpForSensitiveChanges(t *testing.T) {
 	a := webauthntest.New()
 	c.registerPasskey(a, "Key")
 	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k"}), 403, loginui.CodeTOTPStepUpRequired)
-	b := c.begin("/api/auth/webauthn/step-up/begin", map[string]any{})
-	ans, _ := a.Get(b.Options, pkGood)
-	wantStatus(t, c.do("POST", "/api/auth/webauthn/step-up/finish", map[string]any{"state": b.State, "credential": jsonRaw(ans)}), 200, "")
+	c.stepUpWithPasskey(a)
 	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k"}), 201, "")
 	h.clock.Advance(6 * time.Minute) // past the step-up
 	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k2"}), 403, loginui.CodeTOTPStepUpRequired)
