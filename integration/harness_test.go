@@ -78,6 +78,13 @@ const (
 // an admin with the CLI and starts `gatehouse serve`.
 func startGatehouse(t testing.TB) *gatehouse {
 	t.Helper()
+	return startGatehouseWith(t, "", "")
+}
+
+// startGatehouseWith is startGatehouse with more rules, placed before the
+// standard ones (YAML list items), and more top-level YAML.
+func startGatehouseWith(t testing.TB, rules, extra string) *gatehouse {
+	t.Helper()
 	needGatehouse(t)
 	dir := t.TempDir()
 	g := &gatehouse{
@@ -106,7 +113,7 @@ passwords:
   time: 1
   threads: 1
 rules:
-  - name: public
+%s  - name: public
     paths: ["/public/"]
     policy: bypass
   - name: admin-area
@@ -119,7 +126,7 @@ api_keys:
   enabled: true
   allowed_scopes: [read, write]
   scope_subset_check: false
-`, data, g.verifier, g.portal, g.admin, g.portal)
+%s`, data, g.verifier, g.portal, g.admin, g.portal, rules, extra)
 	g.configPath = filepath.Join(dir, "gatehouse.yaml")
 	if err := os.WriteFile(g.configPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -239,6 +239,7 @@ func runPlumbingScenarios(t *testing.T, proxy string, v *scriptedVerifier, up *u
 		wantOnly(t, e, "Remote-Groups", "staff")
 		wantOnly(t, e, "Remote-Auth-Method", "jwt")
 		wantOnly(t, e, "Remote-Api-Key-Id", "")
+		wantOnly(t, e, "Remote-Issuer", "")
 	})
 
 	t.Run("forged headers are dropped on a bypass path", func(t *testing.T) {

@@ -166,6 +166,7 @@ func startTraefik(t *testing.T, r renderer, upstream string) string {
 var identityHeaders = []string{
 	"Remote-User", "Remote-User-Id", "Remote-Email", "Remote-Name",
 	"Remote-Groups", "Remote-Auth-Method", "Remote-Api-Key-Id", "Remote-Scopes",
+	"Remote-Issuer",
 }
 
 // result is a proxy's answer with its body read.
@@ -252,6 +253,8 @@ var spoofed = []string{
 	"Remote_Groups", "admin",
 	"Remote-Auth-Method", "cookie",
 	"Remote-Api-Key-Id", "forged",
+	"Remote-Issuer", "https://evil.example.test",
+	"Remote_Issuer", "https://evil.example.test",
 }
 
 // TestProxies runs the same scenarios through every real proxy.
@@ -335,6 +338,7 @@ func runProxyScenarios(t *testing.T, g *gatehouse, up *upstream, base string) {
 		wantOnly(t, e, "Remote-Groups", "staff")
 		wantOnly(t, e, "Remote-Auth-Method", "jwt")
 		wantOnly(t, e, "Remote-Api-Key-Id", "")
+		wantOnly(t, e, "Remote-Issuer", "")
 	})
 
 	t.Run("client-sent identity headers are dropped on a bypass path", func(t *testing.T) {

@@ -16,6 +16,7 @@ type Metrics struct {
 	latency     *prometheus.HistogramVec
 	storeErrors *prometheus.CounterVec
 	RateLimited *prometheus.CounterVec
+	jwks        jwksCollector // external issuers' key sets (jwks.go)
 
 	// Resolved series, so a decision costs no label hashing and no
 	// allocation once its series exists.

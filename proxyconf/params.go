@@ -57,15 +57,17 @@ type Params struct {
 	Namespace string
 }
 
-// DefaultIdentityHeaders are the headers of docs/design.md "Answers" plus the two the
-// verifier adds in some cases (Remote-Content-SHA256 for signed requests
-// whose body the proxy cannot forward, Gatehouse-Assertion when enabled).
-// All are stripped from client requests whether or not they are sent.
+// DefaultIdentityHeaders are the headers of docs/design.md "Answers"
+// (Remote-Issuer carries an external_jwt token's iss and is sent empty for
+// every other credential) plus the two the verifier adds in some cases
+// (Remote-Content-SHA256 for signed requests whose body the proxy cannot
+// forward, Gatehouse-Assertion when enabled). All are stripped from client
+// requests whether or not they are sent.
 func DefaultIdentityHeaders() []string {
 	return []string{
 		"Remote-User", "Remote-User-Id", "Remote-Email", "Remote-Name",
 		"Remote-Groups", "Remote-Auth-Method", "Remote-Api-Key-Id",
-		"Remote-Scopes", "Remote-Content-SHA256", "Gatehouse-Assertion",
+		"Remote-Scopes", "Remote-Issuer", "Remote-Content-SHA256", "Gatehouse-Assertion",
 	}
 }
 

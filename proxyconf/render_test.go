@@ -81,7 +81,29 @@ func TestRenderGolden(t *testing.T) {
 // from gatehouse's answer — the property the golden files must keep.
 func TestRenderStripsEveryIdentityHeader(t *testing.T) {
 	hs := []string{"Remote-User", "Remote-Groups", "X-Tenant-Id"}
-	p := proxyconf.Params{IdentityHeaders: hs}
+	checkStrips(t, proxyconf.Params{IdentityHeaders: hs}, hs)
+}
+
+// TestProxyconfStripsEveryDefaultIdentityHeader: with the default header
+// names (what `gatehouse proxyconf` prints for a default config) every
+// template strips each client-supplied identity header, Remote-Issuer
+// included, and copies gatehouse's value instead. Without this, a header
+// added to the verifier's answer but not to the defaults would reach the
+// upstream as the client sent it.
+func TestProxyconfStripsEveryDefaultIdentityHeader(t *testing.T) {
+	hs := proxyconf.DefaultIdentityHeaders()
+	for _, must := range []string{"Remote-User", "Remote-Auth-Method", "Remote-Issuer", "Gatehouse-Assertion"} {
+		if !slices.Contains(hs, must) {
+			t.Fatalf("DefaultIdentityHeaders lacks %s: %q", must, hs)
+		}
+	}
+	checkStrips(t, proxyconf.Params{}, hs)
+}
+
+// checkStrips renders every format with p and checks, for each of hs,
+// the lines that strip the client's header and copy gatehouse's.
+func checkStrips(t *testing.T, p proxyconf.Params, hs []string) {
+	t.Helper()
 	type check func(h string) []string
 	traefikList := func(h string) []string { return []string{"- " + h + "\n"} }
 	checks := map[string]check{

@@ -30,10 +30,29 @@ var kinds = []kind{
 	{"eddsa", "EdDSA JWT", "eddsa", appURI, 200},
 	{"es256", "ES256 JWT", "es256", appURI, 200},
 	{"signed", "signed request (LSA1)", "signed", appURI, 200},
+	// Tokens of an external issuer (external_jwt): verified-token cache
+	// hits on "ext", every request verified on "ext_nocache", next to the
+	// own HS256 token on the same instance.
+	{"ext_rs256", "external RS256 JWT", "ext", appURI, 200},
+	{"ext_es256", "external ES256 JWT", "ext", appURI, 200},
+	{"hs256_nocache", "HS256 JWT, no token cache", "ext_nocache", appURI, 200},
+	{"ext_rs256_nocache", "ext. RS256 JWT, no token cache", "ext_nocache", appURI, 200},
+	{"ext_es256_nocache", "ext. ES256 JWT, no token cache", "ext_nocache", appURI, 200},
 }
 
 // instanceAlgs is tokens.access.algorithm of each instance.
-var instanceAlgs = map[string]string{"hs256": "HS256", "eddsa": "EdDSA", "es256": "ES256", "signed": "HS256"}
+var instanceAlgs = map[string]string{"hs256": "HS256", "eddsa": "EdDSA", "es256": "ES256", "signed": "HS256",
+	"ext": "HS256", "ext_nocache": "HS256"}
+
+// externalInstances trust the loopback external issuer (external.go);
+// noTokenCache turns verifier.token_cache off in the instance.
+var (
+	externalInstances = map[string]bool{"ext": true, "ext_nocache": true}
+	noTokenCache      = map[string]bool{"ext_nocache": true}
+)
+
+// extAlgs is the signing alg of each external-token kind.
+var extAlgs = map[string]string{"ext_rs256": "RS256", "ext_es256": "ES256", "ext_rs256_nocache": "RS256", "ext_es256_nocache": "ES256"}
 
 func kindsByKey(keys []string) ([]kind, error) {
 	var out []kind
@@ -146,7 +165,8 @@ type bench struct {
 	insts    map[string]*instance
 	headers  map[string][][2]string // static credential headers by kind key
 	signer   presigner
-	sets     int // pre-signed sets written so far (nonce prefixes)
+	ext      *externalIssuer // the external issuer, when a kind needs it
+	sets     int             // pre-signed sets written so far (nonce prefixes)
 	progress func(format string, args ...any)
 }
 

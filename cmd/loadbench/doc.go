@@ -1,5 +1,7 @@
 // Command loadbench is `make bench`: it starts a built gatehouse (one
-// instance per access-token algorithm, plus one for signed requests) and a
+// instance per access-token algorithm, one for signed requests, and two
+// trusting an external issuer, with and without the verified-token cache;
+// the issuer is this process, serving its JWKS on loopback) and a
 // no-op fasthttp server (this binary with --noop: 200, empty body) on
 // loopback ports picked at run time, drives every row with the same wrk
 // load (`wrk -t2 -c64 --latency`, a warm-up run, then the measured run),

@@ -60,8 +60,9 @@ type instance struct {
 
 // accessAlg is tokens.access.algorithm of an instance: HS256, EdDSA, ES256.
 // signed raises the nonce cap for the signed-request row (see below);
-// pprof turns on listen.pprof on a loopback port picked here.
-func newInstance(bin, root, name, accessAlg string, signed, pprof bool) (*instance, error) {
+// pprof turns on listen.pprof on a loopback port picked here; extra is
+// more top-level YAML (external_jwt, verifier.token_cache).
+func newInstance(bin, root, name, accessAlg string, signed, pprof bool, extra string) (*instance, error) {
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ public_url: http://%s
   - name: api
     paths: ["/api/"]
     policy: authenticated
-`, filepath.Join(dir, "data"), in.verifier, in.portal, in.admin, listenPprof, in.portal, shared, signCfg, tokens)
+%s`, filepath.Join(dir, "data"), in.verifier, in.portal, in.admin, listenPprof, in.portal, shared, signCfg, tokens, extra)
 	if err := os.WriteFile(in.cfg, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}

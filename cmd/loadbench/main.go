@@ -184,12 +184,30 @@ func run(ctx context.Context, opt options) error {
 		return err
 	}
 
+	// The external issuer, before the instances that trust it.
+	for _, k := range ks {
+		if externalInstances[k.inst] && b.ext == nil {
+			if b.ext, err = startExternalIssuer(); err != nil {
+				return fmt.Errorf("external issuer: %w", err)
+			}
+			defer b.ext.close()
+			progress("external issuer (JWKS) at %s\n", b.ext.issuer)
+		}
+	}
+
 	// One gatehouse per instance the chosen kinds need, each with a user.
 	for _, k := range ks {
 		if b.insts[k.inst] != nil {
 			continue
 		}
-		in, err := newInstance(opt.gatehouse, dir, k.inst, instanceAlgs[k.inst], k.inst == "signed", opt.pprof)
+		extra := ""
+		if externalInstances[k.inst] {
+			extra = b.ext.configYAML()
+		}
+		if noTokenCache[k.inst] {
+			extra += "verifier:\n  token_cache: {max_entries: 0}\n"
+		}
+		in, err := newInstance(opt.gatehouse, dir, k.inst, instanceAlgs[k.inst], k.inst == "signed", opt.pprof, extra)
 		if err != nil {
 			return err
 		}
@@ -242,9 +260,13 @@ func (b *bench) credentials(ks []kind) error {
 			var key string
 			key, err = in.apiKey("bench", false)
 			h = [2]string{"Authorization", "Bearer " + key}
-		case "hs256", "eddsa", "es256":
+		case "hs256", "eddsa", "es256", "hs256_nocache":
 			var tok string
 			tok, err = in.accessToken()
+			h = [2]string{"Authorization", "Bearer " + tok}
+		case "ext_rs256", "ext_es256", "ext_rs256_nocache", "ext_es256_nocache":
+			var tok string
+			tok, err = b.ext.token(extAlgs[k.key], time.Now())
 			h = [2]string{"Authorization", "Bearer " + tok}
 		case "signed":
 			var key string

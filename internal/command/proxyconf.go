@@ -98,6 +98,7 @@ func identityHeaderList(h config.Headers) []string {
 		h.AuthMethod,
 		h.APIKeyID,
 		h.Scopes,
+		h.Issuer,
 		h.ContentSHA256,
 		h.Assertion,
 	}

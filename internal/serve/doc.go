@@ -12,7 +12,12 @@
 //   - run.go: the listeners, their timeouts, the signal loop and the drain;
 //   - reload.go: SIGHUP, all or nothing: every new piece is built first,
 //     then all are swapped in; on any error nothing changes and the old
-//     configuration keeps running;
+//     configuration keeps running (a changed external_jwt is such an
+//     error: restart to change it);
+//   - external.go: one key source per external_jwt issuer, the first
+//     fetches at startup (parallel, bounded; an issuer that fails answers
+//     503 until its refresher succeeds, gatehouse still starts), the
+//     refreshers' lifetime and their logs;
 //   - janitor.go: purging expired sessions and denylist rows;
 //   - revocations.go: applying revocations other replicas publish (Redis);
 //   - setup.go: the first-administrator setup link.

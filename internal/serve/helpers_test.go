@@ -72,6 +72,7 @@ func newTestServer(t *testing.T, rules, extra string) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		s.closeExternal()
 		s.ver.Close()
 		s.portal.Close(context.Background())
 		c.Close()

@@ -47,6 +47,7 @@ func verifierOptions(cfg *config.Config, c *app.Core, w wired) verifier.Options 
 		StepUpTTL:        cfg.TOTP.StepUpTTL,
 		Headers:          headerNames(cfg.Verifier.Headers),
 		JWKS:             w.jwks,
+		ExternalIssuers:  w.external,
 		Assertion:        w.assertion,
 		Logger:           w.log.With().Str("component", "verifier").Logger(),
 		Metrics:          w.metrics,
@@ -68,6 +69,7 @@ func headerNames(h config.Headers) verifier.HeaderNames {
 		Scopes:        h.Scopes,
 		ContentSHA256: h.ContentSHA256,
 		Assertion:     h.Assertion,
+		Issuer:        h.Issuer,
 	}
 }
 

@@ -16,9 +16,11 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/coherence"
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/keystore/memory"
 	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/signing"
+	"github.com/gatehouse/gatehouse/verifier"
 )
 
 // Options the mapping leaves at their zero value on purpose; every other
@@ -91,6 +93,12 @@ func fullConfig(t *testing.T) (*config.Config, *app.Core) {
 		AssociateByEmail:           true,
 		StoreTokens:                true,
 	}}
+	cfg.ExternalJWT.Issuers = []config.ExternalIssuer{{
+		Issuer:    "https://ci.example.test",
+		JWKSURL:   "https://ci.example.test/jwks",
+		Audiences: []string{"gatehouse"},
+	}}
+	cfg.ExternalJWT.Issuers[0].ApplyDefaults()
 	if _, err := config.EnsureDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +120,17 @@ func fullWiring(t *testing.T, cfg *config.Config) wired {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The key sources as New builds them, without their first fetch.
+	var external []verifier.ExternalIssuer
+	for _, ic := range cfg.ExternalJWT.Issuers {
+		src, err := jwks.New(app.JWKSOptions(ic, cfg.IsProduction(), jwksClient(cfg.ExternalJWT.Issuers)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		external = append(external, verifier.ExternalIssuer{Config: ic, Keys: src})
+	}
 	return wired{
+		external:     external,
 		trusted:      []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		deny:         shared,
 		shared:       shared,
@@ -210,6 +228,9 @@ func TestOptionsCarryTheConfiguredValues(t *testing.T) {
 		{"verifier SigningKeyring", v.SigningKeyring, c.Keyrings["api_key_signing"]},
 		{"verifier Headers.UserID", v.Headers.UserID, cfg.Verifier.Headers.UserID},
 		{"verifier Headers.Email", v.Headers.Email, cfg.Verifier.Headers.Email},
+		{"verifier Headers.Issuer", v.Headers.Issuer, cfg.Verifier.Headers.Issuer},
+		{"verifier ExternalIssuers[0].Config", v.ExternalIssuers[0].Config, cfg.ExternalJWT.Issuers[0]},
+		{"verifier ExternalIssuers[0].Keys", v.ExternalIssuers[0].Keys, w.external[0].Keys},
 		{"portal CookieName", p.CookieName, cfg.Cookie.Name},
 		{"portal CookieDomain", p.CookieDomain, cfg.Cookie.Domain},
 		{"portal Secrets.VerifyToken", p.Secrets.VerifyToken, cfg.Secrets.VerifyToken},

@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"errors"
 	"io"
+	"reflect"
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/internal/app"
@@ -12,6 +14,13 @@ import (
 
 // What a reload changes: the access rules and the keyrings. Everything
 // else (listeners, secrets, stores, features) needs a restart.
+
+// errRestartExternalJWT refuses a reload whose external_jwt differs from
+// the running one: the key sources and their refreshers are built once at
+// start, and rules naming issuers must not be swapped in against issuers
+// that are not the ones running. The whole reload is refused, not only
+// that section (all or nothing).
+var errRestartExternalJWT = errors.New("serve: external_jwt differs from the running configuration; restart to change external_jwt")
 
 // reloadPlan is every new piece a reload puts in force, all built before
 // any is swapped in.
@@ -49,6 +58,9 @@ func (s *Server) prepareReload() (*reloadPlan, error) {
 	}
 	if err := app.Validate(cfg, io.Discard); err != nil {
 		return nil, err
+	}
+	if !reflect.DeepEqual(cfg.ExternalJWT, s.cfg.ExternalJWT) {
+		return nil, errRestartExternalJWT
 	}
 	cr, err := app.BuildCrypto(cfg)
 	if err != nil {

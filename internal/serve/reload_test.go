@@ -90,3 +90,46 @@ func TestReloadSkipsKeyringsOfFeaturesOffAtStart(t *testing.T) {
 		t.Fatalf("a prepared swap was refused:\n%s", ts.logs)
 	}
 }
+
+// TestReloadRefusesAChangedExternalJWT: external_jwt is restart-only; a
+// reload that changes it (an issuer added, removed or edited) is refused
+// as a whole and says to restart, while one that leaves it as it was
+// still applies its rules.
+func TestReloadRefusesAChangedExternalJWT(t *testing.T) {
+	a := jwksServer(t, ed25519JWKS(t, "a"), nil)
+	b := jwksServer(t, ed25519JWKS(t, "b"), nil)
+	running := externalYAML("gatehouse", a.URL+"/jwks")
+	cases := []struct {
+		name, extra string
+	}{
+		{"audience changed", externalYAML("other", a.URL+"/jwks")},
+		{"issuer added", externalYAML("gatehouse", a.URL+"/jwks", b.URL+"/jwks")},
+		{"section removed", ""},
+		{"key-set bounds changed", running + "      jwks: {min_ttl: 10m}\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, blockedRule+everyoneRule, running)
+			ts.writeConfig(t, everyoneRule, tc.extra)
+			ts.reload()
+			logs := ts.logs.String()
+			if !strings.Contains(logs, "reload refused; keeping the running configuration") || !strings.Contains(logs, "restart to change external_jwt") {
+				t.Fatalf("the reload was not refused with the restart hint:\n%s", logs)
+			}
+			if code := ask(ts.Server, "/blocked/x"); code != 403 {
+				t.Fatalf("after the refused reload: %d, want the old deny rule's 403", code)
+			}
+		})
+	}
+	t.Run("unchanged", func(t *testing.T) {
+		ts := newTestServer(t, blockedRule+everyoneRule, running)
+		ts.writeConfig(t, everyoneRule, running)
+		ts.reload()
+		if logs := ts.logs.String(); strings.Contains(logs, "restart to change external_jwt") || !strings.Contains(logs, "reloaded access rules") {
+			t.Fatalf("an unchanged external_jwt blocked the reload:\n%s", logs)
+		}
+		if code := ask(ts.Server, "/blocked/x"); code != 401 {
+			t.Fatalf("after the reload: %d, want 401 (the deny rule is gone)", code)
+		}
+	})
+}

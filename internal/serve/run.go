@@ -118,6 +118,7 @@ func (s *Server) Run() error {
 		serveAll("pprof", func() error { return dsrv.Serve(dln) })
 	}
 
+	s.startExternal()
 	go s.janitor(ctx, janitorInterval)
 	go s.watchRevocations(ctx)
 
@@ -154,6 +155,7 @@ loop:
 	}
 	wg.Wait()
 	s.ver.Close()
+	s.closeExternal()
 	s.portal.Close(sctx)
 	for _, c := range s.closers {
 		c()

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/coherence"
+	"github.com/gatehouse/gatehouse/internal/jwks"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/keystore/memory"
 	"github.com/gatehouse/gatehouse/keystore/redis"
@@ -48,7 +49,10 @@ type Server struct {
 	sharedR *redis.Store // shared.backend redis: revocations are watched
 	closers []func()
 	metrics *metrics.Metrics
-	setup   string // first-administrator token; empty when users exist
+	// external are the key sources of external_jwt.issuers (external.go),
+	// started by Run and closed at its end.
+	external []*jwks.Source
+	setup    string // first-administrator token; empty when users exist
 }
 
 // sharedState is the ephemeral state replicas share: nonces, single-use
@@ -67,6 +71,7 @@ type wired struct {
 	shared    sharedState
 	nonces    keystore.Markers
 	jwks      []byte
+	external  []verifier.ExternalIssuer
 	assertion *verifier.AssertionOptions
 	log       zerolog.Logger
 	metrics   *metrics.Metrics
@@ -102,6 +107,12 @@ func New(cfg *config.Config, c *app.Core, log zerolog.Logger, opts Options) (*Se
 	}
 	if w.jwks, err = signing.JWKS(publicKeys); err != nil {
 		return nil, err
+	}
+	if w.external, s.external, err = externalIssuers(cfg, log); err != nil {
+		return nil, err
+	}
+	for _, src := range s.external {
+		s.metrics.WatchJWKS(src)
 	}
 	if s.ver, err = verifier.New(verifierOptions(cfg, c, w)); err != nil {
 		return nil, err
