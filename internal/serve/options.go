@@ -120,6 +120,7 @@ func portalOptions(cfg *config.Config, c *app.Core, w wired) loginui.Options {
 		TrustedHops:       cfg.TrustedHops,
 		TOTP:              totpOptions(cfg, c),
 		Passkey:           passkeyOptions(cfg),
+		Passkeys:          w.store,
 		APIKeys:           w.store,
 		APIKeyConfig:      apiKeyOptions(cfg, c),
 		OAuth:             oauthOptions(cfg, c),
@@ -153,8 +154,7 @@ func totpOptions(cfg *config.Config, c *app.Core) loginui.TOTPOptions {
 	}
 }
 
-// passkeyOptions: the store is the user store (loginui.Options.Passkeys
-// defaults to it); an RP ID the config cannot use (an IP address) leaves
+// passkeyOptions: an RP ID the config cannot use (an IP address) leaves
 // passkeys out.
 func passkeyOptions(cfg *config.Config) loginui.PasskeyOptions {
 	o := loginui.PasskeyOptions{Enabled: cfg.WebAuthnUsable(), RPName: cfg.WebAuthn.RPName,

@@ -46,7 +46,6 @@ var (
 		"MinResponseTime":             "no config key; 250ms",
 		"SecondStep":                  "hook for Go embedders; TOTP is built in",
 		"AccountSections":             "hook for Go embedders",
-		"Passkeys":                    "the user store holds them (loginui takes Users when it implements keystore.Passkeys)",
 		"OAuth.HTTPClient":            "default client with a 10 s timeout",
 		"OAuth.Providers[0].AuthURL":  "endpoint overrides are for tests and GitHub Enterprise; no config key",
 		"OAuth.Providers[0].TokenURL": "as AuthURL",
