@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/webauthntest"
+	"github.com/gatehouse/gatehouse/loginui"
 )
 
 var (
@@ -189,4 +190,40 @@ func TestPasskeyAccountSectionRemovalNeedsStepUp(t *testing.T) {
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/account?done=passkey_removed" || h.passkeyCount(u.ID) != 0 {
 		t.Fatalf("removal: %d %q", r.status, r.header.Get("Location"))
 	}
+}
+
+// TestOAuthThenPasskeyIsNotAPasswordSession: a provider login of a user
+// with a passkey goes through /2fa, where the passkey completes it as
+// "oauth:<provider>+passkey", which is not a password session.
+func TestOAuthThenPasskeyIsNotAPasswordSession(t *testing.T) {
+	s := newOAuthSetup(t, func(o *loginui.Options, p *loginui.OAuthProvider) {
+		withPasskeys(t, nil)(o)
+		p.AssociateByEmail = true
+	})
+	h := s.h
+	h.addUser("alice@example.test", false)
+	c := h.client()
+	c.login("alice@example.test", testPassword)
+	a := webauthntest.New()
+	c.registerPasskey(a, "Key")
+
+	b := h.client()
+	r := b.oauthLogin(t, "idp", "")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/2fa") {
+		t.Fatalf("oauth step: %d %q", r.status, r.header.Get("Location"))
+	}
+	opts, st, action := pageCeremony(t, b.do("GET", "/2fa", nil), "passkey-second-form")
+	ans, err := a.Get(opts, pkGood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = b.do("POST", action, url.Values{"csrf": {b.cookie("gatehouse_csrf")}, "state": {st}, "credential": {string(ans)}})
+	if r.status != http.StatusSeeOther || b.cookie("gatehouse_session") == "" {
+		t.Fatalf("second step: %d %s", r.status, r.body)
+	}
+	b.csrf = b.cookie("gatehouse_csrf")
+	if m := b.currentAuthMethod(t); m != "oauth:idp+passkey" {
+		t.Fatalf("auth method %q", m)
+	}
+	wantStatus(t, b.do("POST", "/api/auth/2fa/enable", nil), 403, loginui.CodeAuthorizationDenied)
 }
