@@ -63,8 +63,9 @@ type pageData struct {
 	// Passkey is the ceremony a login or /2fa page offers (options and
 	// state, begun when the page was rendered).
 	Passkey *passkeyCeremony
-	// TOTP: the /2fa page offers the code form (the user has TOTP on).
-	TOTP bool
+	// NoCode: the /2fa page leaves out the code form (the pending
+	// login's user has no TOTP); the zero value shows it.
+	NoCode bool
 }
 
 type renderedSection struct {

@@ -42,7 +42,6 @@ func (p *Portal) passkeyLoginForm(d *pageData) {
 // code form applies. Failures leave the code form alone: POST /2fa
 // answers them.
 func (p *Portal) passkeySecondForm(r *http.Request, d *pageData) {
-	d.TOTP = true
 	if p.passkeys == nil {
 		return
 	}
@@ -50,7 +49,7 @@ func (p *Portal) passkeySecondForm(r *http.Request, d *pageData) {
 	if err != nil {
 		return
 	}
-	d.TOTP = pl.User.TOTPEnabled
+	d.NoCode = !pl.User.TOTPEnabled
 	if feature.MethodAfterPasskey(pl.FirstFactor) == "" {
 		return
 	}
