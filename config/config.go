@@ -42,6 +42,7 @@ type Config struct {
 	Email          Email       `yaml:"email"`
 	Log            Log         `yaml:"log"`
 	ExternalJWT    ExternalJWT `yaml:"external_jwt"`
+	WebAuthn       WebAuthn    `yaml:"webauthn"`
 
 	// loadProblems are problems found while resolving secret sources in
 	// Load (unreadable files, a secret given both inline and as _file).
@@ -385,6 +386,7 @@ func Default() *Config {
 		},
 		Passwords: Passwords{Memory: 64 * 1024, Time: 3, Threads: 4, MinLength: 12, MaxLength: 128},
 		TOTP:      TOTP{Enabled: true, Algorithm: "SHA256", Issuer: "gatehouse", StepUpTTL: 5 * time.Minute},
+		WebAuthn:  defaultWebAuthn(),
 		Log:       Log{Level: "info"},
 	}
 }

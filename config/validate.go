@@ -94,6 +94,7 @@ func (c *Config) Validate() error {
 	v.verifier()
 	v.passwords()
 	v.totp()
+	v.webauthn()
 	v.oauth()
 	v.email()
 	v.log()

@@ -67,7 +67,7 @@ type Session struct {
 	Digest      []byte // 32 bytes
 	UserID      string
 	Kind        string // KindSession or KindRefresh
-	AuthMethod  string // first factor, "+totp" or "+passkey" after a second step: "password", "password+totp", "password+passkey", "oauth:<provider>", "oauth:<provider>+totp"; "passkey" or "passkey+uv" for a passwordless login
+	AuthMethod  string // first factor, "+totp" or "+passkey" after a second step: "password", "password+totp", "password+passkey", "oauth:<provider>", "oauth:<provider>+totp"; "passkey", "passkey+uv" or "passkey+totp" for a passwordless login (docs/design.md "Passkeys")
 	ChainID     string // refresh-token rotation chain; empty for sessions
 	CreatedAt   time.Time
 	ExpiresAt   time.Time

@@ -1,6 +1,7 @@
 package loginui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -123,10 +124,21 @@ func (h host) AdminGate(c *feature.Caller) error {
 	return h.StepUp(c)
 }
 
-// StepUp applies to sensitive changes: users with TOTP on need a step-up
-// proof on their session (docs/design.md "Two-factor").
+// StepUp applies to sensitive changes: users with a second factor (TOTP
+// on, or a passkey: feature.HasSecondFactor) need a step-up proof on
+// their session (docs/design.md "Two-factor", "Passkeys"). A store
+// failure while looking for passkeys refuses (503).
 func (h host) StepUp(c *feature.Caller) error {
-	if !c.User.TOTPEnabled {
+	has := false
+	if !c.User.TOTPEnabled && h.p.passkeys != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), feature.StoreTimeout)
+		defer cancel()
+		var err error
+		if has, err = h.p.passkeys.HasPasskeys(ctx, c.User.ID); err != nil {
+			return web.Unavailable
+		}
+	}
+	if !feature.HasSecondFactor(c.User.TOTPEnabled, has) {
 		return nil
 	}
 	if c.ViaCookie && h.p.o.Now().Before(c.Session.StepUpUntil) {

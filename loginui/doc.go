@@ -40,7 +40,7 @@
 //   - loginui/internal/feature: the contract with the feature packages.
 //
 // Features: a feature package (loginui/apikeys, loginui/totp,
-// loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions,
+// loginui/passkey, loginui/oauth, loginui/adminui, loginui/signup, loginui/sessions,
 // loginui/profile, loginui/setup) implements feature.Feature: it
 // registers its routes on a feature.Router and may add an /account
 // section (feature.Section; a FramedSection brings its own <section>
@@ -50,10 +50,13 @@
 // limits, the account service, the page shell, the session records,
 // finishing a login, clock, log). The login hooks are interfaces too: the
 // second login step runs through a feature.SecondFactor and step-up
-// proofs through a feature.StepUpper, both loginui/totp; OAuth logins end
-// in Host.FinishLogin, which refuses a password first factor. New builds
-// each feature from Options and lists it in p.features (initTOTP,
-// initOAuth, initAPIKeys, initAdminUI, initSignup, initSessions,
+// proofs through a feature.StepUpper, both loginui/totp, whose pending
+// token a passkey completes too (feature.PendingLogins); the passkey
+// logins (passwordless, and a passkey as the second step) are the
+// core's, with the ceremonies of loginui/passkey (feature.Passkeys);
+// OAuth logins end in Host.FinishLogin, which accepts only an OAuth first
+// factor. New builds each feature from Options and lists it in
+// p.features (initTOTP, initPasskeys, initOAuth, initAPIKeys, initAdminUI, initSignup, initSessions,
 // initProfile, initSetup: *_wiring.go), so a new feature is a package and
 // a line of wiring. The first-start page (loginui/setup) gets the one
 // capability of opening the new administrator's session from the wiring

@@ -98,7 +98,8 @@ func (rt router) PaddedPage(pattern string, h web.Handler) {
 // /account sections and the login hooks, in wiring order.
 func (p *Portal) registerFeatures() {
 	p.notices = maps.Clone(notices)
-	p.sections, p.loginSections, p.flow.Second, p.stepUpper = nil, nil, nil, nil
+	p.flow.Pending = nil
+	p.sections, p.loginSections, p.flow.Second, p.stepUpper, p.passkeys = nil, nil, nil, nil, nil
 	for _, f := range p.features {
 		f.Register(router{p}, host{p})
 		if n, ok := f.(feature.Notices); ok {
@@ -118,7 +119,14 @@ func (p *Portal) registerFeatures() {
 		if s, ok := f.(feature.StepUpper); ok && p.stepUpper == nil {
 			p.stepUpper = s
 		}
+		if s, ok := f.(feature.PendingLogins); ok && p.flow.Pending == nil {
+			p.flow.Pending = s
+		}
+		if s, ok := f.(feature.Passkeys); ok && p.passkeys == nil {
+			p.passkeys = s
+		}
 	}
+	p.flow.Passkeys = p.passkeys
 }
 
 // renderFeatureSections renders the features' /account sections: framed
@@ -139,6 +147,9 @@ func (p *Portal) renderFeatureSections(r *http.Request, c *feature.Caller, d *pa
 				p.log.Warn().Str("component", "loginui").Str("section", s.SectionTitle()).Msg("account section failed")
 				continue
 			}
+		}
+		if pk, isPasskeys := s.(feature.Passkeys); ok && isPasskeys {
+			d.Script = pk.ScriptPath()
 		}
 		switch {
 		case !ok:

@@ -100,6 +100,11 @@ func TestFeatureCannotFinishAPasswordLogin(t *testing.T) {
 		{feature.MethodPassword + feature.MethodTOTPSuffix, false},
 		{"", false},
 		{"totp", false},
+		// Nor as a passkey login, which only the core completes.
+		{feature.MethodPasskey, false},
+		{feature.MethodPasskeyUV, false},
+		{feature.MethodPassword + feature.MethodPasskeySuffix, false},
+		{feature.MethodOAuthPrefix + "fake" + feature.MethodPasskeySuffix, false},
 		{feature.MethodOAuthPrefix + "fake", true},
 	} {
 		rec := httptest.NewRecorder()

@@ -72,8 +72,8 @@ func (p *Portal) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return web.Unavailable
 	}
-	if u.TOTPEnabled {
-		return p.pageTOTPRequired(w, r, u, d.RD, feature.MethodPassword)
+	if sent, err := p.pageSecondStep(ctx, w, r, u, d.RD, feature.MethodPassword); sent || err != nil {
+		return err
 	}
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
 		return nil
@@ -88,7 +88,7 @@ func (p *Portal) openPageSession(ctx context.Context, w http.ResponseWriter, r *
 		return web.Unavailable
 	}
 	ev := p.log.Info().Str("audit", "login_ok").Str("user_id", u.ID)
-	if provider, ok := strings.CutPrefix(method, feature.MethodOAuthPrefix); ok && feature.ValidFirstFactor(method) {
+	if provider, ok := strings.CutPrefix(method, feature.MethodOAuthPrefix); ok && feature.OAuthFirstFactor(method) {
 		ev = ev.Str("provider", provider)
 	}
 	ev.Msg("audit")
@@ -106,13 +106,15 @@ func (h host) FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.Us
 	// A feature never checked a password: it may only finish a login
 	// whose first factor is its own (an OAuth provider), so no feature can
 	// open a password session.
-	if !feature.ValidFirstFactor(firstFactor) || feature.PasswordFirstFactor(firstFactor) {
-		p.log.Error().Str("component", "loginui").Msg("a feature tried to finish a login with a password first factor; refused")
+	if !feature.OAuthFirstFactor(firstFactor) {
+		p.log.Error().Str("component", "loginui").Msg("a feature tried to finish a login with a first factor not its own; refused")
 		p.errorPage(w, r, web.Forbidden("this login cannot be completed"))
 		return
 	}
-	if u.TOTPEnabled {
-		if err := p.pageTOTPRequired(w, r, u, rd, firstFactor); err != nil {
+	ctx, cancel := feature.StoreCtx(r)
+	defer cancel()
+	if sent, err := p.pageSecondStep(ctx, w, r, u, rd, firstFactor); sent || err != nil {
+		if err != nil {
 			p.errorPage(w, r, err)
 		}
 		return
@@ -120,8 +122,6 @@ func (h host) FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.Us
 	if p.o.SecondStep != nil && p.o.SecondStep(w, r, u) {
 		return
 	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
 	if err := p.openPageSession(ctx, w, r, u, firstFactor, rd); err != nil {
 		p.renderStoreError(w)
 	}
@@ -170,17 +170,19 @@ func totp2faURL(rd string) string {
 	return "/2fa?rd=" + url.QueryEscape(rd)
 }
 
-// pageTOTPRequired: the first factor (a password, or an OAuth login named
-// by its AuthMethod) was right and the user has TOTP on; the browser is
-// sent to /2fa with a pending-login cookie that carries the first factor.
-func (p *Portal) pageTOTPRequired(w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) error {
-	tok, err := p.flow.BeginSecond(r, u, firstFactor)
-	if err != nil {
-		return err
+// pageSecondStep: the first factor (a password, an OAuth login or a
+// passkey, named by its AuthMethod) was right; when u's login goes
+// through the second step (login.Flow.SecondStepFor) the browser is sent
+// to /2fa with a pending-login cookie that carries the first factor
+// (sent=true).
+func (p *Portal) pageSecondStep(ctx context.Context, w http.ResponseWriter, r *http.Request, u *keystore.User, rd, firstFactor string) (sent bool, err error) {
+	tok, _, err := p.flow.SecondStepFor(ctx, r, u, firstFactor)
+	if err != nil || tok == "" {
+		return false, err
 	}
 	p.cookies.SetPending(w, tok, p.flow.Second.PendingLifetime())
 	redirect(w, r, totp2faURL(rd))
-	return nil
+	return true, nil
 }
 
 func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) error {
@@ -198,6 +200,7 @@ func (p *Portal) pageTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.RD = rd
+	p.passkeySecondForm(r, d)
 	p.render(w, http.StatusOK, "2fa", d)
 	return nil
 }
@@ -209,6 +212,14 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.RD, _ = p.safeRedirect(r.PostForm.Get("rd"))
 	u, method, e := p.flow.CompleteSecond(r, p.cookies.Pending(r), r.PostForm.Get("code"))
+	return p.endSecondStep(w, r, d, u, method, e)
+}
+
+// endSecondStep answers a second step of the /2fa page (a code or a
+// passkey): its refusal e on the page (an expired or spent login sends
+// the browser back to log in), or the session and the redirect to rd or
+// the portal home.
+func (p *Portal) endSecondStep(w http.ResponseWriter, r *http.Request, d *pageData, u *keystore.User, method string, e *web.Error) error {
 	switch {
 	case e == nil:
 	case e.Code == CodeTOTPPendingBadToken:
@@ -218,6 +229,7 @@ func (p *Portal) pageTOTPPost(w http.ResponseWriter, r *http.Request) error {
 	case e.Status == http.StatusServiceUnavailable:
 		return web.Unavailable
 	default:
+		p.passkeySecondForm(r, d)
 		p.renderOp(w, e, "2fa", d)
 		return nil
 	}

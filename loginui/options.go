@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/login"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/loginui/passkey"
 	"github.com/gatehouse/gatehouse/loginui/setup"
 	"github.com/gatehouse/gatehouse/loginui/totp"
 	"github.com/gatehouse/gatehouse/signing"
@@ -41,6 +42,9 @@ type Secrets struct {
 
 // TOTPOptions configure the second factor (loginui/totp).
 type TOTPOptions = totp.Options
+
+// PasskeyOptions configure passkeys (loginui/passkey).
+type PasskeyOptions = passkey.Options
 
 // APIKeyOptions configure self-service and admin API-key management
 // (loginui/apikeys).
@@ -144,6 +148,17 @@ type Options struct {
 	// TOTP configures the built-in second factor.
 	TOTP TOTPOptions
 
+	// Passkey configures passkeys (docs/design.md "Passkeys"). Without an
+	// RPID (a domain name: the config's webauthn.rp_id, cookie.domain or
+	// the public URL's host) there are none; Origins default to the
+	// public URL's origin. The ceremony keys are derived from
+	// Secrets.TokenHash (purposes "loginui/webauthn-state" and
+	// "loginui/webauthn-user-handle").
+	Passkey PasskeyOptions
+	// Passkeys stores passkeys; nil: Users when it holds them. Without a
+	// store there are no passkeys (and Passkey.Enabled is refused).
+	Passkeys keystore.Passkeys
+
 	// APIKeys stores API keys; required when APIKeyConfig.Enabled.
 	APIKeys keystore.APIKeys
 	// APIKeyConfig configures API-key management.
@@ -181,6 +196,7 @@ var (
 	ErrRateLimitSpec = errors.New("loginui: invalid rate limit")
 	ErrTOTPConfig    = totp.ErrConfig
 	ErrAPIKeyConfig  = apikeys.ErrConfig
+	ErrPasskeyConfig = errors.New("loginui: passkeys need a passkey store, an RP ID and origins")
 )
 
 const minSecretLen = 32

@@ -28,7 +28,7 @@ type pageSet map[string]*template.Template
 func parsePages() (pageSet, error) {
 	ps := pageSet{}
 	for _, n := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/base.html", "templates/"+n+".html")
+		t, err := template.ParseFS(templateFS, "templates/base.html", "templates/head.html", "templates/"+n+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -57,6 +57,15 @@ type pageData struct {
 	ownFrom       feature.Section
 	ownHTML       template.HTML
 	LoginSections []template.HTML // login page: the features' other ways in
+	// Script, when set, is the path of the passkey script the page
+	// includes; render relaxes the page's CSP to script-src 'self'.
+	Script string
+	// Passkey is the ceremony a login or /2fa page offers (options and
+	// state, begun when the page was rendered).
+	Passkey *passkeyCeremony
+	// NoCode: the /2fa page leaves out the code form (the pending
+	// login's user has no TOTP); the zero value shows it.
+	NoCode bool
 }
 
 type renderedSection struct {
@@ -75,9 +84,13 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, d *pageD
 	d.RegistrationOpen = !p.o.RegistrationDisabled
 	if name == "login" {
 		d.LoginSections = p.loginSectionsFor(d.RD)
+		p.passkeyLoginForm(d)
 	}
 	if d.MinLen == 0 {
 		d.MinLen, d.MaxLen = p.o.PasswordMinLen, p.o.PasswordMaxLen
+	}
+	if d.Script != "" {
+		w.Header().Set("Content-Security-Policy", withScript(w.Header().Get("Content-Security-Policy")))
 	}
 	if err := web.WritePage(w, p.pages[name], status, d); err != nil {
 		p.log.Error().Str("component", "loginui").Str("page", name).Msg("page rendering failed")

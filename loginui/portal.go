@@ -50,6 +50,8 @@ type Portal struct {
 	cspDataImages string // csp with img-src data:, for the TOTP enrolment page
 	totp          *totp.Feature
 	stepUpper     feature.StepUpper // step-up proofs (loginui/totp)
+	passkeys      feature.Passkeys  // loginui/passkey, nil when off
+	cspScript     string            // csp with script-src 'self', for pages that run the passkey script
 	oauth         *oauth.Feature
 	notices       map[string]string // ?done= texts: the core's and the features'
 	loginSections []feature.LoginSection
@@ -100,6 +102,9 @@ func New(o Options) (*Portal, error) {
 	if err := p.initTOTP(iss); err != nil {
 		return nil, fmt.Errorf("loginui: totp: %w", err)
 	}
+	if err := p.initPasskeys(); err != nil {
+		return nil, err
+	}
 	if err := p.initOAuth(); err != nil {
 		return nil, err
 	}
@@ -147,6 +152,7 @@ func New(o Options) (*Portal, error) {
 	}
 	p.csp = p.buildCSP()
 	p.cspDataImages = withDataImages(p.csp)
+	p.cspScript = withScript(p.csp)
 	p.routes()
 	return p, nil
 }
@@ -192,7 +198,7 @@ func (p *Portal) buildCSP() string {
 		fa = append(fa, "http://localhost:*", "http://127.0.0.1:*")
 	}
 	fa = append(fa, p.featureFormOrigins()...)
-	return "default-src 'none'; style-src 'self'; " + cspImgSrc + "; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
+	return cspDefault + " style-src 'self'; " + cspImgSrc + "; base-uri 'none'; frame-ancestors 'none'; form-action " + strings.Join(fa, " ")
 }
 
 const cspImgSrc = "img-src 'self'"
@@ -203,6 +209,16 @@ const cspImgSrc = "img-src 'self'"
 func withDataImages(csp string) string {
 	return strings.Replace(csp, cspImgSrc+";", cspImgSrc+" data:;", 1)
 }
+
+// withScript is csp with script-src 'self' and connect-src 'self' (the
+// script calls the portal's JSON API): only pages that include the
+// portal's own passkey script (pageData.Script) get it; every other page
+// keeps default-src 'none' for scripts and connections.
+func withScript(csp string) string {
+	return strings.Replace(csp, cspDefault, cspDefault+" script-src 'self'; connect-src 'self';", 1)
+}
+
+const cspDefault = "default-src 'none';"
 
 func (p *Portal) routes() {
 	m := http.NewServeMux()
@@ -227,4 +243,10 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /static/style.css", serveStyle)
 	p.mux = m
 	p.registerFeatures()
+	if p.passkeys != nil {
+		m.HandleFunc("POST /api/auth/webauthn/login/begin", web.JSON(p.flow.PasskeyBegin))
+		m.HandleFunc("POST /api/auth/webauthn/login/finish", p.padded(web.JSON(p.flow.PasskeyFinish)))
+		m.HandleFunc("POST /login/passkey", p.padded(p.pageRoute(p.pageLoginPasskey)))
+		m.HandleFunc("POST /2fa/passkey", p.pageRoute(p.page2faPasskey))
+	}
 }

@@ -23,19 +23,29 @@ func (p *Portal) initTOTP(iss string) error {
 	o := p.o
 	c := totp.Config{Options: o.TOTP, Hasher: p.hasher, RecoveryLookup: o.Secrets.RecoveryCodeLookup,
 		Users: o.Users, Sessions: o.Sessions, Markers: o.Markers, Denylist: o.Denylist, ValidFirstFactor: feature.ValidFirstFactor}
+	// The pending token serves every second step, a passkey's too, so it
+	// exists without TOTP configured: its keys come from
+	// Secrets.TOTPPending when set, else from Secrets.TokenHash under
+	// purposes of their own.
+	pendingSecret, pendingPurpose := o.Secrets.TOTPPending, "loginui/totp-pending-token"
+	bindPurpose := "loginui/totp-binding"
+	if pendingSecret.Len() < minSecretLen {
+		pendingSecret, pendingPurpose, bindPurpose = o.Secrets.TokenHash, "loginui/pending-login-token", "loginui/pending-login-binding"
+	}
+	pk := signing.NewSecret(signing.DeriveKey(pendingSecret, pendingPurpose, 32))
+	pending, err := session.NewJWT(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, "", true)
+	if err != nil {
+		return err
+	}
+	c.Pending = pending
+	c.BindKey = signing.DeriveKey(pendingSecret, bindPurpose, 32)
 	if o.TOTP.Keyring != nil {
-		pk := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-pending-token", 32))
 		ek := signing.NewSecret(signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-enroll-token", 32))
-		pending, err := session.NewJWT(iss, audTOTPPending, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: pk}}, "", true)
-		if err != nil {
-			return err
-		}
 		enroll, err := session.NewJWT(iss, audTOTPEnroll, []signing.JWTKey{{Alg: signing.AlgHS256, HMAC: ek}}, "", false)
 		if err != nil {
 			return err
 		}
-		c.Pending, c.Enroll = pending, enroll
-		c.BindKey = signing.DeriveKey(o.Secrets.TOTPPending, "loginui/totp-binding", 32)
+		c.Enroll = enroll
 	}
 	f, err := totp.New(c)
 	if err != nil {

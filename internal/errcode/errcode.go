@@ -57,6 +57,18 @@ const (
 	OAuthEmailNotVerified     = "OAUTH_EMAIL_NOT_VERIFIED"
 	OAuthUserAlreadyExists    = "OAUTH_USER_ALREADY_EXISTS"
 	OAuthAccountAlreadyLinked = "OAUTH_ACCOUNT_ALREADY_LINKED"
+
+	// Passkeys (docs/design.md "Passkeys").
+	WebAuthnPayloadInvalid     = "WEBAUTHN_PAYLOAD_INVALID"
+	WebAuthnStateInvalid       = "WEBAUTHN_STATE_INVALID"
+	WebAuthnReplayed           = "WEBAUTHN_CEREMONY_REPLAYED"
+	WebAuthnVerificationFailed = "WEBAUTHN_VERIFICATION_FAILED"
+	WebAuthnUnknownCredential  = "WEBAUTHN_UNKNOWN_CREDENTIAL"
+	WebAuthnSignCount          = "WEBAUTHN_SIGN_COUNT_INVALID"
+	WebAuthnCredentialExists   = "WEBAUTHN_CREDENTIAL_EXISTS"
+	WebAuthnLimitReached       = "WEBAUTHN_LIMIT_REACHED"
+	WebAuthnNotFound           = "WEBAUTHN_CREDENTIAL_NOT_FOUND"
+	WebAuthnDisabled           = "WEBAUTHN_DISABLED"
 )
 
 // Codes of the admin commands.
@@ -127,6 +139,16 @@ var table = []Entry{
 	{OAuthEmailNotVerified, http.StatusBadRequest},
 	{OAuthUserAlreadyExists, http.StatusBadRequest},
 	{OAuthAccountAlreadyLinked, http.StatusBadRequest},
+	{WebAuthnPayloadInvalid, http.StatusUnprocessableEntity},
+	{WebAuthnStateInvalid, http.StatusBadRequest},
+	{WebAuthnReplayed, http.StatusBadRequest},
+	{WebAuthnVerificationFailed, http.StatusBadRequest},
+	{WebAuthnUnknownCredential, http.StatusBadRequest},
+	{WebAuthnSignCount, http.StatusBadRequest},
+	{WebAuthnCredentialExists, http.StatusConflict},
+	{WebAuthnLimitReached, http.StatusConflict},
+	{WebAuthnNotFound, http.StatusNotFound},
+	{WebAuthnDisabled, http.StatusForbidden},
 
 	{ConfigurationInvalid, http.StatusBadRequest},
 	{InvalidEmail, http.StatusBadRequest},

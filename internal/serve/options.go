@@ -120,6 +120,8 @@ func portalOptions(cfg *config.Config, c *app.Core, w wired) loginui.Options {
 		TrustedProxies:    w.trusted,
 		TrustedHops:       cfg.TrustedHops,
 		TOTP:              totpOptions(cfg, c),
+		Passkey:           passkeyOptions(cfg),
+		Passkeys:          w.store,
 		APIKeys:           w.store,
 		APIKeyConfig:      apiKeyOptions(cfg, c),
 		OAuth:             oauthOptions(cfg, c),
@@ -151,6 +153,17 @@ func totpOptions(cfg *config.Config, c *app.Core) loginui.TOTPOptions {
 		StepUpTTL: cfg.TOTP.StepUpTTL,
 		Keyring:   c.Keyrings[keystore.RingTOTPSecrets],
 	}
+}
+
+// passkeyOptions: an RP ID the config cannot use (an IP address) leaves
+// passkeys out.
+func passkeyOptions(cfg *config.Config) loginui.PasskeyOptions {
+	o := loginui.PasskeyOptions{Enabled: cfg.WebAuthnUsable(), RPName: cfg.WebAuthn.RPName,
+		Origins: cfg.WebAuthnOrigins(), Lifetime: cfg.WebAuthn.CeremonyTimeout}
+	if o.Enabled || !cfg.WebAuthn.Enabled {
+		o.RPID = cfg.WebAuthnRPID()
+	}
+	return o
 }
 
 func apiKeyOptions(cfg *config.Config, c *app.Core) loginui.APIKeyOptions {

@@ -70,6 +70,7 @@ func fullConfig(t *testing.T) (*config.Config, *app.Core) {
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Passwords.Memory, cfg.Passwords.Time, cfg.Passwords.Threads = 1024, 1, 1
 	cfg.Cookie.Domain = "example.test"
+	cfg.PublicURL = "https://auth.example.test" // passkeys need a domain name
 	cfg.Rules = []config.Rule{{Name: "everyone", Policy: config.PolicyAuthenticated}}
 	cfg.Verifier.ForwardsBody = []string{"envoy"}
 	cfg.Verifier.Assertion.Enabled = true

@@ -1,8 +1,6 @@
 package oauth
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
 	"github.com/gatehouse/gatehouse/loginui/internal/web"
+	"github.com/gatehouse/gatehouse/signing"
 )
 
 // The OAuth flow cookie carries what the callback must check: the state,
@@ -49,12 +48,10 @@ type oauthFlow struct {
 	Expires  int64  `json:"e"`
 }
 
-func (oa *Feature) flowAEAD() (cipher.AEAD, error) {
-	b, err := aes.NewCipher(oa.flowKey)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
+// flowBox seals and opens flow cookies (signing.SealBox: AES-256-GCM,
+// the cookie's purpose as additional data).
+func (oa *Feature) flowBox() (*signing.SealBox, error) {
+	return signing.NewSealBox(oa.flowKey, flowAAD)
 }
 
 // sealFlow encrypts f into a cookie value.
@@ -63,31 +60,23 @@ func (oa *Feature) sealFlow(f *oauthFlow) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	a, err := oa.flowAEAD()
+	box, err := oa.flowBox()
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(a.Seal(nonce, nonce, pt, []byte(flowAAD))), nil
+	return box.Seal(pt)
 }
 
 // openFlow decrypts and checks a cookie value: authentic, unexpired.
 func (oa *Feature) openFlow(v string) (*oauthFlow, error) {
-	if v == "" || len(v) > maxFlowCookie || !web.IsB64URL(v) {
+	if !web.IsB64URL(v) {
 		return nil, errFlowInvalid
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(v)
+	box, err := oa.flowBox()
 	if err != nil {
 		return nil, errFlowInvalid
 	}
-	a, err := oa.flowAEAD()
-	if err != nil || len(b) < a.NonceSize()+a.Overhead() {
-		return nil, errFlowInvalid
-	}
-	pt, err := a.Open(nil, b[:a.NonceSize()], b[a.NonceSize():], []byte(flowAAD))
+	pt, err := box.Open(v, maxFlowCookie)
 	if err != nil {
 		return nil, errFlowInvalid
 	}

@@ -39,8 +39,10 @@ type Options struct {
 type Config struct {
 	Options
 	// Pending and Enroll sign the pending-login and enrollment tokens;
-	// BindKey keys the bindings they carry. Nil tokens: TOTP is not
-	// configured (users who have it on cannot finish a login).
+	// BindKey keys the bindings they carry. Nil Enroll: TOTP is not
+	// configured (users who have it on cannot finish a login with a
+	// code); the core sets Pending even then, since a passkey completes
+	// pending logins too (Pending, SpendPending).
 	Pending, Enroll feature.Tokens
 	BindKey         []byte
 	Hasher          *signing.Hasher // recovery-code hashes
@@ -70,6 +72,7 @@ var (
 	_ feature.FramedSection = (*Feature)(nil)
 	_ feature.SecondFactor  = (*Feature)(nil)
 	_ feature.StepUpper     = (*Feature)(nil)
+	_ feature.PendingLogins = (*Feature)(nil)
 )
 
 // ErrConfig: the algorithm is unknown.

@@ -258,12 +258,11 @@ func (f *Feature) Begin(r *http.Request, u *keystore.User, firstFactor string) (
 
 func pendingUsedKey(jti string) string { return "totp-pending:" + jti }
 
-// Complete is the second login step (feature.SecondFactor): the pending token must
-// verify (audience, expiry, signature), name a known first factor, be
-// unused, be bound to this client and to the user's current credentials;
-// the code must be a fresh TOTP code or an unused recovery code. The token
-// is spent only once the code matched, so a typo does not cost the first
-// step. It returns the user and the first factor; the core records
+// Complete is the second login step (feature.SecondFactor): the pending
+// token must be valid (Pending), the user must have TOTP on, and the code
+// must be a fresh TOTP code or an unused recovery code. The token is spent
+// only once the code matched, so a typo does not cost the first step. It
+// returns the user and the first factor; the core records
 // "<first factor>+totp" as the session's AuthMethod.
 func (f *Feature) Complete(r *http.Request, tok, code string) (*keystore.User, string, error) {
 	if e := f.h.Rate(r, SlotVerify, []string{"ip", f.h.ClientIP(r)}); e != nil {
@@ -272,28 +271,12 @@ func (f *Feature) Complete(r *http.Request, tok, code string) (*keystore.User, s
 	if !f.ready {
 		return nil, "", opPendingBad
 	}
-	now := f.h.Now()
-	cl, err := f.c.Pending.Verify(tok, now)
-	if err != nil || !f.c.ValidFirstFactor(cl.FirstFactor) {
-		return nil, "", opPendingBad
-	}
-	ctx, cancel := feature.StoreCtx(r)
-	defer cancel()
-	used, err := f.c.Denylist.IsDenied(ctx, []byte(pendingUsedKey(cl.JTI)))
+	pl, err := f.Pending(r, tok)
 	if err != nil {
-		return nil, "", web.Unavailable
+		return nil, "", err
 	}
-	if used {
-		return nil, "", opPendingBad
-	}
-	u, err := f.c.Users.GetUser(ctx, cl.Subject)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, "", opPendingBad
-	}
-	if err != nil {
-		return nil, "", web.Unavailable
-	}
-	if !u.Active || !u.TOTPEnabled || !constEq(cl.SFP, f.pendingBinding(u, r, cl.FirstFactor)) {
+	u := pl.User
+	if !u.TOTPEnabled {
 		return nil, "", opPendingBad
 	}
 	if e := f.h.Rate(r, SlotVerify, []string{"user", u.ID}); e != nil {
@@ -306,21 +289,68 @@ func (f *Feature) Complete(r *http.Request, tok, code string) (*keystore.User, s
 		}
 		return nil, "", e
 	}
-	until := cl.ExpiresAt.Add(time.Minute)
-	won, err := f.c.Markers.SetIfAbsent(ctx, pendingUsedKey(cl.JTI), until.Sub(now))
-	if err != nil {
-		return nil, "", web.Unavailable
-	}
-	if !won {
-		return nil, "", opPendingBad
-	}
-	if err := f.c.Denylist.Deny(ctx, pendingUsedKey(cl.JTI), until); err != nil {
-		return nil, "", web.Unavailable
+	ctx, cancel := feature.StoreCtx(r)
+	defer cancel()
+	if err := f.SpendPending(ctx, pl); err != nil {
+		return nil, "", err
 	}
 	if e := f.spendFactor(ctx, u, m); e != nil {
 		return nil, "", e
 	}
-	return u, cl.FirstFactor, nil
+	return u, pl.FirstFactor, nil
+}
+
+// Pending checks a pending token for any second step
+// (feature.PendingLogins): it must verify (audience, expiry, signature),
+// name a known first factor, be unused, and be bound to this client and
+// to the current credentials of its user, who must be active. It spends
+// nothing.
+func (f *Feature) Pending(r *http.Request, tok string) (*feature.PendingLogin, error) {
+	if f.c.Pending == nil {
+		return nil, opPendingBad
+	}
+	cl, err := f.c.Pending.Verify(tok, f.h.Now())
+	if err != nil || !f.c.ValidFirstFactor(cl.FirstFactor) {
+		return nil, opPendingBad
+	}
+	ctx, cancel := feature.StoreCtx(r)
+	defer cancel()
+	used, err := f.c.Denylist.IsDenied(ctx, []byte(pendingUsedKey(cl.JTI)))
+	if err != nil {
+		return nil, web.Unavailable
+	}
+	if used {
+		return nil, opPendingBad
+	}
+	u, err := f.c.Users.GetUser(ctx, cl.Subject)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, opPendingBad
+	}
+	if err != nil {
+		return nil, web.Unavailable
+	}
+	if !u.Active || !constEq(cl.SFP, f.pendingBinding(u, r, cl.FirstFactor)) {
+		return nil, opPendingBad
+	}
+	return &feature.PendingLogin{User: u, FirstFactor: cl.FirstFactor, JTI: cl.JTI, ExpiresAt: cl.ExpiresAt}, nil
+}
+
+// SpendPending spends a pending token once (feature.PendingLogins): one
+// concurrent winner through the markers, then durably in the denylist.
+func (f *Feature) SpendPending(ctx context.Context, pl *feature.PendingLogin) error {
+	now := f.h.Now()
+	until := pl.ExpiresAt.Add(time.Minute)
+	won, err := f.c.Markers.SetIfAbsent(ctx, pendingUsedKey(pl.JTI), until.Sub(now))
+	if err != nil {
+		return web.Unavailable
+	}
+	if !won {
+		return opPendingBad
+	}
+	if err := f.c.Denylist.Deny(ctx, pendingUsedKey(pl.JTI), until); err != nil {
+		return web.Unavailable
+	}
+	return nil
 }
 
 // StepUp proves a second factor for the caller's cookie session and marks

@@ -19,6 +19,7 @@ package feature
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -80,10 +81,12 @@ type AccountView struct {
 // SecondFactor is implemented by a feature that adds a second login step
 // for users who have it on (keystore.User.TOTPEnabled). The core owns the
 // login: it asks Begin for a pending token after the first factor, and
-// Complete to check it with the code before it mints the session.
+// Complete to check it with the code before it mints the session. The
+// pending token serves every second step (a passkey too): the feature
+// implements PendingLogins as well.
 type SecondFactor interface {
-	// Ready reports whether pending logins can be issued and completed;
-	// when it is false a user with the factor on cannot log in (503).
+	// Ready reports whether codes can be checked; when it is false a
+	// user whose only second factor is this one cannot log in (503).
 	Ready() bool
 	// Begin returns the pending token of u's login after firstFactor
 	// (the AuthMethod of the first step), bound to r's client.
@@ -93,6 +96,57 @@ type SecondFactor interface {
 	Complete(r *http.Request, token, code string) (u *keystore.User, firstFactor string, err error)
 	// PendingLifetime is how long a pending token lives.
 	PendingLifetime() time.Duration
+}
+
+// PendingLogin is a pending token as PendingLogins.Pending verified it.
+type PendingLogin struct {
+	User        *keystore.User // as stored; active
+	FirstFactor string
+	JTI         string // the token's id: a second step's ceremony binds to it
+	ExpiresAt   time.Time
+}
+
+// PendingLogins checks and spends the pending token of a second login
+// step that is not the SecondFactor's own code (a passkey). Errors are
+// *web.Error values (TOTP_PENDING_BAD_TOKEN) or web.Unavailable.
+type PendingLogins interface {
+	// Pending verifies tok (signature, expiry, unused, bound to r's
+	// client and to the current credentials of an active user) and
+	// spends nothing.
+	Pending(r *http.Request, tok string) (*PendingLogin, error)
+	// SpendPending spends it; one concurrent caller wins.
+	SpendPending(ctx context.Context, p *PendingLogin) error
+}
+
+// Passkeys is implemented by the feature that holds the users' passkeys
+// (loginui/passkey). The core owns the logins that use them (the
+// passwordless login and the passkey second step, their routes and
+// sessions); the feature runs the ceremonies, audits their failures and
+// answers errors as *web.Error values.
+type Passkeys interface {
+	// HasPasskeys reports whether the user has at least one passkey
+	// (HasSecondFactor).
+	HasPasskeys(ctx context.Context, userID string) (bool, error)
+	// BeginSecond starts an assertion with u's passkeys bound to binding
+	// (the pending token's id).
+	BeginSecond(r *http.Request, u *keystore.User, binding string) (options json.RawMessage, state string, err error)
+	// FinishSecond verifies the answer to a ceremony BeginSecond began for
+	// u and binding, and records the passkey's use.
+	FinishSecond(r *http.Request, u *keystore.User, binding, state string, answer []byte) error
+	// BeginPasswordless starts a discoverable-credential login bound to
+	// binding (a per-client value).
+	BeginPasswordless(binding string) (options json.RawMessage, state string, err error)
+	// FinishPasswordless verifies its answer and returns the passkey's
+	// user as stored (the core checks it may log in) and whether the
+	// authenticator verified the person (the UV flag).
+	FinishPasswordless(r *http.Request, binding, state string, answer []byte) (u *keystore.User, userVerified bool, err error)
+	// Enabled reports whether users may add passkeys and log in without
+	// a password (passkeys already registered work either way).
+	Enabled() bool
+	// ScriptPath is the path of the first-party script that runs the
+	// ceremonies in a browser; pages that include it get CSP script-src
+	// 'self'.
+	ScriptPath() string
 }
 
 // StepUpper is implemented by the feature that proves a second factor
@@ -199,14 +253,14 @@ type Host interface {
 	// credentials are refused.
 	APICaller(r *http.Request) (*Caller, error)
 	// AdminCaller is APICaller plus: superuser, password session and,
-	// with TOTP on, a step-up proof.
+	// with a second factor (HasSecondFactor), a step-up proof.
 	AdminCaller(r *http.Request) (*Caller, error)
 	// AdminTarget loads the user named by the {id} path value (404
 	// USER_NOT_FOUND).
 	AdminTarget(r *http.Request) (*keystore.User, error)
 	// AdminGate is AdminCaller's check for a caller already admitted
 	// (a page session from PageCaller): superuser, password session and,
-	// with TOTP on, a step-up proof; the error is the 403.
+	// with a second factor, a step-up proof; the error is the 403.
 	AdminGate(c *Caller) error
 	// RevokeUnverifiedCredentials is the core's revocation policy after
 	// a change of u's address or verification made at before (an email
@@ -226,8 +280,9 @@ type Host interface {
 	// PresentsAPIKey reports whether the request carries an API-key
 	// credential (bearer key, X-API-Key, or a signed request).
 	PresentsAPIKey(r *http.Request) bool
-	// StepUp refuses (403 TOTP_STEP_UP_REQUIRED) a user with TOTP on
-	// whose session holds no current step-up proof.
+	// StepUp refuses (403 TOTP_STEP_UP_REQUIRED) a user with a second
+	// factor (TOTP on, or a passkey: HasSecondFactor) whose session holds
+	// no current step-up proof.
 	StepUp(c *Caller) error
 	// RequireStepUp is StepUp after using code, when given, to obtain a
 	// proof.
@@ -257,10 +312,11 @@ type Host interface {
 	CookieCaller(r *http.Request) (*Caller, error)
 	// SafeRedirect keeps rd only when the redirect policy accepts it.
 	SafeRedirect(rd string) (string, bool)
-	// FinishLogin completes a login whose first factor (an AuthMethod
-	// such as "oauth:github") succeeded: the core's second step for users
-	// with TOTP on and the SecondStep hook, or a new session and a
-	// redirect to rd (or the portal home). It answers in every case.
+	// FinishLogin completes a login whose first factor (an OAuth
+	// AuthMethod such as "oauth:github") succeeded: the core's second
+	// step for users with a second factor and the SecondStep hook, or a
+	// new session and a redirect to rd (or the portal home). It answers
+	// in every case.
 	FinishLogin(w http.ResponseWriter, r *http.Request, u *keystore.User, firstFactor, rd string)
 	// RenderLoginError answers with the login page showing err.
 	RenderLoginError(w http.ResponseWriter, r *http.Request, rd string, err error)

@@ -19,6 +19,15 @@ func TestOnlyAPasswordFirstFactorMakesAPasswordSession(t *testing.T) {
 		{"", false, false},
 		{"Password", false, false},
 		{"password+totp+totp", false, false},
+		{"password+passkey", true, false},
+		{"passkey+uv", true, false},
+		{"passkey", false, true},
+		{"passkey+totp", false, false},
+		{"oauth:github+passkey", false, false},
+		{"passkey+passkey", false, false},
+		{"passkey+uv+totp", false, false},
+		{"password+uv", false, false},
+		{"oauth:github+uv", false, false},
 	}
 	for _, tc := range cases {
 		if got := PasswordFirstFactor(tc.method); got != tc.password {
@@ -33,5 +42,49 @@ func TestOnlyAPasswordFirstFactorMakesAPasswordSession(t *testing.T) {
 		if PasswordFirstFactor(m) != (first == "password") {
 			t.Errorf("after TOTP, %q counts wrongly", m)
 		}
+		m = MethodAfterPasskey(first)
+		if PasswordFirstFactor(m) != (first == "password") {
+			t.Errorf("after a passkey, %q counts wrongly", m)
+		}
+	}
+}
+
+// TestPasskeyMethodsFollowTheRule pins the AuthMethod of each passkey
+// login (docs/design.md "Passkeys") and when a second step follows.
+func TestPasskeyMethodsFollowTheRule(t *testing.T) {
+	if PasswordlessMethod(true) != "passkey+uv" || PasswordlessMethod(false) != "passkey" {
+		t.Fatal("passwordless methods")
+	}
+	if MethodAfterPasskey("password") != "password+passkey" || MethodAfterPasskey("oauth:github") != "oauth:github+passkey" {
+		t.Fatal("passkey as the second step")
+	}
+	for _, first := range []string{"passkey", "passkey+uv", "password+totp", "", "totp"} {
+		if m := MethodAfterPasskey(first); m != "" {
+			t.Errorf("MethodAfterPasskey(%q) = %q, want none", first, m)
+		}
+	}
+	if OAuthFirstFactor("passkey") || OAuthFirstFactor("password") || !OAuthFirstFactor("oauth:x") {
+		t.Fatal("OAuthFirstFactor")
+	}
+	cases := []struct {
+		method         string
+		totp, passkeys bool
+		want           bool
+	}{
+		{"password", false, false, false},
+		{"password", true, false, true},
+		{"password", false, true, true},
+		{"oauth:github", false, true, true},
+		{"passkey+uv", true, true, false},
+		{"passkey", false, true, false},
+		{"passkey", true, true, true},
+	}
+	for _, tc := range cases {
+		if got := NeedsSecondStep(tc.method, tc.totp, tc.passkeys); got != tc.want {
+			t.Errorf("NeedsSecondStep(%q, totp=%t, passkeys=%t) = %t", tc.method, tc.totp, tc.passkeys, got)
+		}
+	}
+	if HasSecondFactor(false, false) || !HasSecondFactor(true, false) || !HasSecondFactor(false, true) {
+		t.Fatal("HasSecondFactor")
 	}
 }

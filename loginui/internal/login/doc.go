@@ -4,9 +4,12 @@
 // account lockout, re-hashing on old parameters), the check of a
 // signed-in user's current password, and the audit of failed logins. The
 // Flow is the JSON login API (POST /api/auth/login, /logout, /refresh,
-// /2fa/verify) and the steps the core's login pages share with it:
-// beginning and completing the second step (a feature.SecondFactor,
-// loginui/totp) and opening a browser session with its cookies.
+// /2fa/verify, /webauthn/login/begin|finish) and the steps the core's
+// login pages share with it: the one decision whether a login goes
+// through the second step (SecondStepFor), beginning and completing it (a
+// feature.SecondFactor, loginui/totp, or a passkey through
+// feature.Passkeys), checking a passwordless passkey login, and opening a
+// browser session with its cookies.
 //
 // The Checker's results are sentinel errors (ErrBadCredentials,
 // ErrUnavailable, ErrBusy, ErrStore) that say nothing the client may not
@@ -15,9 +18,9 @@
 //
 // It must never mint a credential itself: every session, refresh chain
 // and access token comes from loginui/internal/session, and a session is
-// opened only for a login whose factors were checked here (a password,
-// then the second step for a user who has it on) or by the core's
-// Host.FinishLogin, which refuses a feature's password first factor. It
+// opened only for a login whose factors were checked here (a password or
+// a passkey, then the second step for a user who has one) or by the
+// core's Host.FinishLogin, which accepts only an OAuth first factor. It
 // must never render a page (the HTML login is the core's, with its
 // templates), never log a password or an identifier (failed logins carry
 // an HMAC digest of the folded identifier, only when a telemetry secret

@@ -30,8 +30,13 @@ type Flow struct {
 	ClientIP func(*http.Request) string
 	// Caller admits the caller of a logout (feature.Host.APICaller).
 	Caller func(*http.Request) (*feature.Caller, error)
-	// Second is the second login step (loginui/totp).
-	Second feature.SecondFactor
+	// Second is the second login step (loginui/totp); Pending checks and
+	// spends its pending tokens for a passkey second step.
+	Second  feature.SecondFactor
+	Pending feature.PendingLogins
+	// Passkeys, when set, are the users' passkeys (loginui/passkey): a
+	// second factor, and the passwordless login of passkey.go.
+	Passkeys feature.Passkeys
 	// SecondStep is Options.SecondStep: after a correct password (and
 	// after the built-in second step); handled=true means it answered.
 	SecondStep      func(w http.ResponseWriter, r *http.Request, u *keystore.User) (handled bool)
@@ -71,18 +76,29 @@ func (f *Flow) Login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Answer(err)
 	}
-	if u.TOTPEnabled {
-		tok, err := f.BeginSecond(r, u, feature.MethodPassword)
-		if err != nil {
-			return err
-		}
-		web.WriteJSON(w, http.StatusAccepted, map[string]any{"totp_required": true, "pending_token": tok})
+	tok, passkeys, err := f.SecondStepFor(ctx, r, u, feature.MethodPassword)
+	if err != nil {
+		return err
+	}
+	if tok != "" {
+		f.writePending(w, tok, passkeys)
 		return nil
 	}
 	if f.SecondStep != nil && f.SecondStep(w, r, u) {
 		return nil
 	}
 	return f.finish(ctx, w, r, u, transport, feature.MethodPassword)
+}
+
+// writePending answers a login that needs its second step: 202 with the
+// pending token; passkey says a passkey may complete it
+// (/api/auth/webauthn/login/begin).
+func (f *Flow) writePending(w http.ResponseWriter, tok string, passkey bool) {
+	body := map[string]any{"totp_required": true, "pending_token": tok}
+	if passkey {
+		body["passkey"] = true
+	}
+	web.WriteJSON(w, http.StatusAccepted, body)
 }
 
 // finish issues the credentials of a completed login: bearer tokens or a
@@ -128,11 +144,33 @@ func (f *Flow) OpenSession(ctx context.Context, w http.ResponseWriter, r *http.R
 	return csrf, nil
 }
 
+// SecondStepFor is the core's one decision whether u's login after
+// method (its first step's AuthMethod) goes through the second step
+// (feature.NeedsSecondStep on u's TOTP and passkeys). When it does, it
+// issues the pending token (tok != "") and reports whether a passkey may
+// complete it. A store failure is web.Unavailable: never a login without
+// the second step.
+func (f *Flow) SecondStepFor(ctx context.Context, r *http.Request, u *keystore.User, method string) (tok string, passkey bool, err error) {
+	has := false
+	if f.Passkeys != nil && method != feature.MethodPasskeyUV {
+		if has, err = f.Passkeys.HasPasskeys(ctx, u.ID); err != nil {
+			return "", false, web.Unavailable
+		}
+	}
+	if !feature.NeedsSecondStep(method, u.TOTPEnabled, has) {
+		return "", false, nil
+	}
+	passkey = has && feature.MethodAfterPasskey(method) != ""
+	tok, err = f.BeginSecond(r, u, method, passkey)
+	return tok, passkey, err
+}
+
 // BeginSecond issues the pending token of u's login after firstFactor
-// (its AuthMethod). Without the second factor configured the login cannot
-// finish (503), never a login without it.
-func (f *Flow) BeginSecond(r *http.Request, u *keystore.User, firstFactor string) (string, error) {
-	if !f.Second.Ready() {
+// (its AuthMethod). Without a second step u can complete (TOTP not
+// configured and no passkey) the login cannot finish (503), never a login
+// without it.
+func (f *Flow) BeginSecond(r *http.Request, u *keystore.User, firstFactor string, passkey bool) (string, error) {
+	if !passkey && !f.Second.Ready() {
 		f.Log.Error().Str("component", "loginui").Str("user_id", u.ID).Msg("user has TOTP on but TOTP is not configured")
 		return "", web.Unavailable
 	}
@@ -141,8 +179,11 @@ func (f *Flow) BeginSecond(r *http.Request, u *keystore.User, firstFactor string
 		return "", web.Unavailable
 	}
 	event := "login_oauth_ok_totp_pending"
-	if firstFactor == feature.MethodPassword {
+	switch firstFactor {
+	case feature.MethodPassword:
 		event = "login_password_ok_totp_pending"
+	case feature.MethodPasskey:
+		event = "login_passkey_ok_totp_pending"
 	}
 	f.audit(event, u.ID)
 	return tok, nil
