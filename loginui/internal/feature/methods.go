@@ -1,6 +1,10 @@
 package feature
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
 
 // Auth methods stored in keystore.Session.AuthMethod (docs/design.md
 // "Passkeys") are a first factor followed by at most one suffix:
@@ -23,12 +27,12 @@ import "strings"
 // session (fail closed: such a session must log in again before managing
 // keys, links or the admin API).
 const (
-	MethodPassword      = "password"
-	MethodOAuthPrefix   = "oauth:" // then the provider's name
-	MethodPasskey       = "passkey"
-	MethodTOTPSuffix    = "+totp"    // a TOTP or recovery code after the first factor
-	MethodPasskeySuffix = "+passkey" // a passkey assertion after the first factor
-	MethodUVSuffix      = "+uv"      // a passwordless passkey with user verification
+	MethodPassword      = keystore.AuthMethodPassword
+	MethodOAuthPrefix   = keystore.AuthMethodOAuthPrefix // then the provider's name
+	MethodPasskey       = keystore.AuthMethodPasskey
+	MethodTOTPSuffix    = keystore.AuthMethodTOTPSuffix  // a TOTP or recovery code after the first factor
+	MethodPasskeySuffix = keystore.AuthMethodPasskeyStep // a passkey assertion after the first factor
+	MethodUVSuffix      = keystore.AuthMethodUVSuffix    // a passwordless passkey with user verification
 	// MethodPasskeyUV is a passwordless passkey login with user
 	// verification.
 	MethodPasskeyUV = MethodPasskey + MethodUVSuffix
@@ -98,11 +102,11 @@ func NeedsSecondStep(method string, totpEnabled, hasPasskeys bool) bool {
 // PasswordFirstFactor reports whether a stored AuthMethod records a
 // password (or a passkey with user verification) as the login's first
 // factor. It is the one test of "opened with a password"
-// (Caller.PasswordSession).
+// (Caller.PasswordSession), on the one parser of the grammar
+// (keystore.ParseAuthMethod, which the verifier's auth_methods rules use
+// too): a password first factor, alone or with a second step, or exactly
+// a passwordless passkey with user verification.
 func PasswordFirstFactor(method string) bool {
-	switch method {
-	case MethodPassword, MethodPassword + MethodTOTPSuffix, MethodPassword + MethodPasskeySuffix, MethodPasskeyUV:
-		return true
-	}
-	return false
+	f := keystore.ParseAuthMethod(method)
+	return f&keystore.FactorPassword != 0 || f == keystore.FactorPasskey|keystore.FactorUserVerified
 }

@@ -1,6 +1,10 @@
 package feature
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gatehouse/gatehouse/keystore"
+)
 
 // TestOnlyAPasswordFirstFactorMakesAPasswordSession pins the one rule
 // every "password session" check uses.
@@ -86,5 +90,41 @@ func TestPasskeyMethodsFollowTheRule(t *testing.T) {
 	}
 	if HasSecondFactor(false, false) || !HasSecondFactor(true, false) || !HasSecondFactor(false, true) {
 		t.Fatal("HasSecondFactor")
+	}
+}
+
+// TestEveryComposedMethodParses prevents the portal's AuthMethod strings
+// from drifting from the one parser the verifier's auth_methods rules use
+// (keystore.ParseAuthMethod): every method a login can store parses, with
+// the factors it was made of.
+func TestEveryComposedMethodParses(t *testing.T) {
+	firsts := map[string]keystore.AuthFactors{
+		MethodPassword:               keystore.FactorPassword,
+		MethodOAuthPrefix + "github": keystore.FactorOAuth,
+		MethodPasskey:                keystore.FactorPasskey,
+	}
+	for first, ff := range firsts {
+		if !ValidFirstFactor(first) {
+			t.Fatalf("%q is not a first factor", first)
+		}
+		cases := map[string]keystore.AuthFactors{first: ff, MethodAfterTOTP(first): ff | keystore.FactorTOTP}
+		if m := MethodAfterPasskey(first); m != "" {
+			cases[m] = ff | keystore.FactorPasskey
+		}
+		for m, want := range cases {
+			if got := keystore.ParseAuthMethod(m); got != want {
+				t.Errorf("ParseAuthMethod(%q) = %b, want %b", m, got, want)
+			}
+		}
+	}
+	for _, uv := range []bool{true, false} {
+		m := PasswordlessMethod(uv)
+		want := keystore.FactorPasskey
+		if uv {
+			want |= keystore.FactorUserVerified
+		}
+		if got := keystore.ParseAuthMethod(m); got != want {
+			t.Errorf("ParseAuthMethod(%q) = %b, want %b", m, got, want)
+		}
 	}
 }
