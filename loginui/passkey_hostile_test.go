@@ -27,6 +27,8 @@ func newPasskeyFixture(t *testing.T) *passkeyFixture {
 	c.login("host@example.test", testPassword)
 	a := webauthntest.New()
 	c.registerPasskey(a, "Key")
+	// Another passkey needs a fresh proof now that the user has one.
+	c.stepUpWithPasskey(a)
 	return &passkeyFixture{h: h, u: u, c: c, a: a}
 }
 

@@ -194,6 +194,7 @@ func TestPasskeyWithoutUVTakesTheTOTPSecondStep(t *testing.T) {
 	_, sec, _ := h.totpUser("tot@example.test", false)
 	c := h.client()
 	c.loginTOTP("tot@example.test", sec)
+	wantStatus(t, c.do("POST", "/api/auth/2fa/step-up", map[string]string{"code": h.code(sec)}), 200, "")
 	a := webauthntest.New()
 	a.NoUV = true
 	c.registerPasskey(a, "Key")
@@ -335,4 +336,28 @@ func TestPasskeyUserNeedsStepUpForSensitiveChanges(t *testing.T) {
 	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k"}), 201, "")
 	h.clock.Advance(6 * time.Minute) // past the step-up
 	wantStatus(t, c.do("POST", "/api/api-keys", map[string]any{"name": "k2"}), 403, loginui.CodeTOTPStepUpRequired)
+}
+
+// TestAddingAPasskeyNeedsAStepUpWhenTheUserHasASecondFactor prevents a
+// hijacked session from adding a passkey (a whole login with user
+// verification) without a fresh proof of the factor the user already has:
+// a TOTP code, or one of their passkeys.
+func TestAddingAPasskeyNeedsAStepUpWhenTheUserHasASecondFactor(t *testing.T) {
+	h := newHarness(t, withPasskeys(t, nil))
+	_, sec, _ := h.totpUser("tot2@example.test", false)
+	c := h.client()
+	c.loginTOTP("tot2@example.test", sec)
+	wantStatus(t, c.do("POST", "/api/auth/webauthn/register/begin", map[string]string{"name": "x"}), 403, loginui.CodeTOTPStepUpRequired)
+	wantStatus(t, c.do("POST", "/api/auth/2fa/step-up", map[string]string{"code": h.code(sec)}), 200, "")
+	a := webauthntest.New()
+	c.registerPasskey(a, "First")
+
+	h.addUser("pk@example.test", false)
+	p := h.client()
+	p.login("pk@example.test", testPassword)
+	b := webauthntest.New()
+	p.registerPasskey(b, "First") // no second factor yet: the password session suffices
+	wantStatus(t, p.do("POST", "/api/auth/webauthn/register/begin", map[string]string{"name": "y"}), 403, loginui.CodeTOTPStepUpRequired)
+	p.stepUpWithPasskey(b)
+	p.registerPasskey(webauthntest.New(), "Second")
 }

@@ -61,7 +61,10 @@ func (f *Feature) registerCaller(r *http.Request) (*feature.Caller, error) {
 
 // mayRegister: adding a passkey needs the feature on and a cookie session
 // opened with a password or holding a step-up proof (like TOTP
-// enrolment).
+// enrolment) and, when the user already has a second factor, a fresh
+// step-up proof (Host.StepUp): a passkey with user verification is a
+// whole login, so a hijacked session must not be able to add one and
+// keep a way in that skips both the password and the second factor.
 func (f *Feature) mayRegister(c *feature.Caller) error {
 	switch {
 	case !f.c.Enabled:
@@ -71,7 +74,7 @@ func (f *Feature) mayRegister(c *feature.Caller) error {
 	case !c.PasswordSession && !f.h.Now().Before(c.Session.StepUpUntil):
 		return opNeedPw
 	}
-	return nil
+	return f.h.StepUp(c)
 }
 
 type registerBeginRequest struct {
