@@ -68,14 +68,8 @@ func (rp *RP) began(kind, userID, binding string, a *protocol.CredentialAssertio
 // the user may log in. ErrCloned comes with a Result naming only the
 // credential's owner (for the audit log).
 func (rp *RP) FinishAssertion(ctx context.Context, kind, userID, binding, st string, answer []byte) (*Result, error) {
-	s, err := rp.open(st, kind, userID, binding)
+	s, err := rp.accept(ctx, st, kind, userID, binding, answer)
 	if err != nil {
-		return nil, err
-	}
-	if len(answer) == 0 || len(answer) > MaxAnswerLen {
-		return nil, ErrVerify
-	}
-	if err := rp.spend(ctx, s); err != nil {
 		return nil, err
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(answer)

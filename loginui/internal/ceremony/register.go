@@ -39,14 +39,8 @@ func (rp *RP) BeginRegistration(ctx context.Context, u *keystore.User, binding s
 // registration begun for u and binding, and stores the passkey under
 // name. Nothing is stored when any check fails.
 func (rp *RP) FinishRegistration(ctx context.Context, u *keystore.User, binding, st string, answer []byte, name string) (*keystore.Passkey, error) {
-	s, err := rp.open(st, KindRegister, u.ID, binding)
+	s, err := rp.accept(ctx, st, KindRegister, u.ID, binding, answer)
 	if err != nil {
-		return nil, err
-	}
-	if len(answer) == 0 || len(answer) > MaxAnswerLen {
-		return nil, ErrVerify
-	}
-	if err := rp.spend(ctx, s); err != nil {
 		return nil, err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(answer)

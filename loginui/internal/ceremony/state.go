@@ -78,3 +78,20 @@ func (rp *RP) spend(ctx context.Context, st *state) error {
 	}
 	return nil
 }
+
+// accept is the start of every Finish: the state must open for kind,
+// user and binding, the answer must be within bounds, and the challenge
+// is spent (once; before any verification).
+func (rp *RP) accept(ctx context.Context, st, kind, userID, binding string, answer []byte) (*state, error) {
+	s, err := rp.open(st, kind, userID, binding)
+	if err != nil {
+		return nil, err
+	}
+	if len(answer) == 0 || len(answer) > MaxAnswerLen {
+		return nil, ErrVerify
+	}
+	if err := rp.spend(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
