@@ -1,0 +1,408 @@
+package loginui_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse/gatehouse/loginui"
+)
+
+// pkBrowserHarness is a portal with passkeys whose public URL is
+// http://localhost:PORT: WebAuthn refuses IP addresses as RP IDs, and
+// localhost is a secure context over plain http.
+func pkBrowserHarness(t *testing.T) (*harness, string) {
+	t.Helper()
+	var pub string
+	h := newHarness(t, withPasskeys(t, func(o *loginui.Options) {
+		o.Now = time.Now
+		o.PublicURL = strings.Replace(o.PublicURL, "127.0.0.1", "localhost", 1)
+		pub = o.PublicURL
+		o.Passkey.Origins = []string{pub}
+	}))
+	return h, pub
+}
+
+// consoleWatch keeps the console messages (console API calls, uncaught
+// exceptions, the browser log) of a tab.
+type consoleWatch struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func watchConsole(t *testing.T, ctx context.Context) *consoleWatch {
+	t.Helper()
+	w := &consoleWatch{}
+	add := func(s string) { w.mu.Lock(); w.msgs = append(w.msgs, s); w.mu.Unlock() }
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *log.EventEntryAdded:
+			add(string(ev.Entry.Level) + " " + string(ev.Entry.Source) + ": " + ev.Entry.Text)
+		case *runtime.EventConsoleAPICalled:
+			var b strings.Builder
+			for _, a := range ev.Args {
+				b.WriteString(string(a.Value))
+				b.WriteString(a.Description)
+				b.WriteByte(' ')
+			}
+			add("console." + string(ev.Type) + ": " + b.String())
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			s := d.Text
+			if d.Exception != nil {
+				s += " " + d.Exception.Description
+			}
+			add("exception: " + s)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// csp returns the messages about Content Security Policy violations.
+func (w *consoleWatch) csp() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, m := range w.msgs {
+		if strings.Contains(m, "Content Security Policy") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (w *consoleWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.msgs, "\n")
+}
+
+// virtualAuthenticator adds a CTAP2 platform authenticator with resident
+// keys and user verification that answers at once.
+func virtualAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
+	t.Helper()
+	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+		Transport:      webauthn.AuthenticatorTransportInternal,
+		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+	}})
+	if err != nil {
+		t.Fatalf("adding a virtual authenticator: %v", err)
+	}
+	return res.AuthenticatorID
+}
+
+func authenticatorCredentials(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) []*webauthn.Credential {
+	t.Helper()
+	res, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: id})
+	if err != nil {
+		t.Fatalf("reading the authenticator's credentials: %v", err)
+	}
+	return res.Credentials
+}
+
+// browserCookie is the value of the portal's cookie name in the tab, "" when
+// there is none.
+func browserCookie(t *testing.T, ctx context.Context, pub, name string) string {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{pub + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// poll waits (at most 10 s) until the page expression is true.
+func poll(t *testing.T, ctx context.Context, desc, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", desc, err)
+	}
+}
+
+// noConditionalUI makes every later document of the tab run in a browser
+// without conditional mediation (the passkey script then offers only the
+// button); the returned func undoes it for the documents after.
+func noConditionalUI(t *testing.T, ctx context.Context) func() {
+	t.Helper()
+	res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `if (window.PublicKeyCredential) { PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false); }`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: res.Identifier}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBrowserPasskeyFlow drives passkeys in headless Chromium with the
+// DevTools virtual authenticator, every ceremony run by the portal's own
+// script from the page's buttons: register a passkey on /account, log out,
+// log in with the passkey alone (the button, then the conditional UI), step
+// up with it and remove it; then a passkey the portal never recorded (its
+// registration was cut off before the finish) is refused at login. No page
+// may report a Content Security Policy violation.
+func TestBrowserPasskeyFlow(t *testing.T) {
+	b := browser(t)
+	h, pub := pkBrowserHarness(t)
+	const email = "passkey@browser.test"
+	u := h.addUser(email, false)
+	ctx := isolated(t, b)
+	console := watchConsole(t, ctx)
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
+		t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	auth := virtualAuthenticator(t, ctx)
+
+	logout := func(t *testing.T) {
+		t.Helper()
+		run(t, ctx,
+			chromedp.Navigate(pub+"/logout"),
+			chromedp.WaitVisible(chromedp.ID("logout-submit")),
+			chromedp.Click(chromedp.ID("logout-submit")),
+		)
+		waitURL(t, ctx, "the login page", func(l string) bool { return strings.HasPrefix(l, pub+"/login?done=logged_out") })
+		if c := browserCookie(t, ctx, pub, "gatehouse_session"); c != "" {
+			t.Fatal("the session cookie outlived the logout")
+		}
+	}
+
+	t.Run("register a passkey on /account", func(t *testing.T) {
+		undo := noConditionalUI(t, ctx)
+		run(t, ctx,
+			chromedp.Navigate(pub+"/login"),
+			chromedp.WaitVisible(chromedp.ID("identifier")),
+			chromedp.SendKeys(chromedp.ID("identifier"), email),
+			chromedp.SendKeys(chromedp.ID("password"), testPassword),
+			chromedp.Click(chromedp.ID("login-submit")),
+			chromedp.WaitVisible(chromedp.ID("passkey-add")),
+		)
+		undo()
+		if _, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("passkey-none"))); err != nil {
+			t.Fatalf("no empty passkey list: %v", err)
+		}
+		run(t, ctx,
+			chromedp.SendKeys(chromedp.ID("passkey-name"), "Laptop"),
+			chromedp.Click(chromedp.ID("passkey-add")),
+			chromedp.WaitVisible(chromedp.ID("passkey-list")),
+		)
+		if got := text(t, ctx, chromedp.CSS("#passkey-row-0 .passkey-name")); got != "Laptop" {
+			t.Fatalf("listed name %q", got)
+		}
+		creds := authenticatorCredentials(t, ctx, auth)
+		if len(creds) != 1 || !creds[0].IsResidentCredential || creds[0].RpID != "localhost" {
+			t.Fatalf("authenticator credentials %+v", creds)
+		}
+		pks, err := h.store.ListUserPasskeys(context.Background(), u.ID)
+		if err != nil || len(pks) != 1 || pks[0].Name != "Laptop" || string(pks[0].CredentialID) != string(creds[0].CredentialID) {
+			t.Fatalf("stored passkeys %v %v", pks, err)
+		}
+	})
+
+	// sessionMethod is the auth method of the tab's session, through
+	// GET /api/auth/sessions with the browser's cookie.
+	sessionMethod := func(t *testing.T) string {
+		t.Helper()
+		c := h.client()
+		req, _ := http.NewRequest("GET", pub+"/api/auth/sessions", nil)
+		req.AddCookie(&http.Cookie{Name: "gatehouse_session", Value: browserCookie(t, ctx, pub, "gatehouse_session")})
+		res, err := c.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var list struct {
+			Sessions []struct {
+				AuthMethod string `json:"auth_method"`
+				Current    bool   `json:"current"`
+			} `json:"sessions"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil || res.StatusCode != 200 {
+			t.Fatalf("sessions: %d %v", res.StatusCode, err)
+		}
+		for _, s := range list.Sessions {
+			if s.Current {
+				return s.AuthMethod
+			}
+		}
+		t.Fatal("no current session")
+		return ""
+	}
+
+	// passwordSessionPage: the /account page of a password session offers
+	// to add a passkey (a session that is not one is told to log in with
+	// its password).
+	passwordSessionPage := func(t *testing.T) {
+		t.Helper()
+		run(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-add")))
+		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#passkey-need-login").length`)); err != nil || n != 0 {
+			t.Fatalf("the account page says this is no password session (%d, %v)", n, err)
+		}
+	}
+
+	t.Run("log in with the passkey: the button", func(t *testing.T) {
+		logout(t)
+		// Without conditional mediation the page offers the button only:
+		// this covers the click path.
+		undo := noConditionalUI(t, ctx)
+		run(t, ctx,
+			chromedp.Navigate(pub+"/login"),
+			chromedp.WaitVisible(chromedp.ID("passkey-login")),
+		)
+		undo()
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil || !strings.HasPrefix(loc, pub+"/login") {
+			t.Fatalf("left the login page before the click: %q %v", loc, err)
+		}
+		run(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
+		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		passwordSessionPage(t)
+		if m := sessionMethod(t); m != "passkey+uv" {
+			t.Fatalf("auth method %q, want passkey+uv", m)
+		}
+	})
+
+	t.Run("log in with the passkey: conditional UI", func(t *testing.T) {
+		logout(t)
+		// The identifier field asks for passkeys (autocomplete "username
+		// webauthn"); the virtual authenticator answers the conditional
+		// request as soon as the page makes it: nothing is clicked.
+		run(t, ctx, chromedp.Navigate(pub+"/login"))
+		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		passwordSessionPage(t)
+		if m := sessionMethod(t); m != "passkey+uv" {
+			t.Fatalf("auth method %q, want passkey+uv", m)
+		}
+	})
+
+	t.Run("step up with the passkey and remove it", func(t *testing.T) {
+		run(t, ctx, chromedp.Navigate(pub+"/account"), chromedp.WaitVisible(chromedp.ID("passkey-stepup")))
+		// Without a step-up the removal is refused.
+		run(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")), chromedp.WaitVisible(chromedp.ID("form-error")))
+		if n := h.passkeyCount(u.ID); n != 1 {
+			t.Fatalf("%d passkeys after a removal without step-up", n)
+		}
+		run(t, ctx,
+			chromedp.WaitVisible(chromedp.ID("passkey-stepup")),
+			chromedp.Click(chromedp.ID("passkey-stepup")),
+		)
+		poll(t, ctx, "the step-up confirmation", `document.getElementById("passkey-status").textContent.startsWith("Confirmed")`)
+		run(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")))
+		waitURL(t, ctx, "the account page", func(l string) bool { return l == pub+"/account?done=passkey_removed" })
+		run(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-none")))
+		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#passkey-list").length`)); err != nil || n != 0 {
+			t.Fatalf("the list is still shown (%d, %v)", n, err)
+		}
+		if n := h.passkeyCount(u.ID); n != 0 {
+			t.Fatalf("%d passkeys left in the store", n)
+		}
+		h.wantAudit(t, "step_up", "passkey_removed")
+	})
+
+	t.Run("a passkey the portal never recorded is refused", func(t *testing.T) {
+		if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth}); err != nil {
+			t.Fatal(err)
+		}
+		second := virtualAuthenticator(t, ctx)
+		// A fresh registration on /account (the tab still has its password
+		// session) whose finish never reaches the portal: the
+		// authenticator holds a resident credential for localhost, the
+		// store nothing.
+		paused := chromedp.Events(ctx, fetch.RequestPaused)
+		if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/auth/webauthn/register/finish"}}}); err != nil {
+			t.Fatal(err)
+		}
+		cut := make(chan string, 1)
+		go func() {
+			for ev, err := range paused {
+				if err != nil {
+					return
+				}
+				_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionFailed})
+				cut <- ev.Request.URL
+				return
+			}
+		}()
+		run(t, ctx,
+			chromedp.Navigate(pub+"/account"),
+			chromedp.WaitVisible(chromedp.ID("passkey-add")),
+			chromedp.SendKeys(chromedp.ID("passkey-name"), "Never finished"),
+			chromedp.Click(chromedp.ID("passkey-add")),
+		)
+		select {
+		case <-cut:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the registration's finish was never sent")
+		}
+		poll(t, ctx, "the add button back", `!document.getElementById("passkey-add").disabled`)
+		if _, err := chromedp.Call(ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		creds := authenticatorCredentials(t, ctx, second)
+		if len(creds) != 1 || !creds[0].IsResidentCredential || creds[0].RpID != "localhost" {
+			t.Fatalf("second authenticator credentials %+v", creds)
+		}
+		if n := h.passkeyCount(u.ID); n != 0 {
+			t.Fatalf("%d passkeys stored by a registration that did not finish", n)
+		}
+		logout(t)
+		undo := noConditionalUI(t, ctx)
+		run(t, ctx,
+			chromedp.Navigate(pub+"/login"),
+			chromedp.WaitVisible(chromedp.ID("passkey-login")),
+		)
+		// The page that shows the refusal offers the passkey again: with
+		// conditional mediation the virtual authenticator (which needs no
+		// gesture) would answer it at once, over and over, so the tab
+		// keeps running without it until the end.
+		defer undo()
+		run(t, ctx, chromedp.Click(chromedp.ID("passkey-login")), chromedp.WaitVisible(chromedp.ID("form-error")))
+		msg := text(t, ctx, chromedp.ID("form-error"))
+		if !strings.Contains(msg, "not registered") {
+			t.Fatalf("refusal shown: %q", msg)
+		}
+		if c := browserCookie(t, ctx, pub, "gatehouse_session"); c != "" {
+			t.Fatal("a refused passkey login set a session cookie")
+		}
+		h.wantAudit(t, "passkey_login_failed")
+	})
+
+	if v := console.csp(); len(v) != 0 {
+		t.Fatalf("CSP violations during the flow:\n%s", strings.Join(v, "\n"))
+	}
+	// The watch sees violations: an inline image the page's img-src
+	// refuses is reported.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.body.appendChild(Object.assign(document.createElement("img"), {src: "data:image/gif;base64,R0lGODlhAQABAAAAACw="}))`))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(console.csp()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a CSP violation was not seen; console:\n%s", console)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
