@@ -117,6 +117,15 @@ func authenticatorCredentials(t *testing.T, ctx context.Context, id webauthn.Aut
 	return res.Credentials
 }
 
+func signCount(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) float64 {
+	t.Helper()
+	creds := authenticatorCredentials(t, ctx, id)
+	if len(creds) != 1 {
+		t.Fatalf("%d credentials on the authenticator", len(creds))
+	}
+	return creds[0].SignCount
+}
+
 // browserCookie is the value of the portal's cookie name in the tab, "" when
 // there is none.
 func browserCookie(t *testing.T, ctx context.Context, pub, name string) string {
@@ -131,6 +140,16 @@ func browserCookie(t *testing.T, ctx context.Context, pub, name string) string {
 		}
 	}
 	return ""
+}
+
+// step runs actions with a 10 s bound.
+func step(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
 }
 
 // poll waits (at most 10 s) until the page expression is true.
@@ -178,10 +197,22 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		t.Fatalf("WebAuthn.enable: %v", err)
 	}
 	auth := virtualAuthenticator(t, ctx)
+	// Chromium's virtual authenticator answers a conditional request at
+	// once, with no gesture, so every login page (the one a logout lands
+	// on too) would log in by itself. The tab runs as a browser without
+	// conditional mediation except in the subtest that tests it.
+	allowConditional := noConditionalUI(t, ctx)
+
+	// Each subtest starts where the one before left the tab.
+	stage := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
 
 	logout := func(t *testing.T) {
 		t.Helper()
-		run(t, ctx,
+		step(t, ctx,
 			chromedp.Navigate(pub+"/logout"),
 			chromedp.WaitVisible(chromedp.ID("logout-submit")),
 			chromedp.Click(chromedp.ID("logout-submit")),
@@ -192,9 +223,8 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		}
 	}
 
-	t.Run("register a passkey on /account", func(t *testing.T) {
-		undo := noConditionalUI(t, ctx)
-		run(t, ctx,
+	stage("register a passkey on /account", func(t *testing.T) {
+		step(t, ctx,
 			chromedp.Navigate(pub+"/login"),
 			chromedp.WaitVisible(chromedp.ID("identifier")),
 			chromedp.SendKeys(chromedp.ID("identifier"), email),
@@ -202,11 +232,10 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 			chromedp.Click(chromedp.ID("login-submit")),
 			chromedp.WaitVisible(chromedp.ID("passkey-add")),
 		)
-		undo()
 		if _, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("passkey-none"))); err != nil {
 			t.Fatalf("no empty passkey list: %v", err)
 		}
-		run(t, ctx,
+		step(t, ctx,
 			chromedp.SendKeys(chromedp.ID("passkey-name"), "Laptop"),
 			chromedp.Click(chromedp.ID("passkey-add")),
 			chromedp.WaitVisible(chromedp.ID("passkey-list")),
@@ -259,62 +288,88 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 	// its password).
 	passwordSessionPage := func(t *testing.T) {
 		t.Helper()
-		run(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-add")))
+		step(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-add")))
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#passkey-need-login").length`)); err != nil || n != 0 {
 			t.Fatalf("the account page says this is no password session (%d, %v)", n, err)
 		}
 	}
 
-	t.Run("log in with the passkey: the button", func(t *testing.T) {
+	stage("log in with the passkey: the button", func(t *testing.T) {
 		logout(t)
 		// Without conditional mediation the page offers the button only:
 		// this covers the click path.
-		undo := noConditionalUI(t, ctx)
-		run(t, ctx,
+		step(t, ctx,
 			chromedp.Navigate(pub+"/login"),
 			chromedp.WaitVisible(chromedp.ID("passkey-login")),
 		)
-		undo()
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil || !strings.HasPrefix(loc, pub+"/login") {
-			t.Fatalf("left the login page before the click: %q %v", loc, err)
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`PublicKeyCredential.isConditionalMediationAvailable()`, chromedp.EvalAwaitPromise)); err != nil || ok {
+			t.Fatalf("conditional mediation still available (%v, %v)", ok, err)
 		}
-		run(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
+		before := signCount(t, ctx, auth)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil || !strings.HasPrefix(loc, pub+"/login") || signCount(t, ctx, auth) != before {
+			t.Fatalf("the passkey was used before the click: %q %v", loc, err)
+		}
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
 		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		if n := signCount(t, ctx, auth); n != before+1 {
+			t.Fatalf("sign count %v after the click, want %v", n, before+1)
+		}
 		passwordSessionPage(t)
 		if m := sessionMethod(t); m != "passkey+uv" {
 			t.Fatalf("auth method %q, want passkey+uv", m)
 		}
 	})
 
-	t.Run("log in with the passkey: conditional UI", func(t *testing.T) {
+	stage("log in with the passkey: conditional UI", func(t *testing.T) {
 		logout(t)
 		// The identifier field asks for passkeys (autocomplete "username
 		// webauthn"); the virtual authenticator answers the conditional
 		// request as soon as the page makes it: nothing is clicked.
-		run(t, ctx, chromedp.Navigate(pub+"/login"))
+		allowConditional()
+		step(t, ctx, chromedp.Navigate(pub+"/login"))
 		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		allowConditional = noConditionalUI(t, ctx)
 		passwordSessionPage(t)
 		if m := sessionMethod(t); m != "passkey+uv" {
 			t.Fatalf("auth method %q, want passkey+uv", m)
 		}
 	})
 
-	t.Run("step up with the passkey and remove it", func(t *testing.T) {
-		run(t, ctx, chromedp.Navigate(pub+"/account"), chromedp.WaitVisible(chromedp.ID("passkey-stepup")))
+	stage("password, then the passkey as the second step on /2fa", func(t *testing.T) {
+		logout(t)
+		step(t, ctx,
+			chromedp.Navigate(pub+"/login"),
+			chromedp.WaitVisible(chromedp.ID("identifier")),
+			chromedp.SendKeys(chromedp.ID("identifier"), email),
+			chromedp.SendKeys(chromedp.ID("password"), testPassword),
+			chromedp.Click(chromedp.ID("login-submit")),
+		)
+		waitURL(t, ctx, "the /2fa page", func(l string) bool { return strings.HasPrefix(l, pub+"/2fa") })
+		step(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-second")))
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-second")))
+		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		passwordSessionPage(t)
+		if m := sessionMethod(t); m != "password+passkey" {
+			t.Fatalf("auth method %q, want password+passkey", m)
+		}
+	})
+
+	stage("step up with the passkey and remove it", func(t *testing.T) {
+		step(t, ctx, chromedp.Navigate(pub+"/account"), chromedp.WaitVisible(chromedp.ID("passkey-stepup")))
 		// Without a step-up the removal is refused.
-		run(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")), chromedp.WaitVisible(chromedp.ID("form-error")))
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")), chromedp.WaitVisible(chromedp.ID("form-error")))
 		if n := h.passkeyCount(u.ID); n != 1 {
 			t.Fatalf("%d passkeys after a removal without step-up", n)
 		}
-		run(t, ctx,
+		step(t, ctx,
 			chromedp.WaitVisible(chromedp.ID("passkey-stepup")),
 			chromedp.Click(chromedp.ID("passkey-stepup")),
 		)
 		poll(t, ctx, "the step-up confirmation", `document.getElementById("passkey-status").textContent.startsWith("Confirmed")`)
-		run(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")))
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-remove-0")))
 		waitURL(t, ctx, "the account page", func(l string) bool { return l == pub+"/account?done=passkey_removed" })
-		run(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-none")))
+		step(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-none")))
 		if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#passkey-list").length`)); err != nil || n != 0 {
 			t.Fatalf("the list is still shown (%d, %v)", n, err)
 		}
@@ -324,7 +379,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		h.wantAudit(t, "step_up", "passkey_removed")
 	})
 
-	t.Run("a passkey the portal never recorded is refused", func(t *testing.T) {
+	stage("a passkey the portal never recorded is refused", func(t *testing.T) {
 		if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth}); err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +403,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 				return
 			}
 		}()
-		run(t, ctx,
+		step(t, ctx,
 			chromedp.Navigate(pub+"/account"),
 			chromedp.WaitVisible(chromedp.ID("passkey-add")),
 			chromedp.SendKeys(chromedp.ID("passkey-name"), "Never finished"),
@@ -360,6 +415,9 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 			t.Fatal("the registration's finish was never sent")
 		}
 		poll(t, ctx, "the add button back", `!document.getElementById("passkey-add").disabled`)
+		if st := text(t, ctx, chromedp.ID("passkey-status")); st == "" || strings.HasPrefix(st, "Follow") {
+			t.Fatalf("the page does not say the passkey was not added: %q", st)
+		}
 		if _, err := chromedp.Call(ctx, fetch.Disable, cdp.Empty{}); err != nil {
 			t.Fatal(err)
 		}
@@ -371,17 +429,14 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 			t.Fatalf("%d passkeys stored by a registration that did not finish", n)
 		}
 		logout(t)
-		undo := noConditionalUI(t, ctx)
-		run(t, ctx,
+		// The page that shows the refusal offers the passkey again (with
+		// conditional mediation the virtual authenticator would answer it
+		// over and over, up to the rate limit).
+		step(t, ctx,
 			chromedp.Navigate(pub+"/login"),
 			chromedp.WaitVisible(chromedp.ID("passkey-login")),
 		)
-		// The page that shows the refusal offers the passkey again: with
-		// conditional mediation the virtual authenticator (which needs no
-		// gesture) would answer it at once, over and over, so the tab
-		// keeps running without it until the end.
-		defer undo()
-		run(t, ctx, chromedp.Click(chromedp.ID("passkey-login")), chromedp.WaitVisible(chromedp.ID("form-error")))
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")), chromedp.WaitVisible(chromedp.ID("form-error")))
 		msg := text(t, ctx, chromedp.ID("form-error"))
 		if !strings.Contains(msg, "not registered") {
 			t.Fatalf("refusal shown: %q", msg)
@@ -397,7 +452,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 	}
 	// The watch sees violations: an inline image the page's img-src
 	// refuses is reported.
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.body.appendChild(Object.assign(document.createElement("img"), {src: "data:image/gif;base64,R0lGODlhAQABAAAAACw="}))`))
+	step(t, ctx, chromedp.Evaluate[chromedp.Void](`document.body.appendChild(Object.assign(document.createElement("img"), {src: "data:image/gif;base64,R0lGODlhAQABAAAAACw="}))`))
 	deadline := time.Now().Add(5 * time.Second)
 	for len(console.csp()) == 0 {
 		if time.Now().After(deadline) {
