@@ -50,7 +50,7 @@ func watchConsole(t *testing.T, ctx context.Context) *consoleWatch {
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *log.EventEntryAdded:
-			add(string(ev.Entry.Level) + " " + string(ev.Entry.Source) + ": " + ev.Entry.Text)
+			add(string(ev.Entry.Level) + " " + string(ev.Entry.Source) + ": " + ev.Entry.Text + " " + ev.Entry.URL)
 		case *runtime.EventConsoleAPICalled:
 			var b strings.Builder
 			for _, a := range ev.Args {
@@ -225,11 +225,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 
 	stage("register a passkey on /account", func(t *testing.T) {
 		step(t, ctx,
-			chromedp.Navigate(pub+"/login"),
-			chromedp.WaitVisible(chromedp.ID("identifier")),
-			chromedp.SendKeys(chromedp.ID("identifier"), email),
-			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.ID("login-submit")),
+			passwordLogin(pub+"/login", email, testPassword),
 			chromedp.WaitVisible(chromedp.ID("passkey-add")),
 		)
 		if _, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("passkey-none"))); err != nil {
@@ -339,11 +335,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 	stage("password, then the passkey as the second step on /2fa", func(t *testing.T) {
 		logout(t)
 		step(t, ctx,
-			chromedp.Navigate(pub+"/login"),
-			chromedp.WaitVisible(chromedp.ID("identifier")),
-			chromedp.SendKeys(chromedp.ID("identifier"), email),
-			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.ID("login-submit")),
+			passwordLogin(pub+"/login", email, testPassword),
 		)
 		waitURL(t, ctx, "the /2fa page", func(l string) bool { return strings.HasPrefix(l, pub+"/2fa") })
 		step(t, ctx, chromedp.WaitVisible(chromedp.ID("passkey-second")))
