@@ -97,7 +97,11 @@ func text[S chromedp.Selectable](t *testing.T, ctx context.Context, sel S) strin
 // form.
 func passwordLogin(loginURL, identifier, password string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		passwordLogin(loginURL, identifier, password),
+		chromedp.Navigate(loginURL),
+		chromedp.WaitVisible(chromedp.ID("identifier")),
+		chromedp.SendKeys(chromedp.ID("identifier"), identifier),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
 	)
 }
 
