@@ -371,6 +371,49 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		h.wantAudit(t, "step_up", "passkey_removed")
 	})
 
+	// refusedAtLogin: after a logout, the login page's button offers the
+	// tab's authenticator, whose credential the portal does not hold; the
+	// page shows the refusal, the portal audits it, and no session cookie
+	// is set.
+	refusedAtLogin := func(t *testing.T) {
+		t.Helper()
+		logout(t)
+		failed := strings.Count(h.logs.String(), `"audit":"passkey_login_failed"`)
+		// The page that shows the refusal offers the passkey again (with
+		// conditional mediation the virtual authenticator would answer it
+		// over and over, up to the rate limit).
+		step(t, ctx,
+			chromedp.Navigate(pub+"/login"),
+			chromedp.WaitVisible(chromedp.ID("passkey-login")),
+			chromedp.Click(chromedp.ID("passkey-login")),
+			chromedp.WaitVisible(chromedp.ID("form-error")),
+		)
+		if msg := text(t, ctx, chromedp.ID("form-error")); !strings.Contains(msg, "not registered") {
+			t.Fatalf("refusal shown: %q", msg)
+		}
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || loc != pub+"/login/passkey" {
+			t.Fatalf("the refusal is at %q (%v)", loc, err)
+		}
+		if c := browserCookie(t, ctx, pub, "gatehouse_session"); c != "" {
+			t.Fatal("a refused passkey login set a session cookie")
+		}
+		if n := strings.Count(h.logs.String(), `"audit":"passkey_login_failed"`); n != failed+1 {
+			t.Fatalf("%d passkey_login_failed audits for one refusal", n-failed)
+		}
+	}
+
+	stage("a removed passkey is refused", func(t *testing.T) {
+		if n := len(authenticatorCredentials(t, ctx, auth)); n != 1 {
+			t.Fatalf("the authenticator holds %d credentials", n)
+		}
+		refusedAtLogin(t)
+		// Without passkeys the password alone logs in again.
+		step(t, ctx,
+			passwordLogin(pub+"/login", email, testPassword),
+			chromedp.WaitVisible(chromedp.ID("passkey-add")),
+		)
+	})
+
 	stage("a passkey the portal never recorded is refused", func(t *testing.T) {
 		if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth}); err != nil {
 			t.Fatal(err)
@@ -420,23 +463,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		if n := h.passkeyCount(u.ID); n != 0 {
 			t.Fatalf("%d passkeys stored by a registration that did not finish", n)
 		}
-		logout(t)
-		// The page that shows the refusal offers the passkey again (with
-		// conditional mediation the virtual authenticator would answer it
-		// over and over, up to the rate limit).
-		step(t, ctx,
-			chromedp.Navigate(pub+"/login"),
-			chromedp.WaitVisible(chromedp.ID("passkey-login")),
-		)
-		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")), chromedp.WaitVisible(chromedp.ID("form-error")))
-		msg := text(t, ctx, chromedp.ID("form-error"))
-		if !strings.Contains(msg, "not registered") {
-			t.Fatalf("refusal shown: %q", msg)
-		}
-		if c := browserCookie(t, ctx, pub, "gatehouse_session"); c != "" {
-			t.Fatal("a refused passkey login set a session cookie")
-		}
-		h.wantAudit(t, "passkey_login_failed")
+		refusedAtLogin(t)
 	})
 
 	if v := console.csp(); len(v) != 0 {
