@@ -3,7 +3,10 @@ package loginui_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +194,10 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 	h, pub := pkBrowserHarness(t)
 	const email = "passkey@browser.test"
 	u := h.addUser(email, false)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>app</title><p id=app>APP OK</p>")
+	}))
+	defer app.Close()
 	ctx := isolated(t, b)
 	console := watchConsole(t, ctx)
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
@@ -294,8 +301,10 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		logout(t)
 		// Without conditional mediation the page offers the button only:
 		// this covers the click path.
+		// The login goes back to rd, as a password login does.
+		rd := app.URL + "/after-passkey"
 		step(t, ctx,
-			chromedp.Navigate(pub+"/login"),
+			chromedp.Navigate(pub+"/login?rd="+url.QueryEscape(rd)),
 			chromedp.WaitVisible(chromedp.ID("passkey-login")),
 		)
 		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`PublicKeyCredential.isConditionalMediationAvailable()`, chromedp.EvalAwaitPromise)); err != nil || ok {
@@ -307,10 +316,19 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 			t.Fatalf("the passkey was used before the click: %q %v", loc, err)
 		}
 		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
-		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
-		if n := signCount(t, ctx, auth); n != before+1 {
+		waitURL(t, ctx, "the rd target", func(l string) bool { return l == rd })
+		if got := text(t, ctx, chromedp.ID("app")); got != "APP OK" {
+			t.Fatalf("landed on %q", got)
+		}
+		n := signCount(t, ctx, auth)
+		if n != before+1 {
 			t.Fatalf("sign count %v after the click, want %v", n, before+1)
 		}
+		// The portal keeps the counter it verified.
+		if pks, err := h.store.ListUserPasskeys(context.Background(), u.ID); err != nil || len(pks) != 1 || float64(pks[0].SignCount) != n || pks[0].LastUsedAt.IsZero() {
+			t.Fatalf("stored passkey after the login: %+v %v", pks, err)
+		}
+		step(t, ctx, chromedp.Navigate(pub+"/account"))
 		passwordSessionPage(t)
 		if m := sessionMethod(t); m != "passkey+uv" {
 			t.Fatalf("auth method %q, want passkey+uv", m)
