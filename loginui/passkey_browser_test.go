@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
+	"github.com/gatehouse/gatehouse/internal/webauthntest"
 	"github.com/gatehouse/gatehouse/loginui"
 )
 
@@ -496,5 +498,55 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 			t.Fatalf("a CSP violation was not seen; console:\n%s", console)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBrowserPasskeyButtonDoesNotFailSilently: when the browser's ceremony
+// of a passkey button fails (here: the device holds no passkey for the
+// site, so no answer ever reaches the portal), the login page and /2fa say
+// so on their status line, and nothing logs in.
+func TestBrowserPasskeyButtonDoesNotFailSilently(t *testing.T) {
+	b := browser(t)
+	h, pub := pkBrowserHarness(t)
+	const email = "silent@browser.test"
+	h.addUser(email, false)
+	// The user's passkey lives on another device (a Go authenticator), so
+	// /2fa offers a passkey this browser does not have.
+	c := h.client()
+	c.login(email, testPassword)
+	other := webauthntest.New()
+	reg := c.begin("/api/auth/webauthn/register/begin", map[string]string{"name": "Phone"})
+	ans, _, err := other.Create(reg.Options, webauthntest.Options{Origin: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, c.do("POST", "/api/auth/webauthn/register/finish", map[string]any{"state": reg.State, "credential": json.RawMessage(ans), "name": "Phone"}), 201, "")
+
+	ctx := isolated(t, b)
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
+		t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	empty := virtualAuthenticator(t, ctx)
+	noConditionalUI(t, ctx)
+	for _, tc := range []struct {
+		name, page, button, status string
+		open                       chromedp.Action[chromedp.Void]
+	}{
+		{"login", "/login", "passkey-login", "passkey-login-status", chromedp.Navigate(pub + "/login")},
+		{"2fa", "/2fa", "passkey-second", "passkey-second-status", passwordLogin(pub+"/login", email, testPassword)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			step(t, ctx, tc.open, chromedp.WaitVisible(chromedp.ID(tc.button)), chromedp.Click(chromedp.ID(tc.button)))
+			poll(t, ctx, "the status line", `(() => { const s = document.getElementById(`+strconv.Quote(tc.status)+`); return !!s && s.textContent.startsWith("No passkey was used") })()`)
+			if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, pub+tc.page) {
+				t.Fatalf("left %s: %q %v", tc.page, loc, err)
+			}
+			if browserCookie(t, ctx, pub, "gatehouse_session") != "" {
+				t.Fatal("a session cookie is set")
+			}
+		})
+	}
+	if n := len(authenticatorCredentials(t, ctx, empty)); n != 0 {
+		t.Fatalf("the empty authenticator holds %d credentials", n)
 	}
 }
