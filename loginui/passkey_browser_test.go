@@ -186,11 +186,14 @@ func noConditionalUI(t *testing.T, ctx context.Context) func() {
 
 // TestBrowserPasskeyFlow drives passkeys in headless Chromium with the
 // DevTools virtual authenticator, every ceremony run by the portal's own
-// script from the page's buttons: register a passkey on /account, log out,
-// log in with the passkey alone (the button, then the conditional UI), step
-// up with it and remove it; then a passkey the portal never recorded (its
-// registration was cut off before the finish) is refused at login. No page
-// may report a Content Security Policy violation.
+// script from the page's buttons (the test never calls the WebAuthn API):
+// register a passkey on /account; log out and log in with the passkey
+// alone, by the button (conditional mediation off, back to rd) and by the
+// conditional UI (nothing clicked), each a password session (passkey+uv);
+// password then the passkey on /2fa; step up with it and remove it; the
+// removed passkey, and a second authenticator's passkey whose registration
+// was cut off before the finish, are refused at login. No page may report
+// a Content Security Policy violation.
 func TestBrowserPasskeyFlow(t *testing.T) {
 	b := browser(t)
 	h, pub := pkBrowserHarness(t)
