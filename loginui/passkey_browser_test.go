@@ -131,6 +131,42 @@ func signCount(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) f
 	return creds[0].SignCount
 }
 
+// recordCredentialGets makes the next documents of the tab record the
+// mediation of each navigator.credentials.get call in window.__pkGets (the
+// call itself is the browser's); the returned func stops it.
+func recordCredentialGets(t *testing.T, ctx context.Context) func() {
+	t.Helper()
+	res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `(() => { const get = navigator.credentials.get.bind(navigator.credentials); window.__pkGets = [];
+			navigator.credentials.get = (o) => { window.__pkGets.push((o && o.mediation) || "modal"); return get(o); }; })();`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: res.Identifier}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// restoreCredential puts a credential read with GetCredentials back on the
+// authenticator. The parameters are written by hand: cdproto's Credential
+// always sends generateCmtgKeyOnNextOperation, which an authenticator
+// without CMTG refuses.
+func restoreCredential(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID, c *webauthn.Credential) {
+	t.Helper()
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		return tg.Call(ctx, webauthn.CommandAddCredential, map[string]any{"authenticatorId": id, "credential": map[string]any{
+			"credentialId": c.CredentialID, "isResidentCredential": c.IsResidentCredential, "rpId": c.RpID,
+			"privateKey": c.PrivateKey, "userHandle": c.UserHandle, "signCount": c.SignCount}}, nil)
+	}))
+	if err != nil {
+		t.Fatalf("restoring the credential: %v", err)
+	}
+}
+
 // browserCookie is the value of the portal's cookie name in the tab, "" when
 // there is none.
 func browserCookie(t *testing.T, ctx context.Context, pub, name string) string {
@@ -188,8 +224,10 @@ func noConditionalUI(t *testing.T, ctx context.Context) func() {
 // DevTools virtual authenticator, every ceremony run by the portal's own
 // script from the page's buttons (the test never calls the WebAuthn API):
 // register a passkey on /account; log out and log in with the passkey
-// alone, by the button (conditional mediation off, back to rd) and by the
-// conditional UI (nothing clicked), each a password session (passkey+uv);
+// alone, by the button (conditional mediation off, back to rd), by the
+// button while the page's conditional request waits (the script aborts it)
+// and by the conditional UI (nothing clicked), each a password session
+// (passkey+uv);
 // password then the passkey on /2fa; step up with it and remove it; the
 // removed passkey, and a second authenticator's passkey whose registration
 // was cut off before the finish, are refused at login. No page may report
@@ -335,6 +373,38 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		}
 		step(t, ctx, chromedp.Navigate(pub+"/account"))
 		passwordSessionPage(t)
+		if m := sessionMethod(t); m != "passkey+uv" {
+			t.Fatalf("auth method %q, want passkey+uv", m)
+		}
+	})
+
+	stage("log in with the passkey: the button while a conditional request waits", func(t *testing.T) {
+		logout(t)
+		// As in a browser with conditional mediation: the page's
+		// conditional request is pending (the authenticator holds no
+		// passkey when it begins) when the button is clicked, so the
+		// script aborts it and asks again.
+		cred := authenticatorCredentials(t, ctx, auth)[0]
+		if _, err := chromedp.Call(ctx, webauthn.ClearCredentials, webauthn.ClearCredentialsParams{AuthenticatorID: auth}); err != nil {
+			t.Fatal(err)
+		}
+		allowConditional()
+		defer func() { allowConditional = noConditionalUI(t, ctx) }()
+		stopRecording := recordCredentialGets(t, ctx)
+		step(t, ctx, chromedp.Navigate(pub+"/login"), chromedp.WaitVisible(chromedp.ID("passkey-login")))
+		poll(t, ctx, "the conditional request", `window.__pkGets.join() === "conditional"`)
+		step(t, ctx, chromedp.Sleep(100*time.Millisecond)) // the browser has looked for passkeys
+		restoreCredential(t, ctx, auth, cred)
+		step(t, ctx, chromedp.Sleep(100*time.Millisecond))
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, pub+"/login") || signCount(t, ctx, auth) != cred.SignCount {
+			t.Fatalf("the conditional request answered: %q %v", loc, err)
+		}
+		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
+		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
+		stopRecording()
+		if n := signCount(t, ctx, auth); n != cred.SignCount+1 {
+			t.Fatalf("sign count %v after the click, want %v", n, cred.SignCount+1)
+		}
 		if m := sessionMethod(t); m != "passkey+uv" {
 			t.Fatalf("auth method %q, want passkey+uv", m)
 		}
