@@ -131,24 +131,31 @@ func signCount(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) f
 	return creds[0].SignCount
 }
 
-// recordCredentialGets makes the next documents of the tab record the
-// mediation of each navigator.credentials.get call in window.__pkGets (the
-// call itself is the browser's); the returned func stops it.
-func recordCredentialGets(t *testing.T, ctx context.Context) func() {
+// onNewDocuments runs source in every later document of the tab, before
+// the page's scripts; the returned func stops it for the documents after
+// (it takes the test that calls it: a subtest may undo what its parent
+// did).
+func onNewDocuments(t *testing.T, ctx context.Context, source string) func(*testing.T) {
 	t.Helper()
-	res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `(() => { const get = navigator.credentials.get.bind(navigator.credentials); window.__pkGets = [];
-			navigator.credentials.get = (o) => { window.__pkGets.push((o && o.mediation) || "modal"); return get(o); }; })();`,
-	})
+	res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: source})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func() {
+	return func(t *testing.T) {
 		t.Helper()
 		if _, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: res.Identifier}); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// recordCredentialGets makes the next documents of the tab record the
+// mediation of each navigator.credentials.get call in window.__pkGets (the
+// call itself is the browser's); the returned func stops it.
+func recordCredentialGets(t *testing.T, ctx context.Context) func(*testing.T) {
+	t.Helper()
+	return onNewDocuments(t, ctx, `(() => { const get = navigator.credentials.get.bind(navigator.credentials); window.__pkGets = [];
+			navigator.credentials.get = (o) => { window.__pkGets.push((o && o.mediation) || "modal"); return get(o); }; })();`)
 }
 
 // restoreCredential puts a credential read with GetCredentials back on the
@@ -204,20 +211,9 @@ func poll(t *testing.T, ctx context.Context, desc, expr string) {
 // noConditionalUI makes every later document of the tab run in a browser
 // without conditional mediation (the passkey script then offers only the
 // button); the returned func undoes it for the documents after.
-func noConditionalUI(t *testing.T, ctx context.Context) func() {
+func noConditionalUI(t *testing.T, ctx context.Context) func(*testing.T) {
 	t.Helper()
-	res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `if (window.PublicKeyCredential) { PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false); }`,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		t.Helper()
-		if _, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: res.Identifier}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return onNewDocuments(t, ctx, `if (window.PublicKeyCredential) { PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false); }`)
 }
 
 // TestBrowserPasskeyFlow drives passkeys in headless Chromium with the
@@ -388,7 +384,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		if _, err := chromedp.Call(ctx, webauthn.ClearCredentials, webauthn.ClearCredentialsParams{AuthenticatorID: auth}); err != nil {
 			t.Fatal(err)
 		}
-		allowConditional()
+		allowConditional(t)
 		defer func() { allowConditional = noConditionalUI(t, ctx) }()
 		stopRecording := recordCredentialGets(t, ctx)
 		step(t, ctx, chromedp.Navigate(pub+"/login"), chromedp.WaitVisible(chromedp.ID("passkey-login")))
@@ -401,7 +397,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		}
 		step(t, ctx, chromedp.Click(chromedp.ID("passkey-login")))
 		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
-		stopRecording()
+		stopRecording(t)
 		if n := signCount(t, ctx, auth); n != cred.SignCount+1 {
 			t.Fatalf("sign count %v after the click, want %v", n, cred.SignCount+1)
 		}
@@ -415,7 +411,7 @@ func TestBrowserPasskeyFlow(t *testing.T) {
 		// The identifier field asks for passkeys (autocomplete "username
 		// webauthn"); the virtual authenticator answers the conditional
 		// request as soon as the page makes it: nothing is clicked.
-		allowConditional()
+		allowConditional(t)
 		step(t, ctx, chromedp.Navigate(pub+"/login"))
 		waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
 		allowConditional = noConditionalUI(t, ctx)
