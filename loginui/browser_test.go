@@ -93,6 +93,18 @@ func text[S chromedp.Selectable](t *testing.T, ctx context.Context, sel S) strin
 	return v
 }
 
+// passwordLogin opens the login page at loginURL and submits the password
+// form.
+func passwordLogin(loginURL, identifier, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(loginURL),
+		chromedp.WaitVisible(chromedp.ID("identifier")),
+		chromedp.SendKeys(chromedp.ID("identifier"), identifier),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+}
+
 // waitURL waits until the tab's location satisfies ok.
 func waitURL(t *testing.T, ctx context.Context, desc string, ok func(string) bool) string {
 	t.Helper()
@@ -233,11 +245,7 @@ func TestBrowserPortalFlows(t *testing.T) {
 			t.Fatalf("verify answer %q", msg)
 		}
 		run(t, ctx,
-			chromedp.Navigate(pub+"/login?rd="+url.QueryEscape(rd)),
-			chromedp.WaitVisible(chromedp.ID("identifier")),
-			chromedp.SendKeys(chromedp.ID("identifier"), userEmail),
-			chromedp.SendKeys(chromedp.ID("password"), userPW),
-			chromedp.Click(chromedp.ID("login-submit")),
+			passwordLogin(pub+"/login?rd="+url.QueryEscape(rd), userEmail, userPW),
 		)
 		waitURL(t, ctx, "the rd target", func(l string) bool { return l == rd })
 		app := text(t, ctx, chromedp.ID("app"))
@@ -249,11 +257,7 @@ func TestBrowserPortalFlows(t *testing.T) {
 	t.Run("hostile rd lands on the portal home", func(t *testing.T) {
 		ctx := isolated(t, b)
 		run(t, ctx,
-			chromedp.Navigate(pub+"/login?rd="+url.QueryEscape("https://evil.test/steal")),
-			chromedp.WaitVisible(chromedp.ID("identifier")),
-			chromedp.SendKeys(chromedp.ID("identifier"), userEmail),
-			chromedp.SendKeys(chromedp.ID("password"), userPW),
-			chromedp.Click(chromedp.ID("login-submit")),
+			passwordLogin(pub+"/login?rd="+url.QueryEscape("https://evil.test/steal"), userEmail, userPW),
 		)
 		loc := waitURL(t, ctx, "the account page", func(l string) bool { return strings.HasPrefix(l, pub+"/account") })
 		if strings.Contains(loc, "evil") {
@@ -264,11 +268,7 @@ func TestBrowserPortalFlows(t *testing.T) {
 	t.Run("logout", func(t *testing.T) {
 		ctx := isolated(t, b)
 		run(t, ctx,
-			chromedp.Navigate(pub+"/login"),
-			chromedp.WaitVisible(chromedp.ID("identifier")),
-			chromedp.SendKeys(chromedp.ID("identifier"), userEmail),
-			chromedp.SendKeys(chromedp.ID("password"), userPW),
-			chromedp.Click(chromedp.ID("login-submit")),
+			passwordLogin(pub+"/login", userEmail, userPW),
 			chromedp.WaitVisible(chromedp.ID("account-email")),
 			chromedp.Navigate(pub+"/logout"),
 			chromedp.WaitVisible(chromedp.ID("logout-submit")),
@@ -283,11 +283,7 @@ func TestBrowserPortalFlows(t *testing.T) {
 		a, other := isolated(t, b), isolated(t, b)
 		for _, ctx := range []context.Context{a, other} {
 			run(t, ctx,
-				chromedp.Navigate(pub+"/login"),
-				chromedp.WaitVisible(chromedp.ID("identifier")),
-				chromedp.SendKeys(chromedp.ID("identifier"), userEmail),
-				chromedp.SendKeys(chromedp.ID("password"), userPW),
-				chromedp.Click(chromedp.ID("login-submit")),
+				passwordLogin(pub+"/login", userEmail, userPW),
 				chromedp.WaitVisible(chromedp.ID("account-email")),
 			)
 		}

@@ -33,11 +33,7 @@ func TestBrowserTOTPFlow(t *testing.T) {
 	pub := h.srv.URL
 	ctx := isolated(t, b)
 	run(t, ctx,
-		chromedp.Navigate(pub+"/login"),
-		chromedp.WaitVisible(chromedp.ID("identifier")),
-		chromedp.SendKeys(chromedp.ID("identifier"), "totp@browser.test"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-submit")),
+		passwordLogin(pub+"/login", "totp@browser.test", testPassword),
 		chromedp.WaitVisible(chromedp.ID("enable-submit")),
 		chromedp.Click(chromedp.ID("enable-submit")),
 		chromedp.WaitVisible(chromedp.ID("totp-secret")),
@@ -88,11 +84,7 @@ func TestBrowserTOTPFlow(t *testing.T) {
 
 	rd := app.URL + "/after-2fa"
 	run(t, ctx,
-		chromedp.Navigate(pub+"/login?rd="+url.QueryEscape(rd)),
-		chromedp.WaitVisible(chromedp.ID("identifier")),
-		chromedp.SendKeys(chromedp.ID("identifier"), "totp@browser.test"),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Click(chromedp.ID("login-submit")),
+		passwordLogin(pub+"/login?rd="+url.QueryEscape(rd), "totp@browser.test", testPassword),
 		chromedp.WaitVisible(chromedp.ID("code")),
 	)
 	waitURL(t, ctx, "the /2fa page", func(l string) bool { return strings.HasPrefix(l, pub+"/2fa?rd=") })

@@ -78,16 +78,19 @@
     });
   }
 
-  function say(text) {
-    var s = document.getElementById("passkey-status");
+  // say writes text to the status line statusId (default: /account's).
+  function say(text, statusId) {
+    var s = document.getElementById(statusId || "passkey-status");
     if (s) { s.textContent = text; }
   }
 
   function show(el) { if (el) { el.hidden = false; } }
 
   // A login form (the login page, /2fa): the options are in the form,
-  // the answer is posted with it.
-  function loginForm(formId, buttonId, conditional) {
+  // the answer is posted with it. When the browser's ceremony of the
+  // button fails (cancelled, timed out, no passkey on this device) the
+  // status line says so: the portal never saw an answer to refuse.
+  function loginForm(formId, buttonId, statusId, conditional) {
     var form = document.getElementById(formId), button = document.getElementById(buttonId);
     if (!form || !button) { return; }
     var options = JSON.parse(form.getAttribute("data-options"));
@@ -110,7 +113,11 @@
     show(button);
     button.addEventListener("click", function () {
       if (pending) { pending.abort(); pending = null; }
-      get("").catch(function () { button.focus(); });
+      say("", statusId);
+      get("").catch(function () {
+        say("No passkey was used: the browser found none for this site, or the request was cancelled.", statusId);
+        button.focus();
+      });
     });
     if (conditional && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
@@ -163,8 +170,8 @@
   }
 
   function start() {
-    loginForm("passkey-login-form", "passkey-login", true);
-    loginForm("passkey-second-form", "passkey-second", false);
+    loginForm("passkey-login-form", "passkey-login", "passkey-login-status", true);
+    loginForm("passkey-second-form", "passkey-second", "passkey-second-status", false);
     addForm();
     stepUp();
   }
