@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/accounts"
 	"github.com/gatehouse/gatehouse/keystore"
 	"github.com/gatehouse/gatehouse/loginui/internal/ceremony"
 	"github.com/gatehouse/gatehouse/loginui/internal/feature"
@@ -167,10 +168,10 @@ func (f *Feature) apiDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // remove deletes c's passkey named by its base64url id after the step-up
-// check (feature.Host.StepUp).
+// check (feature.Host.StepUp); the ownership check is the one every
+// removal uses (accounts.RemoveUserPasskey).
 func (f *Feature) remove(r *http.Request, c *feature.Caller, id string) error {
-	raw, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || !keystore.ValidCredentialID(raw) {
+	if _, err := accounts.ParseCredentialID(id); err != nil {
 		return opNotFound
 	}
 	if err := f.h.StepUp(c); err != nil {
@@ -178,17 +179,8 @@ func (f *Feature) remove(r *http.Request, c *feature.Caller, id string) error {
 	}
 	ctx, cancel := feature.StoreCtx(r)
 	defer cancel()
-	p, err := f.c.Passkeys.GetPasskey(ctx, raw)
-	switch {
-	case errors.Is(err, keystore.ErrNotFound):
-		return opNotFound
-	case err != nil:
-		return web.Unavailable
-	case !constEq(p.UserID, c.User.ID):
-		return opNotFound
-	}
-	switch err := f.c.Passkeys.DeletePasskey(ctx, raw); {
-	case errors.Is(err, keystore.ErrNotFound):
+	switch err := accounts.RemoveUserPasskey(ctx, f.c.Passkeys, c.User.ID, id); {
+	case errors.Is(err, accounts.ErrPasskeyNotFound):
 		return opNotFound
 	case err != nil:
 		return web.Unavailable

@@ -1,7 +1,6 @@
 package passkey
 
 import (
-	"crypto/subtle"
 	"html/template"
 	"net/http"
 	"time"
@@ -77,5 +76,3 @@ func (f *Feature) pageRemove(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/account?done=passkey_removed", http.StatusSeeOther)
 	return nil
 }
-
-func constEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
